@@ -1,0 +1,91 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Plugins export only their entry function; everything else (their own static copies of
+/// TokenHubCore, PluginKit, NIO…) stays local so it can never bind to the host's copies.
+let pluginLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags([
+        "-Xlinker", "--version-script=\(Context.packageDirectory)/Plugins/exports.map",
+        "-Xlinker", "-Bsymbolic",
+    ])
+]
+
+let package = Package(
+    name: "tokenhub",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tokenhub", targets: ["Host"]),
+        .library(name: "DirectDispatch", type: .dynamic, targets: ["DirectDispatch"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // The C ABI: one header, no Swift types.
+        .target(name: "PluginAPI", path: "Sources/PluginAPI"),
+        // Value types shared by the host and Swift plugins (each links its own static copy).
+        .target(name: "TokenHubCore", path: "Sources/TokenHubCore"),
+        // Helpers for writing plugins in Swift; linked into each Swift plugin.
+        .target(name: "PluginKit", dependencies: ["PluginAPI", "TokenHubCore"], path: "Sources/PluginKit"),
+        // Routing, health and provider adapters; knows nothing of plugins.
+        .target(
+            name: "Engine",
+            dependencies: [
+                "TokenHubCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Engine"
+        ),
+        // Config, plugin loader, dispatch chain, HTTP API.
+        .target(
+            name: "HostRuntime",
+            dependencies: [
+                "PluginAPI", "PluginKit", "TokenHubCore", "Engine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/HostRuntime"
+        ),
+        // `main` and the CLI only.
+        .executableTarget(
+            name: "Host",
+            dependencies: [
+                "HostRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Host"
+        ),
+        .target(
+            name: "DirectDispatch",
+            dependencies: ["PluginKit", "PluginAPI", "TokenHubCore"],
+            path: "Plugins/DirectDispatch",
+            linkerSettings: pluginLinkerSettings
+        ),
+        // Helpers the test targets share: paths, the C fixture compiler, process runners.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TokenHubCoreTests", dependencies: ["TokenHubCore"], path: "Tests/TokenHubCoreTests"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
+        .testTarget(
+            name: "HostRuntimeTests",
+            dependencies: ["HostRuntime", "PluginKit", "TestSupport"],
+            path: "Tests/HostRuntimeTests"
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "HostRuntime", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Tests/IntegrationTests"
+        ),
+    ]
+)

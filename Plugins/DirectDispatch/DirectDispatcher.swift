@@ -1,0 +1,84 @@
+import PluginAPI
+import PluginKit
+import TokenHubCore
+import Synchronization
+import Foundation
+
+/// The default dispatcher and the fallback of every chain: runs the request in this
+/// process through the host's engine, then records the result through the host.
+final class DirectDispatcher: SwiftDispatcher {
+    private let host: HostTable
+    private let inFlight = Mutex(0)
+
+    init(host: HostTable, configJSON: [UInt8]) throws {
+        self.host = host
+        guard let config = try? JSONDecoder().decode(JSONValue.self, from: Data(configJSON.isEmpty ? Array("{}".utf8) : configJSON)),
+              let members = config.objectValue else {
+            throw PluginError("config: expected a JSON object")
+        }
+        if let unknown = members.keys.sorted().first {
+            throw PluginError("config.\(unknown): unknown key (DirectDispatch takes no settings)")
+        }
+    }
+
+    func start() throws {}
+
+    func chat(_ chatInputJSON: [UInt8]) async -> PluginReply {
+        inFlight.withLock { $0 += 1 }
+        defer { inFlight.withLock { $0 -= 1 } }
+        let reply = await host.routeAndSend(chatInputJSON)
+        await record(kind: "chat", inputJSON: chatInputJSON, reply: reply)
+        return reply
+    }
+
+    func plan(_ orchestrationInputJSON: [UInt8]) async -> PluginReply {
+        inFlight.withLock { $0 += 1 }
+        defer { inFlight.withLock { $0 -= 1 } }
+        let reply = await host.orchestrate(orchestrationInputJSON)
+        await record(kind: "plan", inputJSON: orchestrationInputJSON, reply: reply)
+        return reply
+    }
+
+    func stop() async {
+        // Drain: the host stops sending before calling stop; wait for what is running.
+        while inFlight.withLock({ $0 }) > 0 {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Logs the outcome through the host (request log, metrics, events), as the seed's
+    /// LogResultActivity does for workflows.
+    private func record(kind: String, inputJSON: [UInt8], reply: PluginReply) async {
+        guard reply.status == .ok || reply.status == .upstream,
+              let input = try? JSONCoding.decode(RequestHeader.self, from: Data(inputJSON)),
+              let output = try? JSONCoding.decode(ChatOutput.self, from: Data(reply.result)) else { return }
+        let mode = input.policy?.mode ?? input.directive?.mode ?? ""
+        let result = LogResult(requestID: input.requestID, apiKeyID: input.apiKeyID ?? "", kind: kind, mode: mode,
+                               output: output, dispatcher: "direct")
+        guard let bytes = try? JSONCoding.encode(result) else { return }
+        let logged = await host.logResult(Array(bytes))
+        if logged.status != .ok {
+            host.log(TOKENHUB_LOG_WARNING, "log_result failed for \(input.requestID): \(logged.message)")
+        }
+    }
+}
+
+/// The fields of a ChatInput or OrchestrationInput that logging needs.
+private struct RequestHeader: Decodable {
+    var requestID: String
+    var apiKeyID: String?
+    var policy: Policy?
+    var directive: OrchestrationDirective?
+
+    enum CodingKeys: String, CodingKey {
+        case requestID = "request_id"
+        case apiKeyID = "api_key_id"
+        case policy, directive
+    }
+}
+
+/// The library's one exported symbol.
+@_cdecl("tokenhub_plugin_entry")
+public func tokenhubPluginEntry() -> UnsafePointer<tokenhub_plugin_descriptor> {
+    PluginExport.descriptor(name: "direct", version: "0.1.0", dispatcher: DirectDispatcher.self)
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import HostRuntime
+import Logging
+
+/// `tokenhub [serve|check-config|plugins]`.
+struct TokenHubCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenhub",
+        abstract: "TokenHub: an LLM routing gateway and plugin host.",
+        discussion: "Config: --config PATH, else $TOKENHUB_CONFIG, else ./config.yaml, else the embedded default.",
+        subcommands: [Serve.self, CheckConfig.self, Plugins.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Options every subcommand takes.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "Path of the config file.")
+    var config: String?
+
+    func load() throws -> GatewayConfig {
+        do {
+            return try ConfigLoader.loadResolved(explicitPath: config)
+        } catch {
+            throw CLIFailure(message: "config error: \(error)")
+        }
+    }
+}
+
+/// A failure already worded for the operator: printed as is, exit status 1.
+struct CLIFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+func makeLogger() -> Logger {
+    var logger = Logger(label: "tokenhub")
+    logger.logLevel = .info
+    return logger
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the gateway (the default command).")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let config = try options.load()
+        let logger = makeLogger()
+        logger.info("config: \(config.source)")
+        let gateway: Gateway
+        do {
+            gateway = try await Gateway.start(config: config, logger: logger)
+        } catch {
+            throw CLIFailure(message: "\(error)")
+        }
+        try await GatewayServer(gateway: gateway).run()
+    }
+}
+
+struct CheckConfig: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate the config, load and create every plugin, and exit without serving.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let config = try options.load()
+        do {
+            let gateway = try await Gateway.start(config: config, logger: Logger(label: "tokenhub", factory: { _ in SwiftLogNoOpLogHandler() }))
+            await gateway.shutdown()
+        } catch {
+            throw CLIFailure(message: "\(error)")
+        }
+        print("config OK: \(config.source) (\(config.dispatch.count) dispatcher(s), \(config.providers.count) provider(s), \(config.models.count) model(s))")
+    }
+}
+
+struct Plugins: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List each configured plugin: file, ABI version, kinds, status.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let config = try options.load()
+        let reports = await Gateway.inspectPlugins(config: config, logger: Logger(label: "tokenhub", factory: { _ in SwiftLogNoOpLogHandler() }))
+        for report in reports {
+            print("\(report.keyPath): \(report.name)")
+            print("  file:    \(report.path)")
+            print("  version: \(report.version.isEmpty ? "-" : report.version)")
+            print("  abi:     \(report.abiVersion.isEmpty ? "-" : report.abiVersion)")
+            print("  kinds:   \(report.kinds.isEmpty ? "-" : report.kinds.map(\.rawValue).joined(separator: ", "))")
+            print("  status:  \(report.status)")
+        }
+        if reports.contains(where: { !$0.isRunning && $0.status != "disabled" }) {
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,2 @@
+// The `tokenhub` executable: the CLI only; everything else lives in HostRuntime.
+await TokenHubCommand.main()

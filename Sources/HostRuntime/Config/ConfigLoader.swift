@@ -1,0 +1,164 @@
+import Engine
+import Foundation
+import TokenHubCore
+import Yams
+
+/// Reads and validates `config.yaml`. Every error names the key path and the line.
+public enum ConfigLoader {
+    /// Where `loadResolved` found its config.
+    public static let embeddedSource = "embedded default config"
+
+    /// Picks the config the way `tokenhub` does: `explicitPath`, else `$TOKENHUB_CONFIG`, else
+    /// `./config.yaml` when it exists, else the embedded default; then applies the
+    /// environment overrides.
+    public static func loadResolved(
+        explicitPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigError) -> GatewayConfig {
+        if let path = explicitPath ?? environment["TOKENHUB_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            return try load(path: path, environment: environment)
+        }
+        if FileManager.default.fileExists(atPath: "config.yaml") {
+            return try load(path: "config.yaml", environment: environment)
+        }
+        return try parse(yaml: DefaultConfig.yaml, source: embeddedSource, environment: environment)
+    }
+
+    /// Reads the file at `path`.
+    public static func load(path: String, environment: [String: String]) throws(ConfigError) -> GatewayConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(.unreadable, source: path, keyPath: "", message: "cannot read the config file: \(error.localizedDescription)")
+        }
+        return try parse(yaml: text, source: path, environment: environment)
+    }
+
+    /// Parses YAML text, validates it and applies the environment overrides.
+    public static func parse(yaml: String, source: String, environment: [String: String]) throws(ConfigError) -> GatewayConfig {
+        let root: Node
+        do {
+            root = try Yams.compose(yaml: yaml) ?? Node("")
+        } catch let error as YamlError {
+            throw syntaxError(error, source: source)
+        } catch {
+            throw ConfigError(.syntax, source: source, keyPath: "", message: "\(error)")
+        }
+        let document = ConfigNode(node: root, keyPath: "", source: source, environment: environment)
+        var config = try readDocument(document)
+        try EnvironmentOverrides.apply(environment, to: &config)
+        return config
+    }
+
+    private static func syntaxError(_ error: YamlError, source: String) -> ConfigError {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            let message = "invalid YAML: \(context.map { "\($0.text) " } ?? "")\(problem)"
+            return ConfigError(.syntax, source: source, keyPath: "", line: mark.line, column: mark.column, message: message)
+        default:
+            return ConfigError(.syntax, source: source, keyPath: "", message: "invalid YAML: \(error)")
+        }
+    }
+
+    private static func readDocument(_ document: ConfigNode) throws(ConfigError) -> GatewayConfig {
+        var config = GatewayConfig(
+            server: ServerConfig(host: "127.0.0.1", port: 8080, adminToken: nil, bodyLimitBytes: 10 << 20, requireAPIKey: false),
+            pluginDirectory: nil, dispatch: [], store: nil, telemetry: [], providers: [], models: [],
+            routing: Policy(), temporal: TemporalSettings(), source: document.source)
+        if document.isNull { return config }
+        let sections = try document.mapping(allowed: [
+            "server", "plugins", "dispatch", "store", "telemetry", "providers", "models", "routing", "temporal",
+        ])
+        if let node = sections["server"], !node.isNull { config.server = try readServer(node, defaults: config.server) }
+        if let node = sections["plugins"], !node.isNull {
+            let members = try node.mapping(allowed: ["dir"])
+            if let dir = members["dir"], !dir.isNull { config.pluginDirectory = try dir.string() }
+        }
+        if let node = sections["dispatch"], !node.isNull {
+            let members = try node.mapping(allowed: ["chain"])
+            if let chain = members["chain"], !chain.isNull {
+                config.dispatch = try chain.sequence().map { (entry) throws(ConfigError) in try readPluginReference(entry) }
+            }
+        }
+        if let node = sections["store"], !node.isNull { config.store = try readPluginReference(node) }
+        if let node = sections["telemetry"], !node.isNull {
+            config.telemetry = try node.sequence().map { (entry) throws(ConfigError) in try readPluginReference(entry) }
+        }
+        if let node = sections["providers"], !node.isNull { config.providers = try RegistryConfigReader.providers(node) }
+        if let node = sections["models"], !node.isNull {
+            config.models = try RegistryConfigReader.models(node, providers: config.providers)
+        }
+        if let node = sections["routing"], !node.isNull { config.routing = try RegistryConfigReader.routing(node) }
+        if let node = sections["temporal"], !node.isNull { config.temporal = try readTemporal(node) }
+        return config
+    }
+
+    private static func readServer(_ node: ConfigNode, defaults: ServerConfig) throws(ConfigError) -> ServerConfig {
+        var server = defaults
+        let members = try node.mapping(allowed: ["listen", "admin_token", "body_limit_bytes", "require_api_key"])
+        if let listen = members["listen"] {
+            let text = try listen.string()
+            guard let address = ListenAddress(text) else {
+                throw listen.error(.badValue, "expected host:port (e.g. 127.0.0.1:8080), got \"\(text)\"")
+            }
+            (server.host, server.port) = (address.host, address.port)
+        }
+        if let token = members["admin_token"], !token.isNull {
+            let text = try token.string()
+            server.adminToken = text.isEmpty ? nil : text
+        }
+        if let limit = members["body_limit_bytes"] { server.bodyLimitBytes = try limit.int(in: 1...(1 << 30)) }
+        if let require = members["require_api_key"] { server.requireAPIKey = try require.bool() }
+        return server
+    }
+
+    /// A plugin entry: a library name, or `{plugin, name, enabled, config}`.
+    private static func readPluginReference(_ node: ConfigNode) throws(ConfigError) -> PluginReference {
+        if case .scalar = node.node {
+            let library = try node.string()
+            guard !library.isEmpty else { throw node.error(.badValue, "expected a plugin name or path, got an empty string") }
+            return PluginReference(name: nil, library: library, enabled: true, config: .object([:]), keyPath: node.keyPath)
+        }
+        let members = try node.mapping(allowed: ["plugin", "name", "enabled", "config"])
+        guard let pluginNode = members["plugin"] else {
+            throw node.error(.missingKey, "missing `plugin` (a library name such as DirectDispatch, or a path to a .so)")
+        }
+        let library = try pluginNode.string()
+        guard !library.isEmpty else { throw pluginNode.error(.badValue, "expected a plugin name or path, got an empty string") }
+        var reference = PluginReference(name: nil, library: library, enabled: true, config: .object([:]), keyPath: node.keyPath)
+        if let name = members["name"], !name.isNull { reference.name = try name.string() }
+        if let enabled = members["enabled"] { reference.enabled = try enabled.bool() }
+        if let config = members["config"], !config.isNull {
+            let value = try config.json()
+            guard case .object = value else { throw config.error(.wrongType, "expected a mapping") }
+            reference.config = value
+        }
+        return reference
+    }
+
+    private static func readTemporal(_ node: ConfigNode) throws(ConfigError) -> TemporalSettings {
+        var settings = TemporalSettings()
+        let members = try node.mapping(allowed: ["enabled", "host", "namespace", "task_queue"])
+        if let enabled = members["enabled"] { settings.enabled = try enabled.bool() }
+        if let host = members["host"] { settings.host = try host.string() }
+        if let namespace = members["namespace"] { settings.namespace = try namespace.string() }
+        if let queue = members["task_queue"] { settings.taskQueue = try queue.string() }
+        return settings
+    }
+}
+
+/// `host:port`, `[v6]:port` or `:port`.
+struct ListenAddress {
+    var host: String
+    var port: Int
+
+    init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (0...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        self.host = host.isEmpty ? "0.0.0.0" : host
+        self.port = port
+    }
+}

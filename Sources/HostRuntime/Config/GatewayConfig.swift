@@ -1,0 +1,70 @@
+import Engine
+import TokenHubCore
+
+/// Everything `config.yaml` says, validated and with environment overrides applied.
+public struct GatewayConfig: Sendable {
+    /// The HTTP server.
+    public var server: ServerConfig
+    /// Where plugin libraries are found; nil means next to the executable.
+    public var pluginDirectory: String?
+    /// The dispatch chain, in order.
+    public var dispatch: [PluginReference]
+    /// The store plugin, if any.
+    public var store: PluginReference?
+    /// Telemetry plugins.
+    public var telemetry: [PluginReference]
+    /// Upstream providers.
+    public var providers: [ProviderSpec]
+    /// Routable models.
+    public var models: [ModelSpec]
+    /// Policy defaults for requests that do not say.
+    public var routing: Policy
+    /// The seed's Temporal settings (`TOKENHUB_TEMPORAL_*`).
+    public var temporal: TemporalSettings
+    /// Where this config came from: a path or "embedded default config".
+    public var source: String
+}
+
+/// The HTTP server's settings.
+public struct ServerConfig: Sendable {
+    /// Interface to bind, e.g. 127.0.0.1 or 0.0.0.0.
+    public var host: String
+    /// TCP port; 0 picks a free one.
+    public var port: Int
+    /// Bearer token for `/admin/v1`; nil disables admin routes.
+    public var adminToken: String?
+    /// Largest accepted request body.
+    public var bodyLimitBytes: Int
+    /// Whether `/v1/*` needs an API key.
+    public var requireAPIKey: Bool
+}
+
+/// A plugin instance named in config: which library, under what name, with what settings.
+public struct PluginReference: Sendable, Hashable {
+    /// The instance's name in logs and responses; nil means the plugin's own name.
+    public var name: String?
+    /// A library base name (`DirectDispatch` → `libDirectDispatch.so` in the plugin
+    /// directory) or a path to a shared library.
+    public var library: String
+    /// Disabled entries are skipped without loading.
+    public var enabled: Bool
+    /// The plugin's own configuration, handed to its `create` as JSON.
+    public var config: JSONValue
+    /// Where it was configured (`dispatch.chain[1]`), for error messages.
+    public var keyPath: String
+}
+
+/// The seed's Temporal settings.
+public struct TemporalSettings: Sendable, Hashable {
+    /// `TOKENHUB_TEMPORAL_ENABLED`, default false.
+    public var enabled: Bool = false
+    /// `TOKENHUB_TEMPORAL_HOST`, default localhost:7233.
+    public var host: String = "localhost:7233"
+    /// `TOKENHUB_TEMPORAL_NAMESPACE`, default tokenhub.
+    public var namespace: String = "tokenhub"
+    /// `TOKENHUB_TEMPORAL_TASK_QUEUE`, default tokenhub-tasks.
+    public var taskQueue: String = "tokenhub-tasks"
+
+    /// The defaults.
+    public init() {}
+}

@@ -1,0 +1,99 @@
+import PluginAPI
+import PluginKit
+
+/// One dispatcher instance created from a plugin library, seen from the host.
+///
+/// Lifecycle: `create` → `start` → `chat`/`plan`… → `stop` → (destroyed by `stop`).
+/// THREAD: `chat` and `plan` may run concurrently; `start` and `stop` are called once each.
+public final class DispatcherInstance: @unchecked Sendable {
+    /// The chain entry's name (e.g. "direct"), used in logs and responses.
+    public let name: String
+    /// The library it came from.
+    public let library: PluginLibrary
+
+    private let vtable: UnsafePointer<tokenhub_dispatch_vtable>
+    private let instance: OpaquePointer
+    private let hostTable: HostTableBox
+
+    /// Creates an instance with the plugin's `create`, handing it a host table and its config.
+    public static func create(
+        library: PluginLibrary, name: String, configJSON: [UInt8], services: any HostServices
+    ) throws(PluginLoadError) -> DispatcherInstance {
+        guard let vtable = library.dispatchVTable else {
+            throw PluginLoadError(
+                .kindNotOffered, path: library.path,
+                detail: "`\(name)` is configured as a dispatcher, but plugin `\(library.name)` offers \(library.kinds.isEmpty ? "no kind" : library.kinds.map(\.rawValue).joined(separator: ", "))")
+        }
+        let hostTable = HostTableBox(pluginName: name, services: services)
+        var instance: OpaquePointer?
+        let (status, message) = withErrorBuffer { error in
+            withSlice(configJSON) { vtable.pointee.create(hostTable.table, $0, &instance, error) }
+        }
+        guard status == TOKENHUB_OK, let instance else {
+            hostTable.release()
+            let detail = message.isEmpty ? "status \(PluginStatus(code: status))" : message
+            throw PluginLoadError(.createFailed, path: library.path, detail: detail)
+        }
+        return DispatcherInstance(name: name, library: library, vtable: vtable, instance: instance, hostTable: hostTable)
+    }
+
+    private init(name: String, library: PluginLibrary, vtable: UnsafePointer<tokenhub_dispatch_vtable>,
+                 instance: OpaquePointer, hostTable: HostTableBox) {
+        self.name = name
+        self.library = library
+        self.vtable = vtable
+        self.instance = instance
+        self.hostTable = hostTable
+    }
+
+    /// Starts the instance; on failure it is destroyed and must not be used again.
+    public func start() throws(PluginLoadError) {
+        let (status, message) = withErrorBuffer { vtable.pointee.start(instance, $0) }
+        guard status == TOKENHUB_OK else {
+            destroy()
+            throw PluginLoadError(.startFailed, path: library.path, detail: message.isEmpty ? "status \(PluginStatus(code: status))" : message)
+        }
+    }
+
+    /// Sends a ChatInput to the plugin and waits for its reply, at most until `deadline`.
+    public func chat(_ chatInputJSON: [UInt8], deadline: ContinuousClock.Instant?) async -> PluginReply {
+        let onChat = vtable.pointee.on_chat!
+        return await PendingReplies.shared.call(label: "\(name).on_chat", deadline: deadline) { done, userData in
+            withSlice(chatInputJSON) { onChat(instance, $0, done, userData) }
+        }
+    }
+
+    /// Sends an OrchestrationInput; a plugin without `on_plan` answers unavailable.
+    public func plan(_ orchestrationInputJSON: [UInt8], deadline: ContinuousClock.Instant?) async -> PluginReply {
+        guard let onPlan = vtable.pointee.on_plan else {
+            return .failure(.unavailable, "\(name) does not serve plans")
+        }
+        return await PendingReplies.shared.call(label: "\(name).on_plan", deadline: deadline) { done, userData in
+            withSlice(orchestrationInputJSON) { onPlan(instance, $0, done, userData) }
+        }
+    }
+
+    /// Drains and stops the instance, then destroys it.
+    public func stop(deadline: ContinuousClock.Instant?) async {
+        let stop = vtable.pointee.stop!
+        _ = await PendingReplies.shared.call(label: "\(name).stop", deadline: deadline) { done, userData in
+            stop(instance, done, userData)
+        }
+        destroy()
+    }
+
+    private func destroy() {
+        vtable.pointee.destroy(instance)
+        hostTable.release()
+    }
+}
+
+/// Runs a synchronous ABI call with a 1 KiB error buffer; returns its status and message.
+private func withErrorBuffer(_ body: (tokenhub_error_buffer) -> tokenhub_status) -> (tokenhub_status, String) {
+    var storage = [CChar](repeating: 0, count: 1024)
+    let status = storage.withUnsafeMutableBufferPointer {
+        body(tokenhub_error_buffer(data: $0.baseAddress, capacity: $0.count))
+    }
+    let message = storage.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    return (status, message)
+}

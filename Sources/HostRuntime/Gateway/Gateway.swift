@@ -1,0 +1,59 @@
+import Engine
+import Foundation
+import Logging
+import TokenHubCore
+
+/// Everything a request needs, built from one configuration: the engine, the started plugins
+/// and the dispatch chain.
+public final class Gateway: Sendable {
+    /// The configuration it was built from.
+    public let config: GatewayConfig
+    /// The routing engine.
+    public let engine: Engine
+    /// The started plugins and the chain.
+    public let plugins: PluginSet
+    /// The gateway's logger.
+    public let logger: Logger
+
+    private init(config: GatewayConfig, engine: Engine, plugins: PluginSet, logger: Logger) {
+        self.config = config
+        self.engine = engine
+        self.plugins = plugins
+        self.logger = logger
+    }
+
+    /// Builds the engine and starts every plugin; any plugin failure is an error.
+    public static func start(config: GatewayConfig, logger: Logger) async throws(PluginLoadError) -> Gateway {
+        let engine = Engine(providers: config.providers, models: config.models)
+        let services = GatewayHostServices(engine: engine, logger: logger)
+        let plugins = try await PluginSet.start(config: config, services: services, strict: true)
+        return Gateway(config: config, engine: engine, plugins: plugins, logger: logger)
+    }
+
+    /// Lists what every configured plugin became, without failing on broken ones.
+    public static func inspectPlugins(config: GatewayConfig, logger: Logger) async -> [PluginReport] {
+        let engine = Engine(providers: config.providers, models: config.models)
+        let services = GatewayHostServices(engine: engine, logger: logger)
+        let plugins = try? await PluginSet.start(config: config, services: services, strict: false)
+        await plugins?.chain.stopAll(deadline: .now + .seconds(5))
+        return plugins?.reports ?? []
+    }
+
+    /// Drains and stops every plugin.
+    public func shutdown() async {
+        await plugins.chain.stopAll(deadline: .now + .seconds(30))
+    }
+
+    /// A fresh request id: `req-` and 32 hex digits.
+    static func newRequestID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64, low = generator.next() as UInt64
+        return "req-" + String(high, radix: 16).leftPadded(to: 16) + String(low, radix: 16).leftPadded(to: 16)
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

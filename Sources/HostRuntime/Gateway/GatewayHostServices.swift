@@ -1,0 +1,64 @@
+import Engine
+import Foundation
+import Logging
+import PluginAPI
+import PluginKit
+import TokenHubCore
+
+/// The host table's services for a running gateway: the engine for route-and-send, the
+/// logger for plugin logs, and the result log.
+struct GatewayHostServices: HostServices {
+    let engine: Engine
+    let logger: Logger
+
+    func log(plugin: String, level: tokenhub_log_level, message: String) {
+        let swiftLevel: Logger.Level = switch level {
+        case TOKENHUB_LOG_DEBUG: .debug
+        case TOKENHUB_LOG_WARNING: .warning
+        case TOKENHUB_LOG_ERROR: .error
+        default: .info
+        }
+        logger.log(level: swiftLevel, "\(message)", metadata: ["plugin": "\(plugin)"])
+    }
+
+    func emitEvent(plugin: String, eventJSON: [UInt8]) {
+        logger.debug("event", metadata: ["plugin": "\(plugin)", "event": "\(String(decoding: eventJSON, as: UTF8.self))"])
+    }
+
+    func recordMetric(plugin: String, kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double) {
+        logger.trace("metric", metadata: ["plugin": "\(plugin)", "name": "\(name)", "value": "\(value)"])
+    }
+
+    func routeAndSend(_ chatInputJSON: [UInt8]) async -> PluginReply {
+        let input: ChatInput
+        do {
+            input = try JSONCoding.decode(ChatInput.self, from: Data(chatInputJSON))
+        } catch {
+            return .failure(.invalidArgument, "ChatInput: \(error)")
+        }
+        let output = await engine.routeAndSend(input)
+        return Self.reply(output)
+    }
+
+    func orchestrate(_ orchestrationInputJSON: [UInt8]) async -> PluginReply {
+        .failure(.notSupported, "orchestration is not available in this build")
+    }
+
+    func logResult(_ logResultJSON: [UInt8]) async -> PluginReply {
+        guard let result = try? JSONCoding.decode(LogResult.self, from: Data(logResultJSON)) else {
+            return .failure(.invalidArgument, "LogResult: not a valid LogResult JSON object")
+        }
+        logger.info("request", metadata: [
+            "request_id": "\(result.requestID)", "kind": "\(result.kind)", "dispatcher": "\(result.dispatcher)",
+            "model": "\(result.output.decision.modelID)", "latency_ms": "\(result.output.latencyMs)",
+            "error_class": "\(result.output.errorClass?.rawValue ?? "")",
+        ])
+        return PluginReply(status: .ok)
+    }
+
+    /// A ChatOutput as the ABI reply: ok, or upstream when the output carries an error.
+    static func reply(_ output: ChatOutput) -> PluginReply {
+        let bytes = (try? JSONCoding.encode(output)).map(Array.init) ?? []
+        return PluginReply(status: output.error.isEmpty ? .ok : .upstream, result: bytes, message: output.error)
+    }
+}

@@ -1,0 +1,119 @@
+import TokenHubCore
+
+/// Reads TokenHub's request shapes from parsed JSON with errors that name the field.
+/// Shared by `/v1/chat`, `/v1/plan` and the OpenAI-compatible endpoint.
+enum RequestReader {
+    static let roles: Set<String> = ["system", "user", "assistant", "tool", "developer", "function"]
+
+    /// The `/v1/chat` envelope: `{request:{...}, policy:{...}}`.
+    static func chatEnvelope(_ body: JSONValue, defaults: Policy) throws(APIError) -> (ChatRequest, Policy) {
+        let top = try object(body, at: "body", allowed: ["request", "policy"])
+        guard let requestValue = top["request"] else { throw .invalidField("request", "required, expected an object") }
+        let request = try chatRequest(requestValue, at: "request")
+        let policy = try policy(top["policy"], at: "policy", defaults: defaults)
+        return (request, policy)
+    }
+
+    /// `{messages, model_hint, estimated_input_tokens, parameters, stream, output_schema}`.
+    static func chatRequest(_ value: JSONValue, at path: String) throws(APIError) -> ChatRequest {
+        let members = try object(value, at: path, allowed: [
+            "messages", "model_hint", "estimated_input_tokens", "parameters", "stream", "output_schema",
+        ])
+        let messages = try messageList(members["messages"], at: "\(path).messages")
+        var request = ChatRequest(messages: messages)
+        request.modelHint = try string(members["model_hint"], at: "\(path).model_hint") ?? ""
+        request.estimatedInputTokens = try integer(members["estimated_input_tokens"], at: "\(path).estimated_input_tokens", in: 0...100_000_000) ?? 0
+        if let parameters = members["parameters"], parameters != .null {
+            guard case .object(let dictionary) = parameters else {
+                throw .invalidField("\(path).parameters", "expected an object, got \(parameters.typeName)")
+            }
+            request.parameters = dictionary
+        }
+        request.stream = try bool(members["stream"], at: "\(path).stream") ?? false
+        if let schema = members["output_schema"], schema != .null {
+            guard case .object = schema else { throw .invalidField("\(path).output_schema", "expected an object (a JSON schema), got \(schema.typeName)") }
+            request.outputSchema = schema
+        }
+        return request
+    }
+
+    /// `{mode, max_budget_usd, max_latency_ms, min_weight}`, each optional.
+    static func policy(_ value: JSONValue?, at path: String, defaults: Policy) throws(APIError) -> Policy {
+        guard let value, value != .null else { return defaults }
+        let members = try object(value, at: path, allowed: ["mode", "max_budget_usd", "max_latency_ms", "min_weight"])
+        var policy = defaults
+        if let mode = try string(members["mode"], at: "\(path).mode") {
+            let modes = ["cheap", "normal", "high_confidence", "planning", "adversarial"]
+            guard modes.contains(mode) else {
+                throw .invalidField("\(path).mode", "expected one of \(modes.joined(separator: ", ")), got \"\(mode)\"")
+            }
+            policy.mode = mode
+        }
+        if let budget = try number(members["max_budget_usd"], at: "\(path).max_budget_usd", in: 0...10_000) { policy.maxBudgetUSD = budget }
+        if let latency = try integer(members["max_latency_ms"], at: "\(path).max_latency_ms", in: 1...3_600_000) { policy.maxLatencyMs = latency }
+        if let weight = try integer(members["min_weight"], at: "\(path).min_weight", in: 0...10) { policy.minWeight = weight }
+        return policy
+    }
+
+    static func messageList(_ value: JSONValue?, at path: String) throws(APIError) -> [JSONValue] {
+        guard let value else { throw .invalidField(path, "required, expected a non-empty array of messages") }
+        guard case .array(let messages) = value else { throw .invalidField(path, "expected an array, got \(value.typeName)") }
+        guard !messages.isEmpty else { throw .invalidField(path, "expected a non-empty array of messages") }
+        for (index, message) in messages.enumerated() {
+            let at = "\(path)[\(index)]"
+            guard case .object(let members) = message else { throw .invalidField(at, "expected an object, got \(message.typeName)") }
+            guard let role = members["role"]?.stringValue else { throw .invalidField("\(at).role", "required, expected a string") }
+            guard roles.contains(role) else {
+                throw .invalidField("\(at).role", "expected one of \(roles.sorted().joined(separator: ", ")), got \"\(role)\"")
+            }
+            switch members["content"] {
+            case .string?, .array?, .null?: break
+            case nil where role == "assistant": break
+            case nil: throw .invalidField("\(at).content", "required, expected a string or an array of content parts")
+            case let other?: throw .invalidField("\(at).content", "expected a string or an array, got \(other.typeName)")
+            }
+        }
+        return messages
+    }
+
+    static func object(_ value: JSONValue, at path: String, allowed: Set<String>) throws(APIError) -> [String: JSONValue] {
+        guard case .object(let members) = value else { throw .invalidField(path, "expected an object, got \(value.typeName)") }
+        if let unknown = members.keys.sorted().first(where: { !allowed.contains($0) }) {
+            let field = path == "body" ? unknown : "\(path).\(unknown)"
+            throw .invalidField(field, "unknown field (expected one of \(allowed.sorted().joined(separator: ", ")))")
+        }
+        return members
+    }
+
+    static func string(_ value: JSONValue?, at path: String) throws(APIError) -> String? {
+        guard let value, value != .null else { return nil }
+        guard case .string(let text) = value else { throw .invalidField(path, "expected a string, got \(value.typeName)") }
+        return text
+    }
+
+    static func bool(_ value: JSONValue?, at path: String) throws(APIError) -> Bool? {
+        guard let value, value != .null else { return nil }
+        guard case .bool(let flag) = value else { throw .invalidField(path, "expected true or false, got \(value.typeName)") }
+        return flag
+    }
+
+    static func number(_ value: JSONValue?, at path: String, in range: ClosedRange<Double>) throws(APIError) -> Double? {
+        guard let value, value != .null else { return nil }
+        guard case .number(let number) = value else { throw .invalidField(path, "expected a number, got \(value.typeName)") }
+        guard range.contains(number) else {
+            throw .invalidField(path, "expected a number from \(range.lowerBound) to \(range.upperBound), got \(number)")
+        }
+        return number
+    }
+
+    static func integer(_ value: JSONValue?, at path: String, in range: ClosedRange<Int>) throws(APIError) -> Int? {
+        guard let value, value != .null else { return nil }
+        guard case .number(let number) = value, number.rounded() == number else {
+            throw .invalidField(path, "expected an integer, got \(value.typeName == "number" ? "a fraction" : value.typeName)")
+        }
+        guard number >= Double(range.lowerBound), number <= Double(range.upperBound) else {
+            throw .invalidField(path, "expected an integer from \(range.lowerBound) to \(range.upperBound), got \(number)")
+        }
+        return Int(number)
+    }
+}

@@ -1,0 +1,42 @@
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The HTTP server over a gateway, as a `Service` with one `run()`.
+public struct GatewayServer: Service {
+    let gateway: Gateway
+    let onListening: @Sendable (String, Int) async -> Void
+
+    /// Creates a server; `onListening` receives the bound host and port (useful with port 0).
+    public init(gateway: Gateway, onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) {
+        self.gateway = gateway
+        self.onListening = onListening
+    }
+
+    /// Serves until cancelled or a graceful shutdown, then drains and stops the plugins.
+    public func run() async throws {
+        let router = Router()
+        GatewayRoutes(gateway: gateway).register(on: router)
+        let server = gateway.config.server
+        let logger = gateway.logger
+        let onListening = onListening
+        let application = Application(
+            router: router,
+            configuration: .init(address: .hostname(server.host, port: server.port), serverName: "tokenhub"),
+            services: [DeadlineSweeper()],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? server.port
+                logger.notice("tokenhub listening on \(server.host):\(port)")
+                await onListening(server.host, port)
+            },
+            logger: logger)
+        do {
+            try await application.run()
+        } catch {
+            await gateway.shutdown()
+            throw error
+        }
+        await gateway.shutdown()
+    }
+}

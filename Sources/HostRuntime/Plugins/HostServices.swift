@@ -1,0 +1,105 @@
+import PluginAPI
+import PluginKit
+
+/// What the host offers plugins through the host table. The gateway implements it with the
+/// engine, the logger and the result logger; tests implement it with fakes.
+///
+/// THREAD: every method is called from any thread, concurrently.
+public protocol HostServices: Sendable {
+    /// A plugin's log line.
+    func log(plugin: String, level: tokenhub_log_level, message: String)
+    /// A plugin's event (JSON object with a "type").
+    func emitEvent(plugin: String, eventJSON: [UInt8])
+    /// A plugin's metric.
+    func recordMetric(plugin: String, kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double)
+    /// Route and send one chat request: ChatInput JSON in, ChatOutput JSON out.
+    func routeAndSend(_ chatInputJSON: [UInt8]) async -> PluginReply
+    /// Run one orchestration: OrchestrationInput JSON in, ChatOutput JSON out.
+    func orchestrate(_ orchestrationInputJSON: [UInt8]) async -> PluginReply
+    /// Record one request's outcome (LogResult JSON), once per request id.
+    func logResult(_ logResultJSON: [UInt8]) async -> PluginReply
+}
+
+/// The `tokenhub_host` table handed to one plugin instance, and the context behind it.
+///
+/// OWNERSHIP: the table and its context live until `release()`, which the owner calls only
+/// after the instance's `destroy` returned (the ABI promises no call after that).
+final class HostTableBox: @unchecked Sendable {
+    /// Who is calling, and what to call.
+    final class Context: Sendable {
+        let pluginName: String
+        let services: any HostServices
+        init(pluginName: String, services: any HostServices) {
+            self.pluginName = pluginName
+            self.services = services
+        }
+    }
+
+    let table: UnsafeMutablePointer<tokenhub_host>
+    private let context: Unmanaged<Context>
+
+    init(pluginName: String, services: any HostServices) {
+        context = Unmanaged.passRetained(Context(pluginName: pluginName, services: services))
+        table = .allocate(capacity: 1)
+        table.initialize(to: tokenhub_host(
+            struct_size: MemoryLayout<tokenhub_host>.size,
+            abi_major: UInt32(TOKENHUB_ABI_MAJOR),
+            abi_minor: UInt32(TOKENHUB_ABI_MINOR),
+            host_context: context.toOpaque(),
+            host_log: hostLog,
+            host_emit_event: hostEmitEvent,
+            host_metric_record: hostMetricRecord,
+            host_route_and_send: hostRouteAndSend,
+            host_orchestrate: hostOrchestrate,
+            host_log_result: hostLogResult
+        ))
+    }
+
+    func release() {
+        table.deinitialize(count: 1)
+        table.deallocate()
+        context.release()
+    }
+
+    static func context(_ raw: UnsafeMutableRawPointer?) -> Context {
+        Unmanaged<Context>.fromOpaque(raw!).takeUnretainedValue()
+    }
+}
+
+private let hostLog: @convention(c) (UnsafeMutableRawPointer?, tokenhub_log_level, tokenhub_slice) -> Void = {
+    let context = HostTableBox.context($0)
+    context.services.log(plugin: context.pluginName, level: $1, message: $2.string)
+}
+
+private let hostEmitEvent: @convention(c) (UnsafeMutableRawPointer?, tokenhub_slice) -> Void = {
+    let context = HostTableBox.context($0)
+    context.services.emitEvent(plugin: context.pluginName, eventJSON: $1.bytes)
+}
+
+private let hostMetricRecord: @convention(c) (
+    UnsafeMutableRawPointer?, tokenhub_metric_kind, tokenhub_slice, tokenhub_slice, Double
+) -> Void = {
+    let context = HostTableBox.context($0)
+    context.services.recordMetric(plugin: context.pluginName, kind: $1, name: $2.string, labelsJSON: $3.string, value: $4)
+}
+
+private typealias AsyncHostFunction = @convention(c) (
+    UnsafeMutableRawPointer?, tokenhub_slice, tokenhub_completion_fn?, UnsafeMutableRawPointer?
+) -> Void
+
+private let hostRouteAndSend: AsyncHostFunction = { serveHostCall($0, $1, $2, $3) { await $0.routeAndSend($1) } }
+private let hostOrchestrate: AsyncHostFunction = { serveHostCall($0, $1, $2, $3) { await $0.orchestrate($1) } }
+private let hostLogResult: AsyncHostFunction = { serveHostCall($0, $1, $2, $3) { await $0.logResult($1) } }
+
+/// Copies the borrowed input, returns at once, completes `done` from a task.
+private func serveHostCall(
+    _ rawContext: UnsafeMutableRawPointer?, _ input: tokenhub_slice, _ done: tokenhub_completion_fn?,
+    _ userData: UnsafeMutableRawPointer?,
+    _ work: @escaping @Sendable (any HostServices, [UInt8]) async -> PluginReply
+) {
+    guard let done else { return }
+    let services = HostTableBox.context(rawContext).services
+    let bytes = input.bytes
+    let userData = CUserData(userData)
+    Task { await work(services, bytes).deliver(to: done, userData: userData.pointer) }
+}

@@ -1,0 +1,87 @@
+import PluginAPI
+import PluginKit
+import Synchronization
+
+/// The host's side of every asynchronous call into a plugin: a table of waiting tasks keyed
+/// by a token that travels as the call's `user_data`.
+///
+/// A token, not a pointer, so that a buggy plugin cannot crash the host: a second or late
+/// `done` finds no entry and is counted and ignored; a `done` that never comes is answered
+/// with `TOKENHUB_ERR_TIMEOUT` once its deadline passes (see `expire(now:)`).
+///
+/// THREAD: all methods are safe from any thread.
+public final class PendingReplies: Sendable {
+    /// The registry the C completion thunk reports to.
+    public static let shared = PendingReplies()
+
+    private struct Waiter {
+        var continuation: CheckedContinuation<PluginReply, Never>
+        var deadline: ContinuousClock.Instant?
+        var label: String
+    }
+
+    private struct State {
+        var nextToken: UInt = 1
+        var waiting: [UInt: Waiter] = [:]
+        var strayCompletions = 0
+    }
+
+    private let state = Mutex(State())
+
+    private init() {}
+
+    /// Starts a call and waits for its completion (or the deadline).
+    /// - Parameter start: issues the C call, passing the given completion and user data.
+    public func call(
+        label: String, deadline: ContinuousClock.Instant?,
+        _ start: (tokenhub_completion_fn, UnsafeMutableRawPointer) -> Void
+    ) async -> PluginReply {
+        await withCheckedContinuation { continuation in
+            let token = state.withLock { state in
+                let token = state.nextToken
+                state.nextToken &+= 1
+                state.waiting[token] = Waiter(continuation: continuation, deadline: deadline, label: label)
+                return token
+            }
+            start(completePendingReply, UnsafeMutableRawPointer(bitPattern: token)!)
+        }
+    }
+
+    /// Resumes the waiter of `token`; returns false (and counts it) for an unknown token.
+    @discardableResult
+    public func complete(token: UInt, with reply: PluginReply) -> Bool {
+        guard let waiter = state.withLock({ $0.waiting.removeValue(forKey: token) }) else {
+            state.withLock { $0.strayCompletions += 1 }
+            return false
+        }
+        waiter.continuation.resume(returning: reply)
+        return true
+    }
+
+    /// Answers every waiter whose deadline is before `now` with a timeout; returns their labels.
+    @discardableResult
+    public func expire(now: ContinuousClock.Instant = .now) -> [String] {
+        let expired = state.withLock { state in
+            let tokens = state.waiting.filter { $0.value.deadline.map { $0 <= now } ?? false }.map(\.key)
+            return tokens.compactMap { state.waiting.removeValue(forKey: $0) }
+        }
+        for waiter in expired {
+            waiter.continuation.resume(returning: .failure(.timeout, "\(waiter.label): no completion before the deadline"))
+        }
+        return expired.map(\.label)
+    }
+
+    /// How many calls are waiting.
+    public var waitingCount: Int { state.withLock { $0.waiting.count } }
+
+    /// How many completions arrived for unknown (finished, expired or forged) tokens.
+    public var strayCompletions: Int { state.withLock { $0.strayCompletions } }
+}
+
+/// The completion the host passes to every plugin call; `user_data` is a token of `shared`.
+private let completePendingReply: tokenhub_completion_fn = { userData, status, result, message in
+    let token = UInt(bitPattern: userData)
+    PendingReplies.shared.complete(
+        token: token,
+        with: PluginReply(status: PluginStatus(code: status), result: result.bytes, message: message.string))
+}

@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import PluginAPI
+
+/// The kinds of instance a plugin library can create.
+public enum PluginKind: String, Sendable, Hashable, CaseIterable {
+    case dispatch
+    case store
+    case telemetry
+}
+
+/// A plugin library that is loaded and whose descriptor passed the host's checks.
+///
+/// The library is opened with `RTLD_NODELETE` and never closed: unloading an image that
+/// contains Swift code (type metadata, conformances, running tasks) is not safe.
+public struct PluginLibrary: @unchecked Sendable {
+    /// The file it was loaded from.
+    public let path: String
+    /// The plugin's own name ("direct").
+    public let name: String
+    /// The plugin's own version.
+    public let version: String
+    /// The ABI version the plugin was built against.
+    public let abiMajor: UInt32, abiMinor: UInt32
+    /// The dispatch factory, when the plugin offers one.
+    let dispatchVTable: UnsafePointer<tokenhub_dispatch_vtable>?
+
+    /// The kinds this library offers.
+    public var kinds: [PluginKind] {
+        dispatchVTable == nil ? [] : [.dispatch]
+    }
+
+    /// `1.0`.
+    public var abiVersion: String { "\(abiMajor).\(abiMinor)" }
+
+    /// Loads the library at `path` and checks its descriptor. Never crashes on a bad file.
+    public static func load(path: String) throws(PluginLoadError) -> PluginLibrary {
+        guard access(path, F_OK) == 0 else {
+            throw PluginLoadError(.notFound, path: path, detail: "no such file")
+        }
+        _ = dlerror()
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+            throw PluginLoadError(.notLoadable, path: path, detail: lastDLError())
+        }
+        guard let symbol = dlsym(handle, TOKENHUB_PLUGIN_ENTRY_SYMBOL) else {
+            throw PluginLoadError(
+                .missingEntrySymbol, path: path,
+                detail: "the library does not export `\(TOKENHUB_PLUGIN_ENTRY_SYMBOL)`")
+        }
+        let entry = unsafeBitCast(symbol, to: tokenhub_plugin_entry_fn.self)
+        guard let descriptor = entry() else {
+            throw PluginLoadError(.invalidDescriptor, path: path, detail: "the entry function returned NULL")
+        }
+        return try validate(descriptor, path: path)
+    }
+
+    static func validate(
+        _ descriptor: UnsafePointer<tokenhub_plugin_descriptor>, path: String
+    ) throws(PluginLoadError) -> PluginLibrary {
+        let d = descriptor.pointee
+        guard d.abi_major == TOKENHUB_ABI_MAJOR else {
+            throw PluginLoadError(
+                .abiMajorMismatch, path: path,
+                detail: "plugin has \(d.abi_major).\(d.abi_minor), host has \(TOKENHUB_ABI_MAJOR).\(TOKENHUB_ABI_MINOR)")
+        }
+        let minimumSize = MemoryLayout<tokenhub_plugin_descriptor>.size
+        guard d.struct_size >= minimumSize else {
+            throw PluginLoadError(
+                .invalidDescriptor, path: path,
+                detail: "descriptor struct_size is \(d.struct_size), ABI 1.0 needs at least \(minimumSize)")
+        }
+        guard let name = d.name, let version = d.version else {
+            throw PluginLoadError(.invalidDescriptor, path: path, detail: "descriptor name and version must not be NULL")
+        }
+        if let vtable = d.dispatch {
+            try validateDispatch(vtable.pointee, path: path)
+        }
+        return PluginLibrary(
+            path: path, name: String(cString: name), version: String(cString: version),
+            abiMajor: d.abi_major, abiMinor: d.abi_minor, dispatchVTable: d.dispatch)
+    }
+
+    private static func validateDispatch(_ vtable: tokenhub_dispatch_vtable, path: String) throws(PluginLoadError) {
+        let minimumSize = MemoryLayout<tokenhub_dispatch_vtable>.size
+        guard vtable.struct_size >= minimumSize else {
+            throw PluginLoadError(
+                .invalidDescriptor, path: path,
+                detail: "dispatch vtable struct_size is \(vtable.struct_size), ABI 1.0 needs at least \(minimumSize)")
+        }
+        let missing = [
+            ("create", vtable.create == nil), ("start", vtable.start == nil), ("on_chat", vtable.on_chat == nil),
+            ("stop", vtable.stop == nil), ("destroy", vtable.destroy == nil),
+        ].filter(\.1).map(\.0)
+        guard missing.isEmpty else {
+            throw PluginLoadError(
+                .invalidDescriptor, path: path,
+                detail: "dispatch vtable has NULL \(missing.joined(separator: ", "))")
+        }
+    }
+
+    private static func lastDLError() -> String {
+        guard let message = dlerror() else { return "dlopen failed" }
+        return String(cString: message)
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+
+/// Compiles the C plugins under `Tests/Fixtures/CPlugins` with the system C compiler against
+/// the ABI header alone, as a third-party author would.
+public enum CPluginBuilder {
+    /// Where built fixtures go (one directory per test process).
+    public static let outputDirectory: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tokenhub-cplugins-\(getpid())")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
+    private static let lock = NSLock()
+
+    /// Builds `Tests/Fixtures/CPlugins/<name>.c` into `lib<name>.so` (once per process) and
+    /// returns its path.
+    public static func build(_ name: String) throws -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        let output = outputDirectory.appendingPathComponent("lib\(name).so").path
+        if FileManager.default.fileExists(atPath: output) { return output }
+        let source = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/CPlugins/\(name).c").path
+        let include = TestPaths.packageRoot.appendingPathComponent("Sources/PluginAPI/include").path
+        let result = try Subprocess.run(
+            "/usr/bin/env", ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-shared", "-fPIC",
+                             "-I", include, source, "-o", output])
+        guard result.status == 0 else {
+            throw SubprocessError(message: "cc failed for \(name).c: \(result.stderr)")
+        }
+        return output
+    }
+}
