@@ -2,7 +2,9 @@ import ArgumentParser
 import HostRuntime
 import Logging
 
-/// `tokenhub [serve|check-config|plugins]`.
+/// The `tokenhub` executable: `tokenhub [serve|check-config|plugins]`. The CLI only;
+/// everything else lives in HostRuntime.
+@main
 struct TokenHubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenhub",
@@ -53,7 +55,7 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw CLIFailure(message: "\(error)")
         }
-        try await GatewayServer(gateway: gateway).run()
+        try await GatewayServer(gateway: gateway).runUntilSignalled()
     }
 }
 

@@ -14,11 +14,13 @@ public final class RunningTokenhub: @unchecked Sendable {
     /// `http://127.0.0.1:<port>`.
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts `tokenhub serve --config <configPath>` and waits until it listens.
-    public init(configPath: String, environment extra: [String: String] = [:], timeout: TimeInterval = 60) throws {
+    /// Starts `tokenhub serve [--config <configPath>]` and waits until it listens.
+    public init(configPath: String?, environment extra: [String: String] = [:], currentDirectory: URL? = nil,
+                timeout: TimeInterval = 60) throws {
         let process = Process()
         process.executableURL = TestPaths.tokenhub
-        process.arguments = ["serve", "--config", configPath]
+        process.arguments = ["serve"] + (configPath.map { ["--config", $0] } ?? [])
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         var environment = ProcessInfo.processInfo.environment
         environment["TOKENHUB_LISTEN_ADDR"] = "127.0.0.1:0"
         for (key, value) in extra { environment[key] = value }

@@ -14,6 +14,14 @@ public struct GatewayServer: Service {
         self.onListening = onListening
     }
 
+    /// Serves until SIGTERM or SIGINT, then stops accepting, finishes in-flight requests,
+    /// and drains and stops the plugins.
+    public func runUntilSignalled() async throws {
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: self)], gracefulShutdownSignals: [.sigterm, .sigint], logger: gateway.logger))
+        try await group.run()
+    }
+
     /// Serves until cancelled or a graceful shutdown, then drains and stops the plugins.
     public func run() async throws {
         let router = Router()

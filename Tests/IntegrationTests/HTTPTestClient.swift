@@ -1,0 +1,57 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import TestSupport
+import TokenHubCore
+
+/// A real HTTP client for the tests, answering with status and parsed JSON.
+struct HTTPTestClient {
+    struct Answer {
+        var status: Int
+        var headers: [(String, String)]
+        var body: Data
+        var json: JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: body) }
+        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    }
+
+    let baseURL: String
+
+    func get(_ path: String) async throws -> Answer {
+        try await send(HTTPClientRequest(url: baseURL + path))
+    }
+
+    func post(_ path: String, body: String) async throws -> Answer {
+        try await post(path, bytes: Array(body.utf8))
+    }
+
+    func post(_ path: String, bytes: [UInt8]) async throws -> Answer {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: bytes))
+        return try await send(request)
+    }
+
+    private func send(_ request: HTTPClientRequest) async throws -> Answer {
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        return Answer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Data(body.readableBytesView))
+    }
+}
+
+/// Writes a config file for a test into a fresh directory and returns its path.
+func writeConfig(_ yaml: String) throws -> String {
+    let path = try TestPaths.makeTemporaryDirectory().appendingPathComponent("config.yaml").path
+    try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+/// The echo provider and model every test config uses.
+let echoRegistryYAML = """
+providers:
+  - id: echo
+    type: echo
+models:
+  - id: echo-1
+    provider: echo
+"""
