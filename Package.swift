@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .executable(name: "tokenhub", targets: ["Host"]),
         .library(name: "DirectDispatch", type: .dynamic, targets: ["DirectDispatch"]),
+        .executable(name: "ABIBench", targets: ["ABIBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -70,6 +71,8 @@ let package = Package(
             path: "Plugins/DirectDispatch",
             linkerSettings: pluginLinkerSettings
         ),
+        // Benchmarks (run through bench/*.sh; they print figures and assert nothing).
+        .executableTarget(name: "ABIBench", dependencies: ["HostRuntime", "PluginKit", "PluginAPI", "TokenHubCore"], path: "bench/abi"),
         // Helpers the test targets share: paths, the C fixture compiler, process runners.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TokenHubCoreTests", dependencies: ["TokenHubCore"], path: "Tests/TokenHubCoreTests"),

@@ -105,3 +105,14 @@ struct CLITests {
         #expect(out.contains("status:  disabled"))
     }
 }
+
+extension CLITests {
+    @Test("a store or telemetry plugin is refused until the ABI defines those kinds, never ignored")
+    func storeKindRefused() throws {
+        let relay = try CPluginBuilder.build("relay_dispatch")
+        let config = try writeConfig("store:\n  plugin: \(relay)\n")
+        let result = try tokenhub(["check-config", "--config", config])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("kind not offered: `store` needs a store plugin"), "\(result.stderr)")
+    }
+}

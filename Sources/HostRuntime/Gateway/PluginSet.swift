@@ -1,4 +1,5 @@
 import Foundation
+import PluginAPI
 import TokenHubCore
 
 /// One configured plugin as `tokenhub plugins` and `/healthz` report it.
@@ -36,9 +37,11 @@ public struct PluginSet: Sendable {
     ) async throws(PluginLoadError) -> PluginSet {
         var dispatchers: [DispatcherInstance] = []
         var reports: [PluginReport] = []
-        let directory = config.pluginDirectory
-        for reference in config.dispatch {
-            let path = PluginResolver.path(for: reference.library, directory: directory)
+        let configured = config.dispatch.map { ($0, PluginKind.dispatch) }
+            + (config.store.map { [($0, PluginKind.store)] } ?? [])
+            + config.telemetry.map { ($0, PluginKind.telemetry) }
+        for (reference, kind) in configured {
+            let path = PluginResolver.path(for: reference.library, directory: config.pluginDirectory)
             var report = PluginReport(keyPath: reference.keyPath, name: reference.name ?? reference.library, path: path,
                                       version: "", abiVersion: "", kinds: [], status: "disabled")
             guard reference.enabled else { reports.append(report); continue }
@@ -48,6 +51,12 @@ public struct PluginSet: Sendable {
                 (report.version, report.abiVersion, report.kinds) = (library.version, library.abiVersion, library.kinds)
                 let name = reference.name ?? library.name
                 report.name = name
+                guard kind == .dispatch else {
+                    // ABI 1.0 defines only the dispatch vtable; store and telemetry are appended
+                    // by later minors. Refusing beats silently ignoring the operator's config.
+                    throw PluginLoadError(.kindNotOffered, path: path,
+                                          detail: "`\(reference.keyPath)` needs a \(kind.rawValue) plugin, and ABI \(TOKENHUB_ABI_MAJOR).\(TOKENHUB_ABI_MINOR) defines no \(kind.rawValue) kind yet")
+                }
                 let instance = try DispatcherInstance.create(library: library, name: name, configJSON: configJSON, services: services)
                 try instance.start()
                 dispatchers.append(instance)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what building and testing TokenHub needs on Debian (run as root). Idempotent:
+# apt runs only when something is missing. The Swift toolchain (6.1 or later) must already
+# be on PATH; Debian does not package it.
+set -euo pipefail
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "setup: no 'swift' on PATH. Install a Swift 6.1+ toolchain (https://swift.org/install) first." >&2
+  exit 1
+fi
+
+# Debian packages: a C compiler for the C plugin fixtures and examples, curl for the README's
+# first request, sqlite3's headers for the store plugin.
+packages=(gcc libc6-dev curl libsqlite3-dev)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
