@@ -27,7 +27,7 @@ let iterations = arguments.count > 3 ? Int(arguments[3]) ?? 200_000 : 200_000
 let input = Array(try! JSONCoding.encode(ChatInput(
     requestID: "req-bench", request: ChatRequest(messages: [.object(["role": .string("user"), "content": .string("hi")])]))))
 
-func measure(_ label: String, _ count: Int, _ body: () async -> PluginReply) async -> Double {
+nonisolated func measure(_ label: String, _ count: Int, _ body: () async -> PluginReply) async -> Double {
     for _ in 0..<min(count, 10_000) { _ = await body() }  // warm up
     let start = ContinuousClock.now
     for _ in 0..<count {
@@ -41,22 +41,28 @@ func measure(_ label: String, _ count: Int, _ body: () async -> PluginReply) asy
     return perCall
 }
 
-let services = NoopServices()
-let cLibrary = try PluginLibrary.load(path: arguments[1])
-let cPlugin = try DispatcherInstance.create(library: cLibrary, name: "noop", configJSON: Array(#"{"behavior":"noop"}"#.utf8), services: services)
-try cPlugin.start()
-let swiftLibrary = try PluginLibrary.load(path: arguments[2])
-let swiftPlugin = try DispatcherInstance.create(library: swiftLibrary, name: "direct", configJSON: Array("{}".utf8), services: services)
-try swiftPlugin.start()
-let existential: any HostServices = services
+/// Runs off the main actor: top-level code is main-actor isolated, and every hop back to it
+/// would be measured instead of the ABI.
+nonisolated func runBenchmarks(iterations: Int, input: [UInt8], cPath: String, swiftPath: String) async throws {
+    let services = NoopServices()
+    let cLibrary = try PluginLibrary.load(path: cPath)
+    let cPlugin = try DispatcherInstance.create(library: cLibrary, name: "noop", configJSON: Array(#"{"behavior":"noop"}"#.utf8), services: services)
+    try cPlugin.start()
+    let swiftLibrary = try PluginLibrary.load(path: swiftPath)
+    let swiftPlugin = try DispatcherInstance.create(library: swiftLibrary, name: "direct", configJSON: Array("{}".utf8), services: services)
+    try swiftPlugin.start()
+    let existential: any HostServices = services
 
-print("TokenHub ABI benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
-let direct = await measure("direct Swift call (HostServices.routeAndSend)", iterations) { await existential.routeAndSend(input) }
-let cCall = await measure("C plugin on_chat, no-op, through the ABI + callback", iterations) { await cPlugin.chat(input, deadline: nil) }
-let swiftCall = await measure("Swift DirectDispatch on_chat (2 host calls + 2 callbacks)", iterations / 4) {
-    await swiftPlugin.chat(input, deadline: nil)
+    print("TokenHub ABI benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+    let direct = await measure("direct Swift call (HostServices.routeAndSend)", iterations) { await existential.routeAndSend(input) }
+    let cCall = await measure("C plugin on_chat, no-op, through the ABI + callback", iterations) { await cPlugin.chat(input, deadline: nil) }
+    let swiftCall = await measure("Swift DirectDispatch on_chat (2 host calls + 2 callbacks)", iterations / 4) {
+        await swiftPlugin.chat(input, deadline: nil)
+    }
+    print(String(format: "ABI overhead of a no-op dispatch: %.0f ns/call (C plugin minus direct call); target <= 2000 ns", cCall - direct))
+    print(String(format: "Swift plugin round trip: %.0f ns/call", swiftCall))
+    await cPlugin.stop(deadline: nil)
+    await swiftPlugin.stop(deadline: nil)
 }
-print(String(format: "ABI overhead of a no-op dispatch: %.0f ns/call (C plugin minus direct call); target <= 2000 ns", cCall - direct))
-print(String(format: "Swift plugin round trip: %.0f ns/call", swiftCall))
-await cPlugin.stop(deadline: nil)
-await swiftPlugin.stop(deadline: nil)
+
+try await runBenchmarks(iterations: iterations, input: input, cPath: arguments[1], swiftPath: arguments[2])
