@@ -74,9 +74,16 @@ let package = Package(
         // Benchmarks (run through bench/*.sh; they print figures and assert nothing).
         .executableTarget(name: "ABIBench", dependencies: ["HostRuntime", "PluginKit", "PluginAPI", "TokenHubCore"], path: "bench/abi"),
         // Helpers the test targets share: paths, the C fixture compiler, process runners.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "TokenHubCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "TokenHubCoreTests", dependencies: ["TokenHubCore"], path: "Tests/TokenHubCoreTests"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], path: "Tests/EngineTests"),
         .testTarget(
             name: "HostRuntimeTests",
             dependencies: ["HostRuntime", "PluginKit", "TestSupport"],

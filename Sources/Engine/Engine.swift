@@ -1,7 +1,9 @@
+import AsyncHTTPClient
 import Foundation
 import TokenHubCore
 
-/// Routes requests to models and calls providers. Knows nothing of plugins or HTTP.
+/// Routes requests to models and calls providers, with failover and health tracking. Knows
+/// nothing of plugins or HTTP serving.
 ///
 /// THREAD: all methods may be called concurrently.
 public final class Engine: Sendable {
@@ -9,12 +11,41 @@ public final class Engine: Sendable {
     public let providers: [ProviderSpec]
     /// The models it routes across.
     public let models: [ModelSpec]
+    /// Provider health, fed by every attempt.
+    public let health: HealthTracker
 
-    /// Creates an engine over a registry.
-    public init(providers: [ProviderSpec], models: [ModelSpec]) {
+    private let adapters: [String: any ProviderAdapter]
+
+    /// One connection pool for every engine of the process (a config reload builds a new
+    /// engine; it keeps the warm connections). Never shut down: it lives as long as the process.
+    static let providerClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(5))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60))
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    /// Creates an engine over a registry; `onHealthChange` hears provider state changes.
+    public init(providers: [ProviderSpec], models: [ModelSpec],
+                onHealthChange: @escaping @Sendable (String, ProviderHealth.State) -> Void = { _, _ in }) {
         self.providers = providers
         self.models = models
+        self.health = HealthTracker(onChange: onHealthChange)
+        let transport = HTTPTransport(client: Self.providerClient)
+        var adapters: [String: any ProviderAdapter] = [:]
+        for provider in providers {
+            switch provider.type {
+            case .echo: adapters[provider.id] = EchoAdapter()
+            case .openai, .vllm: adapters[provider.id] = OpenAIAdapter(provider: provider, transport: transport)
+            case .anthropic: adapters[provider.id] = AnthropicAdapter(provider: provider, transport: transport)
+            }
+        }
+        self.adapters = adapters
     }
+
+    /// Lets in-flight provider calls end; the shared connection pool stays up for the process.
+    public func shutdown() async {}
 
     /// The models a client may name (enabled, with an enabled provider).
     public var usableModels: [ModelSpec] {
@@ -22,29 +53,112 @@ public final class Engine: Sendable {
         return models.filter { $0.enabled && enabledProviders.contains($0.providerID) }
     }
 
-    /// Routes `input` and sends it; a provider failure is a ChatOutput with `error` set.
+    /// Ranks the eligible models for a request, with current health.
+    public func plan(_ request: ChatRequest, policy: Policy) -> RoutePlan {
+        Router.plan(request: request, policy: policy, providers: providers, models: models, health: health.views())
+    }
+
+    /// Routes `input` and sends it with failover; a provider failure is a ChatOutput with
+    /// `error` and `error_class` set, never a thrown error.
     public func routeAndSend(_ input: ChatInput) async -> ChatOutput {
         let started = ContinuousClock.now
-        let plan = Router.plan(request: input.request, policy: input.policy, providers: providers, models: models, health: [:])
-        guard let best = plan.candidates.first else {
-            let reasons = plan.skipped.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
-            return ChatOutput(
-                error: "no eligible model" + (reasons.isEmpty ? " (no models configured)" : " (\(reasons.joined(separator: "; ")))"),
-                errorClass: .noEligibleModel)
-        }
-        let decision = Decision(modelID: best.model.id, providerID: best.provider.id, estimatedCostUSD: best.estimatedCostUSD, reason: best.reason)
-        switch best.provider.type {
-        case .echo:
-            let response = EchoProvider.respond(to: input.request, model: best.model, requestID: input.requestID)
-            return ChatOutput(decision: decision, response: response, latencyMs: elapsedMs(since: started))
-        case .openai, .anthropic, .vllm:
-            return ChatOutput(decision: decision, latencyMs: elapsedMs(since: started),
-                              error: "provider type \(best.provider.type.rawValue) is not available in this build", errorClass: .fatal)
+        let deadline = started + .milliseconds(input.policy.maxLatencyMs)
+        let plan = plan(input.request, policy: input.policy)
+        guard !plan.candidates.isEmpty else { return Self.noEligibleModel(plan, started: started) }
+        var failover = FailoverState(candidates: plan.candidates)
+        var reason = failover.current.reason
+        while true {
+            let candidate = failover.current
+            let attemptStart = ContinuousClock.now
+            let result = await adapter(for: candidate).send(input.request, model: candidate.model, deadline: deadline)
+            let attemptMs = Self.milliseconds(ContinuousClock.now - attemptStart)
+            switch result {
+            case .success(let answer):
+                health.record(providerID: candidate.provider.id, success: true, latencyMs: attemptMs)
+                let inputTokens = answer.inputTokens ?? TokenEstimate.inputTokens(input.request)
+                let cost = answer.outputTokens.map { TokenEstimate.cost(candidate.model, inputTokens: inputTokens, outputTokens: $0) }
+                    ?? candidate.estimatedCostUSD
+                let decision = Decision(modelID: candidate.model.id, providerID: candidate.provider.id, estimatedCostUSD: cost, reason: reason)
+                return ChatOutput(decision: decision, response: answer.response, latencyMs: Int(Self.milliseconds(.now - started)))
+            case .failure(let failure):
+                if failure.message != "cancelled" {
+                    health.record(providerID: candidate.provider.id, success: false, latencyMs: attemptMs)
+                }
+                switch failover.next(after: failure, timeLeft: deadline - .now, jitter: Double.random(in: 0.5...1.5)) {
+                case .retry(let pause, let why):
+                    reason = why
+                    try? await Task.sleep(for: pause)
+                case .switchTo(_, let why):
+                    reason = why
+                case .giveUp:
+                    let decision = Decision(modelID: candidate.model.id, providerID: candidate.provider.id,
+                                            estimatedCostUSD: 0, reason: reason)
+                    return ChatOutput(decision: decision, latencyMs: Int(Self.milliseconds(.now - started)),
+                                      error: "\(candidate.provider.id)/\(candidate.model.id): \(failure.message) (after \(failover.attempts) attempt(s))",
+                                      errorClass: failure.errorClass)
+                }
+            }
         }
     }
 
-    private func elapsedMs(since start: ContinuousClock.Instant) -> Int {
-        let elapsed = ContinuousClock.now - start
-        return Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+    /// A decision and an open stream, or the failure output. Streams fail over only before
+    /// the first byte reaches the client.
+    public func routeAndStream(_ input: ChatInput) async -> Result<(Decision, AsyncThrowingStream<StreamChunk, any Error>), ChatOutputError> {
+        let started = ContinuousClock.now
+        let deadline = started + .milliseconds(input.policy.maxLatencyMs)
+        let plan = plan(input.request, policy: input.policy)
+        guard !plan.candidates.isEmpty else { return .failure(ChatOutputError(output: Self.noEligibleModel(plan, started: started))) }
+        var failover = FailoverState(candidates: plan.candidates)
+        var reason = failover.current.reason
+        while true {
+            let candidate = failover.current
+            let attemptStart = ContinuousClock.now
+            let result = await adapter(for: candidate).stream(input.request, model: candidate.model, deadline: deadline)
+            let attemptMs = Self.milliseconds(ContinuousClock.now - attemptStart)
+            switch result {
+            case .success(let stream):
+                health.record(providerID: candidate.provider.id, success: true, latencyMs: attemptMs)
+                let decision = Decision(modelID: candidate.model.id, providerID: candidate.provider.id,
+                                        estimatedCostUSD: candidate.estimatedCostUSD, reason: reason)
+                return .success((decision, stream))
+            case .failure(let failure):
+                health.record(providerID: candidate.provider.id, success: false, latencyMs: attemptMs)
+                switch failover.next(after: failure, timeLeft: deadline - .now, jitter: Double.random(in: 0.5...1.5)) {
+                case .retry(let pause, let why):
+                    reason = why
+                    try? await Task.sleep(for: pause)
+                case .switchTo(_, let why):
+                    reason = why
+                case .giveUp:
+                    return .failure(ChatOutputError(output: ChatOutput(
+                        decision: Decision(modelID: candidate.model.id, providerID: candidate.provider.id, reason: reason),
+                        latencyMs: Int(Self.milliseconds(.now - started)),
+                        error: "\(candidate.provider.id)/\(candidate.model.id): \(failure.message)", errorClass: failure.errorClass)))
+                }
+            }
+        }
     }
+
+    private func adapter(for candidate: RouteCandidate) -> any ProviderAdapter {
+        adapters[candidate.provider.id] ?? EchoAdapter()
+    }
+
+    static func noEligibleModel(_ plan: RoutePlan, started: ContinuousClock.Instant) -> ChatOutput {
+        let reasons = plan.skipped.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+        return ChatOutput(
+            latencyMs: Int(milliseconds(.now - started)),
+            error: "no eligible model" + (reasons.isEmpty ? " (no models configured)" : " (\(reasons.joined(separator: "; ")))"),
+            errorClass: .noEligibleModel)
+    }
+
+    /// A duration in fractional milliseconds.
+    public static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+}
+
+/// A failed stream opening, carried as an error so it fits `Result`.
+public struct ChatOutputError: Error, Sendable {
+    /// The failure as a ChatOutput (error and error_class set).
+    public var output: ChatOutput
 }

@@ -19,6 +19,7 @@ public struct ProviderHealthView: Sendable, Hashable {
 
 /// How much each normalized factor counts in a mode; lower total score wins.
 public struct ScoreWeights: Sendable, Hashable {
+    /// Weights of normalized cost, latency, failure rate and (10 - weight) / 10.
     public var cost: Double, latency: Double, failure: Double, weight: Double
 
     /// The weights of a routing mode; unknown modes score as `normal`.
@@ -34,16 +35,32 @@ public struct ScoreWeights: Sendable, Hashable {
 
 /// A model the router would use, best first.
 public struct RouteCandidate: Sendable, Hashable {
+    /// The model.
     public var model: ModelSpec
+    /// Its provider.
     public var provider: ProviderSpec
+    /// Estimated cost with the default output estimate.
     public var estimatedCostUSD: Double
+    /// The mode's weighted score; lower wins.
     public var score: Double
+    /// Why it was chosen, e.g. `routed-weight-8`.
     public var reason: String
+
+    /// Creates a candidate.
+    public init(model: ModelSpec, provider: ProviderSpec, estimatedCostUSD: Double, score: Double, reason: String) {
+        self.model = model
+        self.provider = provider
+        self.estimatedCostUSD = estimatedCostUSD
+        self.score = score
+        self.reason = reason
+    }
 }
 
 /// The router's answer: ranked candidates, and why every other model was skipped.
 public struct RoutePlan: Sendable, Hashable {
+    /// Eligible models, best first.
     public var candidates: [RouteCandidate]
+    /// Ineligible model IDs with the reason each was skipped.
     public var skipped: [String: String]
 }
 

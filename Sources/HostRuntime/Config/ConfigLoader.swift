@@ -96,7 +96,7 @@ public enum ConfigLoader {
 
     private static func readServer(_ node: ConfigNode, defaults: ServerConfig) throws(ConfigError) -> ServerConfig {
         var server = defaults
-        let members = try node.mapping(allowed: ["listen", "admin_token", "body_limit_bytes", "require_api_key"])
+        let members = try node.mapping(allowed: ["listen", "admin_token", "body_limit_bytes", "require_api_key", "rate_limit"])
         if let listen = members["listen"] {
             let text = try listen.string()
             guard let address = ListenAddress(text) else {
@@ -110,7 +110,20 @@ public enum ConfigLoader {
         }
         if let limit = members["body_limit_bytes"] { server.bodyLimitBytes = try limit.int(in: 1...(1 << 30)) }
         if let require = members["require_api_key"] { server.requireAPIKey = try require.bool() }
+        if let limit = members["rate_limit"], !limit.isNull { server.rateLimit = try readRateLimit(limit) }
         return server
+    }
+
+    private static func readRateLimit(_ node: ConfigNode) throws(ConfigError) -> RateLimitConfig {
+        var limit = RateLimitConfig()
+        let members = try node.mapping(allowed: ["enabled", "requests_per_second", "burst", "trusted_proxies"])
+        if let enabled = members["enabled"] { limit.enabled = try enabled.bool() }
+        if let rate = members["requests_per_second"] { limit.requestsPerSecond = try rate.double(in: 0.001...1_000_000) }
+        if let burst = members["burst"] { limit.burst = try burst.int(in: 1...1_000_000) }
+        if let proxies = members["trusted_proxies"], !proxies.isNull {
+            limit.trustedProxies = Set(try proxies.sequence().map { (proxy) throws(ConfigError) in try proxy.string() })
+        }
+        return limit
     }
 
     /// A plugin entry: a library name, or `{plugin, name, enabled, config}`.

@@ -37,6 +37,25 @@ public struct ServerConfig: Sendable {
     public var bodyLimitBytes: Int
     /// Whether `/v1/*` needs an API key.
     public var requireAPIKey: Bool
+    /// The per-client-IP rate limit.
+    public var rateLimit: RateLimitConfig = RateLimitConfig()
+}
+
+/// A per-client token bucket on `/v1/*`. Off by default; for production, start from
+/// `{enabled: true, requests_per_second: 10, burst: 20}` and list your load balancers in
+/// `trusted_proxies` so X-Forwarded-For is honoured for them only.
+public struct RateLimitConfig: Sendable, Hashable {
+    /// Whether the limit applies.
+    public var enabled = false
+    /// Sustained requests per second per client.
+    public var requestsPerSecond = 10.0
+    /// Requests a client may send at once.
+    public var burst = 20
+    /// Peers whose X-Forwarded-For names the real client.
+    public var trustedProxies: Set<String> = []
+
+    /// Off.
+    public init() {}
 }
 
 /// A plugin instance named in config: which library, under what name, with what settings.

@@ -14,20 +14,30 @@ public final class Gateway: Sendable {
     public let plugins: PluginSet
     /// The gateway's logger.
     public let logger: Logger
+    /// What the host table offers plugins; the host's own paths (streaming) use it too.
+    let services: GatewayHostServices
 
-    private init(config: GatewayConfig, engine: Engine, plugins: PluginSet, logger: Logger) {
+    private init(config: GatewayConfig, engine: Engine, plugins: PluginSet, logger: Logger, services: GatewayHostServices) {
         self.config = config
         self.engine = engine
         self.plugins = plugins
         self.logger = logger
+        self.services = services
     }
 
     /// Builds the engine and starts every plugin; any plugin failure is an error.
     public static func start(config: GatewayConfig, logger: Logger) async throws(PluginLoadError) -> Gateway {
-        let engine = Engine(providers: config.providers, models: config.models)
+        let engine = Engine(providers: config.providers, models: config.models) { provider, state in
+            logger.notice("provider health changed", metadata: ["provider": "\(provider)", "state": "\(state.rawValue)"])
+        }
         let services = GatewayHostServices(engine: engine, logger: logger)
-        let plugins = try await PluginSet.start(config: config, services: services, strict: true)
-        return Gateway(config: config, engine: engine, plugins: plugins, logger: logger)
+        do {
+            let plugins = try await PluginSet.start(config: config, services: services, strict: true)
+            return Gateway(config: config, engine: engine, plugins: plugins, logger: logger, services: services)
+        } catch {
+            await engine.shutdown()
+            throw error
+        }
     }
 
     /// Lists what every configured plugin became, without failing on broken ones.
@@ -36,12 +46,14 @@ public final class Gateway: Sendable {
         let services = GatewayHostServices(engine: engine, logger: logger)
         let plugins = try? await PluginSet.start(config: config, services: services, strict: false)
         await plugins?.chain.stopAll(deadline: .now + .seconds(5))
+        await engine.shutdown()
         return plugins?.reports ?? []
     }
 
     /// Drains and stops every plugin.
     public func shutdown() async {
         await plugins.chain.stopAll(deadline: .now + .seconds(30))
+        await engine.shutdown()
     }
 
     /// A fresh request id: `req-` and 32 hex digits.

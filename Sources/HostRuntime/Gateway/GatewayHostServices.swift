@@ -41,19 +41,30 @@ struct GatewayHostServices: HostServices {
     }
 
     func orchestrate(_ orchestrationInputJSON: [UInt8]) async -> PluginReply {
-        .failure(.notSupported, "orchestration is not available in this build")
+        let input: OrchestrationInput
+        do {
+            input = try JSONCoding.decode(OrchestrationInput.self, from: Data(orchestrationInputJSON))
+        } catch {
+            return .failure(.invalidArgument, "OrchestrationInput: \(error)")
+        }
+        return Self.reply(await engine.orchestrate(input))
     }
 
     func logResult(_ logResultJSON: [UInt8]) async -> PluginReply {
         guard let result = try? JSONCoding.decode(LogResult.self, from: Data(logResultJSON)) else {
             return .failure(.invalidArgument, "LogResult: not a valid LogResult JSON object")
         }
+        record(result)
+        return PluginReply(status: .ok)
+    }
+
+    /// Records one request's outcome (the store and telemetry fan-out arrive with their plugins).
+    func record(_ result: LogResult) {
         logger.info("request", metadata: [
             "request_id": "\(result.requestID)", "kind": "\(result.kind)", "dispatcher": "\(result.dispatcher)",
             "model": "\(result.output.decision.modelID)", "latency_ms": "\(result.output.latencyMs)",
             "error_class": "\(result.output.errorClass?.rawValue ?? "")",
         ])
-        return PluginReply(status: .ok)
     }
 
     /// A ChatOutput as the ABI reply: ok, or upstream when the output carries an error.

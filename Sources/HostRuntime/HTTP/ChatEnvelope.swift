@@ -117,3 +117,61 @@ enum RequestReader {
         return Int(number)
     }
 }
+
+extension RequestReader {
+    /// Parameters the OpenAI endpoint checks before passing them on, with their expected shape.
+    static let checkedParameters: [String: @Sendable (JSONValue) -> Bool] = [
+        "temperature": { ($0.numberValue.map { (0...2).contains($0) }) ?? false },
+        "top_p": { ($0.numberValue.map { (0...1).contains($0) }) ?? false },
+        "max_tokens": { ($0.numberValue.map { $0 >= 1 && $0 <= 10_000_000 && $0.rounded() == $0 }) ?? false },
+        "max_completion_tokens": { ($0.numberValue.map { $0 >= 1 && $0 <= 10_000_000 && $0.rounded() == $0 }) ?? false },
+        "n": { ($0.numberValue.map { $0 >= 1 && $0 <= 128 && $0.rounded() == $0 }) ?? false },
+        "tools": { $0.arrayValue?.allSatisfy { $0.objectValue != nil } ?? false },
+        "tool_choice": { $0.stringValue != nil || $0.objectValue != nil },
+        "stop": { $0.stringValue != nil || ($0.arrayValue?.allSatisfy { $0.stringValue != nil } ?? false) },
+        "user": { $0.stringValue != nil },
+        "stream_options": { $0.objectValue != nil },
+        "response_format": { $0.objectValue != nil },
+    ]
+
+    /// An OpenAI chat-completions body.
+    static func openAIRequest(_ body: JSONValue) throws(APIError) -> ChatRequest {
+        guard case .object(let members) = body else { throw .invalidField("body", "expected an object, got \(body.typeName)") }
+        var request = ChatRequest(messages: try messageList(members["messages"], at: "messages"))
+        let model = try string(members["model"], at: "model") ?? ""
+        request.modelHint = model == "*" ? "" : model
+        request.stream = try bool(members["stream"], at: "stream") ?? false
+        for (key, value) in members where !["model", "messages", "stream"].contains(key) {
+            if value == .null { continue }
+            if let check = checkedParameters[key], !check(value) {
+                throw .invalidField(key, "invalid value (\(value.typeName)); see the OpenAI chat-completions reference for its type and range")
+            }
+            request.parameters[key] = value
+        }
+        return request
+    }
+
+    /// The `/v1/plan` envelope: `{request:{...}, orchestration:{mode, iterations, ...}}`.
+    static func planEnvelope(_ body: JSONValue) throws(APIError) -> (ChatRequest, OrchestrationDirective) {
+        let top = try object(body, at: "body", allowed: ["request", "orchestration"])
+        guard let requestValue = top["request"] else { throw .invalidField("request", "required, expected an object") }
+        let request = try chatRequest(requestValue, at: "request")
+        guard let orchestration = top["orchestration"] else { throw .invalidField("orchestration", "required, expected an object with a mode") }
+        let members = try object(orchestration, at: "orchestration", allowed: [
+            "mode", "iterations", "primary_model_id", "review_model_id", "primary_min_weight", "review_min_weight",
+        ])
+        guard let mode = try string(members["mode"], at: "orchestration.mode") else {
+            throw .invalidField("orchestration.mode", "required, expected one of planning, adversarial, vote, refine")
+        }
+        guard ["planning", "adversarial", "vote", "refine"].contains(mode) else {
+            throw .invalidField("orchestration.mode", "expected one of planning, adversarial, vote, refine, got \"\(mode)\"")
+        }
+        var directive = OrchestrationDirective(mode: mode)
+        directive.iterations = try integer(members["iterations"], at: "orchestration.iterations", in: 0...10) ?? 0
+        directive.primaryModelID = try string(members["primary_model_id"], at: "orchestration.primary_model_id") ?? ""
+        directive.reviewModelID = try string(members["review_model_id"], at: "orchestration.review_model_id") ?? ""
+        directive.primaryMinWeight = try integer(members["primary_min_weight"], at: "orchestration.primary_min_weight", in: 0...10) ?? 0
+        directive.reviewMinWeight = try integer(members["review_min_weight"], at: "orchestration.review_min_weight", in: 0...10) ?? 0
+        return (request, directive)
+    }
+}

@@ -20,6 +20,22 @@ enum DispatchOutcomeMapper {
         return try served(outcome)
     }
 
+    static func dispatchPlan(_ input: OrchestrationInput, gateway: Gateway) async throws(APIError) -> Served {
+        let bytes = (try? JSONCoding.encode(input)).map(Array.init) ?? []
+        // An orchestration is several model calls; each has the default deadline.
+        let deadline = ContinuousClock.now + .milliseconds(gateway.config.routing.maxLatencyMs * 8) + deadlineGrace
+        let outcome = await gateway.plugins.chain.plan(bytes, deadline: deadline)
+        return try served(outcome)
+    }
+
+    /// A failed ChatOutput as the client's error: 503 when no model was eligible, else 502,
+    /// with the error class as the code.
+    static func upstreamError(_ output: ChatOutput) -> APIError {
+        let errorClass = output.errorClass ?? .fatal
+        let status: HTTPResponse.Status = errorClass == .noEligibleModel ? .serviceUnavailable : .badGateway
+        return APIError(status, output.error.isEmpty ? "upstream failed" : output.error, type: "upstream_error", code: errorClass.rawValue)
+    }
+
     static func served(_ outcome: DispatchChain.Outcome) throws(APIError) -> Served {
         let reply = outcome.reply
         let dispatcher = outcome.servedBy ?? ""
@@ -30,11 +46,9 @@ enum DispatchOutcomeMapper {
             }
             return Served(output: output, dispatcher: dispatcher)
         case .upstream:
-            let output = try? JSONCoding.decode(ChatOutput.self, from: Data(reply.result))
-            let errorClass = output?.errorClass ?? .fatal
-            let message = output.map { $0.error.isEmpty ? reply.message : $0.error } ?? reply.message
-            let status: HTTPResponse.Status = errorClass == .noEligibleModel ? .serviceUnavailable : .badGateway
-            throw APIError(status, message, type: "upstream_error", code: errorClass.rawValue)
+            let output = (try? JSONCoding.decode(ChatOutput.self, from: Data(reply.result)))
+                ?? ChatOutput(error: reply.message, errorClass: .fatal)
+            throw upstreamError(output)
         case .unavailable:
             throw APIError(.serviceUnavailable, reply.message, type: "dispatch_unavailable", code: "unavailable")
         case .invalidArgument:

@@ -1,27 +1,46 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import TokenHubCore
 
 /// The client API's routes over a gateway.
 public struct GatewayRoutes: Sendable {
     let gateway: Gateway
+    let rateLimiter: RateLimiter
 
     /// Creates the routes.
     public init(gateway: Gateway) {
         self.gateway = gateway
+        self.rateLimiter = RateLimiter(gateway.config.server.rateLimit)
     }
 
     /// Adds every route to `router`.
-    public func register(on router: Router<BasicRequestContext>) {
-        router.post("/v1/chat") { request, context in await self.respond { try await self.chat(request, context) } }
+    public func register(on router: Router<GatewayRequestContext>) {
+        router.post("/v1/chat") { request, context in await self.client(request, context) { try await self.chat($0) } }
+        router.post("/v1/chat/completions") { request, context in
+            await self.client(request, context) { try await self.chatCompletions($0) }
+        }
+        router.post("/v1/plan") { request, context in await self.client(request, context) { try await self.plan($0) } }
+        router.get("/v1/models") { request, context in await self.client(request, context) { _ in self.models() } }
         router.get("/healthz") { _, _ in self.health() }
     }
 
-    /// Turns thrown `APIError`s into their JSON answers.
-    private func respond(_ body: () async throws -> Response) async -> Response {
+    /// Every client route: the rate limit first, then the handler; thrown `APIError`s become
+    /// their JSON answers and anything else a 500, so every request gets an answer.
+    private func client(
+        _ request: Request, _ context: GatewayRequestContext, _ handler: (Request) async throws -> Response
+    ) async -> Response {
+        let client = rateLimiter.clientIP(socketIP: context.remoteAddress?.ipAddress,
+                                          forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!])
+        if let wait = rateLimiter.check(client: client) {
+            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+            var error = APIError(.tooManyRequests, "rate limit exceeded for \(client); retry after \(seconds) s", type: "rate_limit_error", code: "rate_limited")
+            error.headers[.retryAfter] = String(seconds)
+            return error.response
+        }
         do {
-            return try await body()
+            return try await handler(request)
         } catch let error as APIError {
             return error.response
         } catch {
@@ -29,26 +48,17 @@ public struct GatewayRoutes: Sendable {
         }
     }
 
-    /// `POST /v1/chat`: TokenHub's envelope through the dispatch chain.
-    func chat(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
-        let (chatRequest, policy) = try RequestReader.chatEnvelope(body, defaults: gateway.config.routing)
-        let requestID = Gateway.newRequestID()
-        let input = ChatInput(requestID: requestID, request: chatRequest, policy: policy)
-        let output = try await DispatchOutcomeMapper.dispatchChat(input, gateway: gateway)
-        var response = JSONResponse.make(JSONValue.object([
-            "request_id": .string(requestID),
-            "negotiated_model": .string(output.output.decision.modelID),
-            "estimated_cost_usd": .number(output.output.decision.estimatedCostUSD),
-            "routing_reason": .string(output.output.decision.reason),
-            "dispatcher": .string(output.dispatcher),
-            "response": output.output.response,
-        ]))
-        response.headers[HTTPField.Name("X-Request-ID")!] = requestID
-        return response
+    /// `GET /v1/models`: the usable models in OpenAI's list shape.
+    func models() -> Response {
+        let models: [JSONValue] = gateway.engine.usableModels.map { model in
+            .object([
+                "id": .string(model.id), "object": .string("model"), "created": .number(0), "owned_by": .string(model.providerID),
+            ])
+        }
+        return JSONResponse.make(JSONValue.object(["object": .string("list"), "data": .array(models)]))
     }
 
-    /// `GET /healthz`: 200 with the plugin and model counts, 503 when nothing can serve.
+    /// `GET /healthz`: 200 with the plugin, provider and model counts; 503 when nothing can serve.
     func health() -> Response {
         let running = gateway.plugins.reports.filter(\.isRunning)
         let usableModels = gateway.engine.usableModels.count
@@ -67,4 +77,8 @@ public struct GatewayRoutes: Sendable {
             "models": .number(Double(usableModels)),
         ]))
     }
+
+    static let requestIDHeader = HTTPField.Name("X-Request-ID")!
+    static let modelHeader = HTTPField.Name("X-TokenHub-Model")!
+    static let reasonHeader = HTTPField.Name("X-TokenHub-Routing-Reason")!
 }

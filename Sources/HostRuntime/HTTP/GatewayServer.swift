@@ -24,7 +24,7 @@ public struct GatewayServer: Service {
 
     /// Serves until cancelled or a graceful shutdown, then drains and stops the plugins.
     public func run() async throws {
-        let router = Router()
+        let router = Router(context: GatewayRequestContext.self)
         GatewayRoutes(gateway: gateway).register(on: router)
         let server = gateway.config.server
         let logger = gateway.logger

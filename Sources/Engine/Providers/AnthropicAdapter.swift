@@ -1,0 +1,129 @@
+import AsyncHTTPClient
+import Foundation
+import TokenHubCore
+
+/// Anthropic's Messages API. `base_url` is the API root (https://api.anthropic.com); requests
+/// and answers are translated to and from OpenAI's shapes by `AnthropicTranslation`.
+final class AnthropicAdapter: ProviderAdapter {
+    static let apiVersion = "2023-06-01"
+    private let provider: ProviderSpec
+    private let transport: HTTPTransport
+
+    init(provider: ProviderSpec, transport: HTTPTransport) {
+        self.provider = provider
+        self.transport = transport
+    }
+
+    func send(_ request: ChatRequest, model: ModelSpec, deadline: ContinuousClock.Instant) async -> Result<ProviderAnswer, ProviderFailure> {
+        let body = AnthropicTranslation.request(request, model: model.upstreamName, stream: false)
+        let opened = await transport.post(url: endpoint(), headers: headers(), body: body,
+                                          timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
+        let response: HTTPClientResponse
+        switch opened {
+        case .failure(let failure): return .failure(failure)
+        case .success(let value): response = value
+        }
+        return await transport.readJSON(response).map { json in
+            ProviderAnswer(response: AnthropicTranslation.response(json, model: model.upstreamName),
+                           inputTokens: json["usage"]?["input_tokens"]?.numberValue.map { Int($0) },
+                           outputTokens: json["usage"]?["output_tokens"]?.numberValue.map { Int($0) })
+        }
+    }
+
+    func stream(_ request: ChatRequest, model: ModelSpec, deadline: ContinuousClock.Instant) async
+        -> Result<AsyncThrowingStream<StreamChunk, any Error>, ProviderFailure>
+    {
+        let body = AnthropicTranslation.request(request, model: model.upstreamName, stream: true)
+        let opened = await transport.post(url: endpoint(), headers: headers(), body: body,
+                                          timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
+        let response: HTTPClientResponse
+        switch opened {
+        case .failure(let failure): return .failure(failure)
+        case .success(let value): response = value
+        }
+        if let failure = await transport.streamOpeningFailure(response) { return .failure(failure) }
+        let modelName = model.upstreamName
+        return .success(AsyncThrowingStream { continuation in
+            let task = Task {
+                var parser = SSEParser()
+                var translator = AnthropicStreamTranslator(model: modelName)
+                do {
+                    for try await buffer in response.body {
+                        for event in parser.feed(buffer.readableBytesView) {
+                            guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(event.data.utf8)) else { continue }
+                            for chunk in translator.translate(json) { continuation.yield(chunk) }
+                            if json["type"]?.stringValue == "message_stop" { continuation.finish(); return }
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        })
+    }
+
+    private func endpoint() -> String {
+        var base = provider.baseURLs.first ?? "https://api.anthropic.com"
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + "/v1/messages"
+    }
+
+    private func headers() -> [(String, String)] {
+        [("x-api-key", provider.apiKey), ("anthropic-version", Self.apiVersion)]
+    }
+}
+
+/// Turns Anthropic stream events into OpenAI `chat.completion.chunk` objects.
+struct AnthropicStreamTranslator {
+    let model: String
+    private var id = "msg"
+    private var toolIndexByBlock: [Int: Int] = [:]
+
+    init(model: String) { self.model = model }
+
+    mutating func translate(_ event: JSONValue) -> [StreamChunk] {
+        switch event["type"]?.stringValue {
+        case "message_start":
+            id = event["message"]?["id"]?.stringValue ?? id
+            return [chunk(delta: ["role": .string("assistant"), "content": .string("")])]
+        case "content_block_start" where event["content_block"]?["type"]?.stringValue == "tool_use":
+            let block = Int(event["index"]?.numberValue ?? 0)
+            let toolIndex = toolIndexByBlock.count
+            toolIndexByBlock[block] = toolIndex
+            let call: JSONValue = .object([
+                "index": .number(Double(toolIndex)), "id": event["content_block"]?["id"] ?? .string(""), "type": .string("function"),
+                "function": .object(["name": event["content_block"]?["name"] ?? .string(""), "arguments": .string("")]),
+            ])
+            return [chunk(delta: ["tool_calls": .array([call])])]
+        case "content_block_delta":
+            let delta = event["delta"]
+            if delta?["type"]?.stringValue == "text_delta" {
+                return [chunk(delta: ["content": delta?["text"] ?? .string("")])]
+            }
+            if delta?["type"]?.stringValue == "input_json_delta",
+               let toolIndex = toolIndexByBlock[Int(event["index"]?.numberValue ?? 0)] {
+                let call: JSONValue = .object(["index": .number(Double(toolIndex)), "function": .object(["arguments": delta?["partial_json"] ?? .string("")])])
+                return [chunk(delta: ["tool_calls": .array([call])])]
+            }
+            return []
+        case "message_delta":
+            let reason = AnthropicTranslation.finishReason(event["delta"]?["stop_reason"]?.stringValue)
+            return [chunk(delta: [:], finishReason: reason)]
+        default:
+            return []
+        }
+    }
+
+    private func chunk(delta: [String: JSONValue], finishReason: String? = nil) -> StreamChunk {
+        .object([
+            "id": .string(id), "object": .string("chat.completion.chunk"),
+            "created": .number(Double(Int(Date().timeIntervalSince1970))), "model": .string(model),
+            "choices": .array([.object([
+                "index": .number(0), "delta": .object(delta),
+                "finish_reason": finishReason.map(JSONValue.string) ?? .null,
+            ])]),
+        ])
+    }
+}

@@ -1,0 +1,72 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import TokenHubCore
+
+/// The HTTP plumbing every adapter shares: one pooled client, JSON requests with a deadline,
+/// and the mapping of transport errors to error classes.
+struct HTTPTransport: Sendable {
+    let client: HTTPClient
+
+    /// The largest provider answer read into memory.
+    static let maxBodyBytes = 32 << 20
+
+    /// POSTs `body` as JSON; the answer's status, headers and the open response.
+    func post(url: String, headers: [(String, String)], body: JSONValue, timeout: Duration) async
+        -> Result<HTTPClientResponse, ProviderFailure>
+    {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        guard let bytes = try? JSONCoding.encode(body) else { return .failure(ProviderFailure(.fatal, "request is not encodable")) }
+        request.body = .bytes(ByteBuffer(bytes: bytes))
+        do {
+            let milliseconds = max(1, Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+            return .success(try await client.execute(request, timeout: .milliseconds(Int64(milliseconds))))
+        } catch {
+            return .failure(Self.transportFailure(error))
+        }
+    }
+
+    /// Reads a whole answer: JSON on 2xx, a classified failure otherwise.
+    func readJSON(_ response: HTTPClientResponse) async -> Result<JSONValue, ProviderFailure> {
+        let body: ByteBuffer
+        do {
+            body = try await response.body.collect(upTo: Self.maxBodyBytes)
+        } catch {
+            return .failure(Self.transportFailure(error))
+        }
+        let data = Data(body.readableBytesView)
+        guard (200..<300).contains(response.status.code) else {
+            return .failure(ErrorClassifier.classify(
+                status: Int(response.status.code), body: String(decoding: data, as: UTF8.self),
+                retryAfterHeader: response.headers.first(name: "retry-after")))
+        }
+        guard let json = try? JSONDecoder().decode(JSONValue.self, from: data), case .object = json else {
+            return .failure(ProviderFailure(.transient, "upstream answered \(response.status.code) with a body that is not a JSON object", status: Int(response.status.code)))
+        }
+        return .success(json)
+    }
+
+    /// A non-2xx stream opening, read and classified.
+    func streamOpeningFailure(_ response: HTTPClientResponse) async -> ProviderFailure? {
+        guard !(200..<300).contains(response.status.code) else { return nil }
+        let body = (try? await response.body.collect(upTo: 1 << 20)).map { String(buffer: $0) } ?? ""
+        return ErrorClassifier.classify(status: Int(response.status.code), body: body, retryAfterHeader: response.headers.first(name: "retry-after"))
+    }
+
+    static func transportFailure(_ error: any Error) -> ProviderFailure {
+        if error is CancellationError { return ProviderFailure(.fatal, "cancelled") }
+        if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            return ProviderFailure(.transient, "upstream timed out (\(error))")
+        }
+        return ProviderFailure(.transient, "upstream unreachable: \(error)")
+    }
+
+    /// The time left before `deadline`, capped by the provider's own timeout.
+    static func timeout(until deadline: ContinuousClock.Instant, cap: Int) -> Duration {
+        min(deadline - .now, .milliseconds(cap))
+    }
+}

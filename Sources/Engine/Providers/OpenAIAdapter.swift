@@ -1,0 +1,84 @@
+import AsyncHTTPClient
+import Foundation
+import Synchronization
+import TokenHubCore
+
+/// Any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, NIM, Groq...). `base_url` is the API
+/// root including `/v1`; several base URLs (the `vllm` type) are used round robin.
+final class OpenAIAdapter: ProviderAdapter {
+    private let provider: ProviderSpec
+    private let transport: HTTPTransport
+    private let nextURL = Atomic<Int>(0)
+
+    init(provider: ProviderSpec, transport: HTTPTransport) {
+        self.provider = provider
+        self.transport = transport
+    }
+
+    func send(_ request: ChatRequest, model: ModelSpec, deadline: ContinuousClock.Instant) async -> Result<ProviderAnswer, ProviderFailure> {
+        let opened = await transport.post(url: endpoint(), headers: headers(), body: body(request, model, stream: false),
+                                          timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
+        let response: HTTPClientResponse
+        switch opened {
+        case .failure(let failure): return .failure(failure)
+        case .success(let value): response = value
+        }
+        return await transport.readJSON(response).map { json in
+            ProviderAnswer(response: json, inputTokens: json["usage"]?["prompt_tokens"]?.numberValue.map { Int($0) },
+                           outputTokens: json["usage"]?["completion_tokens"]?.numberValue.map { Int($0) })
+        }
+    }
+
+    func stream(_ request: ChatRequest, model: ModelSpec, deadline: ContinuousClock.Instant) async
+        -> Result<AsyncThrowingStream<StreamChunk, any Error>, ProviderFailure>
+    {
+        let opened = await transport.post(url: endpoint(), headers: headers(), body: body(request, model, stream: true),
+                                          timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
+        let response: HTTPClientResponse
+        switch opened {
+        case .failure(let failure): return .failure(failure)
+        case .success(let value): response = value
+        }
+        if let failure = await transport.streamOpeningFailure(response) { return .failure(failure) }
+        return .success(AsyncThrowingStream { continuation in
+            let task = Task {
+                var parser = SSEParser()
+                do {
+                    for try await buffer in response.body {
+                        for event in parser.feed(buffer.readableBytesView) {
+                            if event.data == "[DONE]" { continuation.finish(); return }
+                            if let chunk = try? JSONDecoder().decode(JSONValue.self, from: Data(event.data.utf8)) {
+                                continuation.yield(chunk)
+                            }
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        })
+    }
+
+    private func endpoint() -> String {
+        let urls = provider.baseURLs
+        let index = urls.count > 1 ? nextURL.wrappingAdd(1, ordering: .relaxed).oldValue % urls.count : 0
+        var base = urls[index]
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + "/chat/completions"
+    }
+
+    private func headers() -> [(String, String)] {
+        provider.apiKey.isEmpty ? [] : [("Authorization", "Bearer \(provider.apiKey)")]
+    }
+
+    private func body(_ request: ChatRequest, _ model: ModelSpec, stream: Bool) -> JSONValue {
+        var body = request.parameters
+        body["model"] = .string(model.upstreamName)
+        body["messages"] = .array(request.messages)
+        body["stream"] = .bool(stream)
+        if !stream { body["stream_options"] = nil }
+        return .object(body)
+    }
+}

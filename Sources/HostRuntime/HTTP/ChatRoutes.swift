@@ -1,0 +1,73 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TokenHubCore
+
+extension GatewayRoutes {
+    /// `POST /v1/chat`: TokenHub's envelope through the dispatch chain.
+    func chat(_ request: Request) async throws -> Response {
+        let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
+        var (chatRequest, policy) = try RequestReader.chatEnvelope(body, defaults: gateway.config.routing)
+        try Directives.apply(to: &chatRequest, policy: &policy)
+        let input = ChatInput(requestID: Gateway.newRequestID(), request: chatRequest, policy: policy)
+        if chatRequest.stream { return try await StreamRelay(gateway: gateway).relay(input) }
+        let served = try await DispatchOutcomeMapper.dispatchChat(input, gateway: gateway)
+        var fields: [String: JSONValue] = [
+            "request_id": .string(input.requestID),
+            "negotiated_model": .string(served.output.decision.modelID),
+            "estimated_cost_usd": .number(served.output.decision.estimatedCostUSD),
+            "routing_reason": .string(served.output.decision.reason),
+            "dispatcher": .string(served.dispatcher),
+            "response": served.output.response,
+        ]
+        if let schema = chatRequest.outputSchema {
+            let content = served.output.response["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue ?? ""
+            let violation = OutputSchemaValidator.violation(of: schema, in: content)
+            fields["output_schema_valid"] = .bool(violation == nil)
+            if let violation { fields["output_schema_error"] = .string(violation) }
+        }
+        return Self.withRoutingHeaders(JSONResponse.make(JSONValue.object(fields)), input.requestID, served.output.decision)
+    }
+
+    /// `POST /v1/chat/completions`: OpenAI's API. `model` is a hint ("" or "*" lets the
+    /// router choose); streaming goes direct to the engine.
+    func chatCompletions(_ request: Request) async throws -> Response {
+        let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
+        var chatRequest = try RequestReader.openAIRequest(body)
+        var policy = gateway.config.routing
+        try Directives.apply(to: &chatRequest, policy: &policy)
+        let input = ChatInput(requestID: Gateway.newRequestID(), request: chatRequest, policy: policy)
+        if chatRequest.stream { return try await StreamRelay(gateway: gateway).relay(input) }
+        let served = try await DispatchOutcomeMapper.dispatchChat(input, gateway: gateway)
+        var completion = served.output.response.objectValue ?? [:]
+        completion["id"] = completion["id"] ?? .string("chatcmpl-\(input.requestID)")
+        completion["object"] = .string("chat.completion")
+        completion["created"] = completion["created"] ?? .number(Double(Int(Date().timeIntervalSince1970)))
+        completion["model"] = .string(served.output.decision.modelID)
+        return Self.withRoutingHeaders(JSONResponse.make(JSONValue.object(completion)), input.requestID, served.output.decision)
+    }
+
+    /// `POST /v1/plan`: an orchestration through the dispatch chain.
+    func plan(_ request: Request) async throws -> Response {
+        let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
+        let (chatRequest, directive) = try RequestReader.planEnvelope(body)
+        let input = OrchestrationInput(requestID: Gateway.newRequestID(), request: chatRequest, directive: directive)
+        let served = try await DispatchOutcomeMapper.dispatchPlan(input, gateway: gateway)
+        var fields = served.output.response.objectValue ?? [:]
+        fields["request_id"] = .string(input.requestID)
+        fields["mode"] = .string(directive.mode)
+        fields["negotiated_model"] = .string(served.output.decision.modelID)
+        fields["estimated_cost_usd"] = .number(served.output.decision.estimatedCostUSD)
+        fields["routing_reason"] = .string(served.output.decision.reason)
+        fields["dispatcher"] = .string(served.dispatcher)
+        return Self.withRoutingHeaders(JSONResponse.make(JSONValue.object(fields)), input.requestID, served.output.decision)
+    }
+
+    static func withRoutingHeaders(_ response: Response, _ requestID: String, _ decision: Decision) -> Response {
+        var response = response
+        response.headers[requestIDHeader] = requestID
+        response.headers[modelHeader] = decision.modelID
+        response.headers[reasonHeader] = decision.reason
+        return response
+    }
+}

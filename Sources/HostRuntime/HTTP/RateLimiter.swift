@@ -1,0 +1,63 @@
+import Foundation
+import Synchronization
+
+/// A token bucket: `rate` tokens per second up to `burst`. Pure; time is passed in.
+struct TokenBucket: Sendable {
+    let rate: Double
+    let burst: Double
+    private(set) var tokens: Double
+    private var updated: ContinuousClock.Instant
+
+    init(rate: Double, burst: Double, now: ContinuousClock.Instant) {
+        self.rate = rate
+        self.burst = burst
+        tokens = burst
+        updated = now
+    }
+
+    /// Takes a token; on refusal, how long until one is available.
+    mutating func take(now: ContinuousClock.Instant) -> Duration? {
+        let elapsed = now - updated
+        tokens = min(burst, tokens + rate * (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        updated = now
+        if tokens >= 1 {
+            tokens -= 1
+            return nil
+        }
+        return .milliseconds(Int(((1 - tokens) / rate * 1000).rounded(.up)))
+    }
+}
+
+/// Per-client token buckets (by IP), as configured under `server.rate_limit`.
+///
+/// THREAD: safe from any thread.
+public final class RateLimiter: Sendable {
+    private let settings: RateLimitConfig
+    private let buckets = Mutex<[String: TokenBucket]>([:])
+
+    /// Creates a limiter.
+    public init(_ settings: RateLimitConfig) {
+        self.settings = settings
+    }
+
+    /// nil when the client may proceed; otherwise the Retry-After.
+    public func check(client: String, now: ContinuousClock.Instant = .now) -> Duration? {
+        guard settings.enabled else { return nil }
+        return buckets.withLock { buckets in
+            if buckets.count > 100_000 { buckets.removeAll(keepingCapacity: true) }
+            var bucket = buckets[client] ?? TokenBucket(rate: settings.requestsPerSecond, burst: Double(settings.burst), now: now)
+            let wait = bucket.take(now: now)
+            buckets[client] = bucket
+            return wait
+        }
+    }
+
+    /// The client's IP: the socket peer, or, when the peer is a trusted proxy, the nearest
+    /// untrusted address in X-Forwarded-For.
+    public func clientIP(socketIP: String?, forwardedFor: String?) -> String {
+        let peer = socketIP ?? "unknown"
+        guard settings.trustedProxies.contains(peer), let forwardedFor else { return peer }
+        let chain = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return chain.reversed().first { !settings.trustedProxies.contains($0) } ?? peer
+    }
+}

@@ -1,0 +1,65 @@
+import Engine
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import TokenHubCore
+
+/// Relays a streamed completion as server-sent events in OpenAI's chunk format, ending with
+/// `data: [DONE]`. Streaming always goes direct to the engine (a workflow cannot hold an open
+/// HTTP stream). A client that disconnects cancels the upstream call.
+struct StreamRelay {
+    let gateway: Gateway
+
+    func relay(_ input: ChatInput) async throws(APIError) -> Response {
+        let started = ContinuousClock.now
+        let decision: Decision
+        let stream: AsyncThrowingStream<StreamChunk, any Error>
+        switch await gateway.engine.routeAndStream(input) {
+        case .failure(let failure):
+            gateway.services.record(Self.logResult(input, failure.output))
+            throw DispatchOutcomeMapper.upstreamError(failure.output)
+        case .success(let opened):
+            (decision, stream) = opened
+        }
+        let services = gateway.services
+        var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        headers[GatewayRoutes.requestIDHeader] = input.requestID
+        headers[GatewayRoutes.modelHeader] = decision.modelID
+        headers[GatewayRoutes.reasonHeader] = decision.reason
+        let body = ResponseBody { writer in
+            var output = ChatOutput(decision: decision)
+            do {
+                for try await chunk in stream {
+                    var chunk = chunk.objectValue ?? [:]
+                    chunk["model"] = .string(decision.modelID)
+                    try await writer.write(Self.event(.object(chunk)))
+                }
+                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+            } catch {
+                // Either the client went away (the write failed; leaving the loop cancels the
+                // upstream call) or the upstream failed mid-stream (tell the client if we can).
+                output.error = "stream ended early: \(error)"
+                output.errorClass = .transient
+                let event: JSONValue = .object(["error": .object(["message": .string(output.error), "type": .string("upstream_error")])])
+                try? await writer.write(Self.event(event))
+            }
+            output.latencyMs = Int(Engine.milliseconds(.now - started))
+            services.record(Self.logResult(input, output))
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    static func event(_ value: JSONValue) -> ByteBuffer {
+        let data = (try? JSONCoding.encode(value)) ?? Data("{}".utf8)
+        var buffer = ByteBuffer(string: "data: ")
+        buffer.writeBytes(data)
+        buffer.writeString("\n\n")
+        return buffer
+    }
+
+    static func logResult(_ input: ChatInput, _ output: ChatOutput) -> LogResult {
+        LogResult(requestID: input.requestID, apiKeyID: input.apiKeyID, kind: "chat", mode: input.policy.mode, output: output, dispatcher: "stream")
+    }
+}
