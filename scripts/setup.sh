@@ -9,9 +9,10 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
-# Debian packages: a C compiler for the C plugin fixtures and examples, curl for the README's
+# Debian packages: python3 and pip for the client tests, a C compiler for the C plugin fixtures and examples, curl for the README's
 # first request, sqlite3's headers for the store plugin.
 packages=(gcc libc6-dev curl libsqlite3-dev)
+command -v python3 >/dev/null 2>&1 || packages+=(python3 python3-pip)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -21,4 +22,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# PyPI: the official OpenAI client, which the tests use as a real client of the gateway.
+if ! python3 -c "import openai" >/dev/null 2>&1; then
+  echo "setup: installing the openai Python package"
+  python3 -m pip install -q openai || python3 -m pip install -q --break-system-packages openai
 fi

@@ -36,6 +36,7 @@ public final class MockUpstream: Sendable {
     private struct State {
         var scripts: [String: [Reply]] = [:]
         var calls: [Call] = []
+        var abortedStreams = 0
     }
 
     /// The script and the call log, shared with the request handlers.
@@ -88,6 +89,9 @@ public final class MockUpstream: Sendable {
     /// Every request received, in order.
     public var calls: [Call] { state.withLock { $0.calls } }
 
+    /// Streams whose reader went away before the end (the gateway cancelled the call).
+    public var abortedStreams: Int { state.withLock { $0.abortedStreams } }
+
     /// How many requests named `model`.
     public func callCount(_ model: String) -> Int { calls.filter { $0.model == model }.count }
 
@@ -126,6 +130,7 @@ public final class MockUpstream: Sendable {
                             body: .init(byteBuffer: ByteBuffer(string: #"{"error":{"message":"slow down","type":"rate_limit"}}"#)))
         case .stream(let pieces, let delayMs):
             return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
+              do {
                 for piece in pieces {
                     if delayMs > 0 { try await Task.sleep(for: .milliseconds(delayMs)) }
                     let chunk: JSONValue = anthropic
@@ -141,6 +146,10 @@ public final class MockUpstream: Sendable {
                     try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
                 }
                 try await writer.finish(nil)
+              } catch {
+                state.withLock { $0.abortedStreams += 1 }
+                throw error
+              }
             })
         }
     }
