@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "tokenhub", targets: ["Host"]),
         .library(name: "DirectDispatch", type: .dynamic, targets: ["DirectDispatch"]),
         .executable(name: "ABIBench", targets: ["ABIBench"]),
+        .executable(name: "MockProvider", targets: ["MockProvider"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -73,12 +74,18 @@ let package = Package(
         ),
         // Benchmarks (run through bench/*.sh; they print figures and assert nothing).
         .executableTarget(name: "ABIBench", dependencies: ["HostRuntime", "PluginKit", "PluginAPI", "TokenHubCore"], path: "bench/abi"),
+        .executableTarget(
+            name: "MockProvider",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            path: "bench/mock-provider"
+        ),
         // Helpers the test targets share: paths, the C fixture compiler, process runners.
         .target(
             name: "TestSupport",
             dependencies: [
                 "TokenHubCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TestSupport"
         ),

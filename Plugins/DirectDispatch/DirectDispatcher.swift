@@ -2,7 +2,6 @@ import PluginAPI
 import PluginKit
 import TokenHubCore
 import Synchronization
-import Foundation
 
 /// The default dispatcher and the fallback of every chain: runs the request in this
 /// process through the host's engine, then records the result through the host.
@@ -12,7 +11,7 @@ final class DirectDispatcher: SwiftDispatcher {
 
     init(host: HostTable, configJSON: [UInt8]) throws {
         self.host = host
-        guard let config = try? JSONDecoder().decode(JSONValue.self, from: Data(configJSON.isEmpty ? Array("{}".utf8) : configJSON)),
+        guard let config = try? JSONValue.parse(configJSON.isEmpty ? Array("{}".utf8) : configJSON),
               let members = config.objectValue else {
             throw PluginError("config: expected a JSON object")
         }
@@ -50,30 +49,16 @@ final class DirectDispatcher: SwiftDispatcher {
     /// LogResultActivity does for workflows.
     private func record(kind: String, inputJSON: [UInt8], reply: PluginReply) async {
         guard reply.status == .ok || reply.status == .upstream,
-              let input = try? JSONCoding.decode(RequestHeader.self, from: Data(inputJSON)),
-              let output = try? JSONCoding.decode(ChatOutput.self, from: Data(reply.result)) else { return }
-        let mode = input.policy?.mode ?? input.directive?.mode ?? ""
-        let result = LogResult(requestID: input.requestID, apiKeyID: input.apiKeyID ?? "", kind: kind, mode: mode,
+              let input = try? JSONValue.parse(inputJSON),
+              let output = try? JSONCoding.decode(ChatOutput.self, from: reply.result) else { return }
+        let requestID = input["request_id"]?.stringValue ?? ""
+        let mode = input["policy"]?["mode"]?.stringValue ?? input["directive"]?["mode"]?.stringValue ?? ""
+        let result = LogResult(requestID: requestID, apiKeyID: input["api_key_id"]?.stringValue ?? "", kind: kind, mode: mode,
                                output: output, dispatcher: "direct")
-        guard let bytes = try? JSONCoding.encode(result) else { return }
-        let logged = await host.logResult(Array(bytes))
+        let logged = await host.logResult(JSONCoding.encode(result))
         if logged.status != .ok {
-            host.log(TOKENHUB_LOG_WARNING, "log_result failed for \(input.requestID): \(logged.message)")
+            host.log(TOKENHUB_LOG_WARNING, "log_result failed for \(requestID): \(logged.message)")
         }
-    }
-}
-
-/// The fields of a ChatInput or OrchestrationInput that logging needs.
-private struct RequestHeader: Decodable {
-    var requestID: String
-    var apiKeyID: String?
-    var policy: Policy?
-    var directive: OrchestrationDirective?
-
-    enum CodingKeys: String, CodingKey {
-        case requestID = "request_id"
-        case apiKeyID = "api_key_id"
-        case policy, directive
     }
 }
 

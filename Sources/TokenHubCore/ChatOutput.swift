@@ -1,5 +1,5 @@
 /// Which model served a request, and why.
-public struct Decision: Sendable, Hashable, Codable {
+public struct Decision: JSONPayload, Hashable {
     /// The model that answered.
     public var modelID: String
     /// The provider of that model.
@@ -17,25 +17,24 @@ public struct Decision: Sendable, Hashable, Codable {
         self.reason = reason
     }
 
-    enum CodingKeys: String, CodingKey {
-        case modelID = "model_id"
-        case providerID = "provider_id"
-        case estimatedCostUSD = "estimated_cost_usd"
-        case reason
+    /// Reads `{model_id, provider_id, estimated_cost_usd, reason}`; absent fields are empty.
+    public init(json: JSONValue) throws(PayloadError) {
+        let fields = try PayloadFields(json, path: "")
+        modelID = try fields.string("model_id")
+        providerID = try fields.string("provider_id")
+        estimatedCostUSD = try fields.double("estimated_cost_usd", default: 0)
+        reason = try fields.string("reason")
     }
 
-    /// Decodes a decision; absent fields are empty.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        modelID = try c.decodeIfPresent(String.self, forKey: .modelID) ?? ""
-        providerID = try c.decodeIfPresent(String.self, forKey: .providerID) ?? ""
-        estimatedCostUSD = try c.decodeIfPresent(Double.self, forKey: .estimatedCostUSD) ?? 0
-        reason = try c.decodeIfPresent(String.self, forKey: .reason) ?? ""
+    /// The decision as JSON.
+    public var json: JSONValue {
+        .object(["model_id": .string(modelID), "provider_id": .string(providerID),
+                 "estimated_cost_usd": .number(estimatedCostUSD), "reason": .string(reason)])
     }
 }
 
 /// Why a provider call failed; decides the failover and the HTTP status.
-public enum ErrorClass: String, Sendable, Hashable, Codable, CaseIterable {
+public enum ErrorClass: String, Sendable, Hashable, CaseIterable {
     /// The prompt does not fit the model's window.
     case contextOverflow = "context_overflow"
     /// The provider asked us to slow down.
@@ -49,7 +48,7 @@ public enum ErrorClass: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// The result of a chat or orchestration dispatch.
-public struct ChatOutput: Sendable, Hashable, Codable {
+public struct ChatOutput: JSONPayload, Hashable {
     /// Which model answered.
     public var decision: Decision
     /// The provider's answer in OpenAI chat-completion shape (`.null` on error).
@@ -71,37 +70,28 @@ public struct ChatOutput: Sendable, Hashable, Codable {
         self.errorClass = errorClass
     }
 
-    enum CodingKeys: String, CodingKey {
-        case decision, response
-        case latencyMs = "latency_ms"
-        case error
-        case errorClass = "error_class"
-    }
-
-    /// Decodes an output; absent fields are empty.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        decision = try c.decodeIfPresent(Decision.self, forKey: .decision) ?? Decision()
-        response = try c.decodeIfPresent(JSONValue.self, forKey: .response) ?? .null
-        latencyMs = try c.decodeIfPresent(Int.self, forKey: .latencyMs) ?? 0
-        error = try c.decodeIfPresent(String.self, forKey: .error) ?? ""
-        let rawClass = try c.decodeIfPresent(String.self, forKey: .errorClass) ?? ""
+    /// Reads an output; absent fields are empty, an unknown error class reads as fatal.
+    public init(json: JSONValue) throws(PayloadError) {
+        let fields = try PayloadFields(json, path: "")
+        decision = try fields.payload("decision", as: Decision.self) ?? Decision()
+        response = fields["response"] ?? .null
+        latencyMs = try fields.int("latency_ms", default: 0)
+        error = try fields.string("error")
+        let rawClass = try fields.string("error_class")
         errorClass = rawClass.isEmpty ? nil : (ErrorClass(rawValue: rawClass) ?? .fatal)
     }
 
-    /// Encodes every field, `error_class` as "" when unset, as the ABI schema says.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(decision, forKey: .decision)
-        try c.encode(response, forKey: .response)
-        try c.encode(latencyMs, forKey: .latencyMs)
-        try c.encode(error, forKey: .error)
-        try c.encode(errorClass?.rawValue ?? "", forKey: .errorClass)
+    /// Every field, `error_class` as "" when unset, as the ABI schema says.
+    public var json: JSONValue {
+        .object([
+            "decision": decision.json, "response": response, "latency_ms": .number(Double(latencyMs)),
+            "error": .string(error), "error_class": .string(errorClass?.rawValue ?? ""),
+        ])
     }
 }
 
 /// What `host_log_result` records: one row per request id.
-public struct LogResult: Sendable, Hashable, Codable {
+public struct LogResult: JSONPayload, Hashable {
     /// The request being recorded.
     public var requestID: String
     /// The API key that authorised it, "" for none.
@@ -125,9 +115,20 @@ public struct LogResult: Sendable, Hashable, Codable {
         self.dispatcher = dispatcher
     }
 
-    enum CodingKeys: String, CodingKey {
-        case requestID = "request_id"
-        case apiKeyID = "api_key_id"
-        case kind, mode, output, dispatcher
+    /// Reads `{request_id, api_key_id, kind, mode, output, dispatcher}`.
+    public init(json: JSONValue) throws(PayloadError) {
+        let fields = try PayloadFields(json, path: "")
+        requestID = try fields.requiredString("request_id")
+        apiKeyID = try fields.string("api_key_id")
+        kind = try fields.string("kind", default: "chat")
+        mode = try fields.string("mode")
+        output = try fields.payload("output", as: ChatOutput.self) ?? ChatOutput()
+        dispatcher = try fields.string("dispatcher")
+    }
+
+    /// The record as JSON.
+    public var json: JSONValue {
+        .object(["request_id": .string(requestID), "api_key_id": .string(apiKeyID), "kind": .string(kind),
+                 "mode": .string(mode), "output": output.json, "dispatcher": .string(dispatcher)])
     }
 }

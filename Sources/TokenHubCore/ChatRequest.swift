@@ -1,5 +1,5 @@
 /// One chat request as the engine sees it, whichever API it arrived through.
-public struct ChatRequest: Sendable, Hashable, Codable {
+public struct ChatRequest: JSONPayload, Hashable {
     /// The conversation; each message is passed to the provider as given.
     public var messages: [JSONValue]
     /// A registered model ID pins the model; "" (or an unknown ID) lets the router choose.
@@ -30,29 +30,30 @@ public struct ChatRequest: Sendable, Hashable, Codable {
         self.outputSchema = outputSchema
     }
 
-    enum CodingKeys: String, CodingKey {
-        case messages
-        case modelHint = "model_hint"
-        case estimatedInputTokens = "estimated_input_tokens"
-        case parameters, stream
-        case outputSchema = "output_schema"
+    /// Reads `{messages, model_hint, estimated_input_tokens, parameters, stream, output_schema}`.
+    public init(json: JSONValue) throws(PayloadError) {
+        let fields = try PayloadFields(json, path: "")
+        guard case .array(let messages)? = fields["messages"] else { throw PayloadError("messages: required, expected an array") }
+        self.messages = messages
+        modelHint = try fields.string("model_hint")
+        estimatedInputTokens = try fields.int("estimated_input_tokens", default: 0)
+        parameters = fields["parameters"]?.objectValue ?? [:]
+        stream = try fields.bool("stream", default: false)
+        outputSchema = fields["output_schema"]
     }
 
-    /// Decodes a request; absent optional fields take their defaults.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        messages = try c.decode([JSONValue].self, forKey: .messages)
-        modelHint = try c.decodeIfPresent(String.self, forKey: .modelHint) ?? ""
-        estimatedInputTokens = try c.decodeIfPresent(Int.self, forKey: .estimatedInputTokens) ?? 0
-        parameters = try c.decodeIfPresent([String: JSONValue].self, forKey: .parameters) ?? [:]
-        stream = try c.decodeIfPresent(Bool.self, forKey: .stream) ?? false
-        outputSchema = try c.decodeIfPresent(JSONValue.self, forKey: .outputSchema)
-        if outputSchema == .null { outputSchema = nil }
+    /// The request as JSON.
+    public var json: JSONValue {
+        .object([
+            "messages": .array(messages), "model_hint": .string(modelHint),
+            "estimated_input_tokens": .number(Double(estimatedInputTokens)), "parameters": .object(parameters),
+            "stream": .bool(stream), "output_schema": outputSchema ?? .null,
+        ])
     }
 }
 
 /// How the router should trade cost, latency and quality for one request.
-public struct Policy: Sendable, Hashable, Codable {
+public struct Policy: JSONPayload, Hashable {
     /// The routing mode: cheap, normal, high_confidence, planning, adversarial.
     public var mode: String
     /// The most the request may cost, in US dollars.
@@ -70,20 +71,21 @@ public struct Policy: Sendable, Hashable, Codable {
         self.minWeight = minWeight
     }
 
-    enum CodingKeys: String, CodingKey {
-        case mode
-        case maxBudgetUSD = "max_budget_usd"
-        case maxLatencyMs = "max_latency_ms"
-        case minWeight = "min_weight"
+    /// Reads `{mode, max_budget_usd, max_latency_ms, min_weight}`; absent fields take the defaults of `init()`.
+    public init(json: JSONValue) throws(PayloadError) {
+        let fields = try PayloadFields(json, path: "")
+        let defaults = Policy()
+        mode = try fields.string("mode", default: defaults.mode)
+        maxBudgetUSD = try fields.double("max_budget_usd", default: defaults.maxBudgetUSD)
+        maxLatencyMs = try fields.int("max_latency_ms", default: defaults.maxLatencyMs)
+        minWeight = try fields.int("min_weight", default: defaults.minWeight)
     }
 
-    /// Decodes a policy; absent fields take the defaults of `init()`.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let defaults = Policy()
-        mode = try c.decodeIfPresent(String.self, forKey: .mode) ?? defaults.mode
-        maxBudgetUSD = try c.decodeIfPresent(Double.self, forKey: .maxBudgetUSD) ?? defaults.maxBudgetUSD
-        maxLatencyMs = try c.decodeIfPresent(Int.self, forKey: .maxLatencyMs) ?? defaults.maxLatencyMs
-        minWeight = try c.decodeIfPresent(Int.self, forKey: .minWeight) ?? defaults.minWeight
+    /// The policy as JSON.
+    public var json: JSONValue {
+        .object([
+            "mode": .string(mode), "max_budget_usd": .number(maxBudgetUSD),
+            "max_latency_ms": .number(Double(maxLatencyMs)), "min_weight": .number(Double(minWeight)),
+        ])
     }
 }

@@ -1,5 +1,5 @@
 /// The input of a chat dispatch (`on_chat`, `ChatWorkflow`, `host_route_and_send`).
-public struct ChatInput: Sendable, Hashable, Codable {
+public struct ChatInput: JSONPayload, Hashable {
     /// Unique per request; workflow IDs and log rows are keyed by it.
     public var requestID: String
     /// The API key that authorised the request, "" when none was used.
@@ -17,24 +17,24 @@ public struct ChatInput: Sendable, Hashable, Codable {
         self.policy = policy
     }
 
-    enum CodingKeys: String, CodingKey {
-        case requestID = "request_id"
-        case apiKeyID = "api_key_id"
-        case request, policy
+    /// Reads `{request_id, api_key_id, request, policy}`; `api_key_id` and `policy` may be absent.
+    public init(json: JSONValue) throws(PayloadError) {
+        let fields = try PayloadFields(json, path: "")
+        requestID = try fields.requiredString("request_id")
+        apiKeyID = try fields.string("api_key_id")
+        guard let request = try fields.payload("request", as: ChatRequest.self) else { throw PayloadError("request: required") }
+        self.request = request
+        policy = try fields.payload("policy", as: Policy.self) ?? Policy()
     }
 
-    /// Decodes an input; `api_key_id` and `policy` may be absent.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        requestID = try c.decode(String.self, forKey: .requestID)
-        apiKeyID = try c.decodeIfPresent(String.self, forKey: .apiKeyID) ?? ""
-        request = try c.decode(ChatRequest.self, forKey: .request)
-        policy = try c.decodeIfPresent(Policy.self, forKey: .policy) ?? Policy()
+    /// The input as JSON.
+    public var json: JSONValue {
+        .object(["request_id": .string(requestID), "api_key_id": .string(apiKeyID), "request": request.json, "policy": policy.json])
     }
 }
 
 /// How an orchestration combines several model calls.
-public struct OrchestrationDirective: Sendable, Hashable, Codable {
+public struct OrchestrationDirective: JSONPayload, Hashable {
     /// planning, adversarial, vote or refine.
     public var mode: String
     /// Rounds (adversarial, refine) or voters (vote); 0 means the mode's default.
@@ -59,28 +59,29 @@ public struct OrchestrationDirective: Sendable, Hashable, Codable {
         self.reviewMinWeight = reviewMinWeight
     }
 
-    enum CodingKeys: String, CodingKey {
-        case mode, iterations
-        case primaryModelID = "primary_model_id"
-        case reviewModelID = "review_model_id"
-        case primaryMinWeight = "primary_min_weight"
-        case reviewMinWeight = "review_min_weight"
+    /// Reads a directive; only `mode` is required.
+    public init(json: JSONValue) throws(PayloadError) {
+        let fields = try PayloadFields(json, path: "")
+        mode = try fields.requiredString("mode")
+        iterations = try fields.int("iterations", default: 0)
+        primaryModelID = try fields.string("primary_model_id")
+        reviewModelID = try fields.string("review_model_id")
+        primaryMinWeight = try fields.int("primary_min_weight", default: 0)
+        reviewMinWeight = try fields.int("review_min_weight", default: 0)
     }
 
-    /// Decodes a directive; only `mode` is required.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        mode = try c.decode(String.self, forKey: .mode)
-        iterations = try c.decodeIfPresent(Int.self, forKey: .iterations) ?? 0
-        primaryModelID = try c.decodeIfPresent(String.self, forKey: .primaryModelID) ?? ""
-        reviewModelID = try c.decodeIfPresent(String.self, forKey: .reviewModelID) ?? ""
-        primaryMinWeight = try c.decodeIfPresent(Int.self, forKey: .primaryMinWeight) ?? 0
-        reviewMinWeight = try c.decodeIfPresent(Int.self, forKey: .reviewMinWeight) ?? 0
+    /// The directive as JSON.
+    public var json: JSONValue {
+        .object([
+            "mode": .string(mode), "iterations": .number(Double(iterations)),
+            "primary_model_id": .string(primaryModelID), "review_model_id": .string(reviewModelID),
+            "primary_min_weight": .number(Double(primaryMinWeight)), "review_min_weight": .number(Double(reviewMinWeight)),
+        ])
     }
 }
 
 /// The input of an orchestration dispatch (`on_plan`, `OrchestrationWorkflow`).
-public struct OrchestrationInput: Sendable, Hashable, Codable {
+public struct OrchestrationInput: JSONPayload, Hashable {
     /// Unique per request.
     public var requestID: String
     /// The API key that authorised the request, "" when none was used.
@@ -98,18 +99,19 @@ public struct OrchestrationInput: Sendable, Hashable, Codable {
         self.directive = directive
     }
 
-    enum CodingKeys: String, CodingKey {
-        case requestID = "request_id"
-        case apiKeyID = "api_key_id"
-        case request, directive
+    /// Reads `{request_id, api_key_id, request, directive}`.
+    public init(json: JSONValue) throws(PayloadError) {
+        let fields = try PayloadFields(json, path: "")
+        requestID = try fields.requiredString("request_id")
+        apiKeyID = try fields.string("api_key_id")
+        guard let request = try fields.payload("request", as: ChatRequest.self) else { throw PayloadError("request: required") }
+        guard let directive = try fields.payload("directive", as: OrchestrationDirective.self) else { throw PayloadError("directive: required") }
+        self.request = request
+        self.directive = directive
     }
 
-    /// Decodes an input; `api_key_id` may be absent.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        requestID = try c.decode(String.self, forKey: .requestID)
-        apiKeyID = try c.decodeIfPresent(String.self, forKey: .apiKeyID) ?? ""
-        request = try c.decode(ChatRequest.self, forKey: .request)
-        directive = try c.decode(OrchestrationDirective.self, forKey: .directive)
+    /// The input as JSON.
+    public var json: JSONValue {
+        .object(["request_id": .string(requestID), "api_key_id": .string(apiKeyID), "request": request.json, "directive": directive.json])
     }
 }

@@ -93,3 +93,10 @@ extension JSONValue {
         return nil
     }
 }
+
+extension JSONValue: JSONPayload {
+    /// Any JSON value is itself.
+    public init(json: JSONValue) { self = json }
+    /// Itself.
+    public var json: JSONValue { self }
+}

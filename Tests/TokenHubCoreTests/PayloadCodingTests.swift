@@ -7,7 +7,7 @@ struct PayloadCodingTests {
     @Test("ChatInput takes defaults for absent api_key_id and policy")
     func chatInputDefaults() throws {
         let json = #"{"request_id":"r1","request":{"messages":[{"role":"user","content":"hi"}]}}"#
-        let input = try JSONCoding.decode(ChatInput.self, from: Data(json.utf8))
+        let input = try JSONCoding.decode(ChatInput.self, from: Array(json.utf8))
         #expect(input.requestID == "r1")
         #expect(input.apiKeyID == "")
         #expect(input.policy == Policy())
@@ -23,7 +23,7 @@ struct PayloadCodingTests {
             request: ChatRequest(messages: [.object(["role": .string("user"), "content": .string("x")])],
                                  modelHint: "m", estimatedInputTokens: 12, parameters: ["max_tokens": .number(5)]),
             policy: Policy(mode: "cheap", maxBudgetUSD: 0.5, maxLatencyMs: 900, minWeight: 3))
-        let data = try JSONCoding.encode(input)
+        let data = JSONCoding.encode(input)
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.contains(#""api_key_id":"key-1""#))
         #expect(text.contains(#""max_budget_usd":0.5"#))
@@ -33,14 +33,14 @@ struct PayloadCodingTests {
 
     @Test("ChatOutput writes error_class as an empty string when unset and reads unknown classes as fatal")
     func chatOutputErrorClass() throws {
-        let ok = String(decoding: try JSONCoding.encode(ChatOutput()), as: UTF8.self)
+        let ok = String(decoding: JSONCoding.encode(ChatOutput()), as: UTF8.self)
         #expect(ok.contains(#""error_class":"""#))
         let odd = #"{"error":"boom","error_class":"weird"}"#
-        let decoded = try JSONCoding.decode(ChatOutput.self, from: Data(odd.utf8))
+        let decoded = try JSONCoding.decode(ChatOutput.self, from: Array(odd.utf8))
         #expect(decoded.errorClass == .fatal)
         #expect(decoded.error == "boom")
         let overflow = #"{"error":"too long","error_class":"context_overflow"}"#
-        #expect(try JSONCoding.decode(ChatOutput.self, from: Data(overflow.utf8)).errorClass == .contextOverflow)
+        #expect(try JSONCoding.decode(ChatOutput.self, from: Array(overflow.utf8)).errorClass == .contextOverflow)
     }
 
     @Test("JSONValue keeps every JSON type")
@@ -50,7 +50,45 @@ struct PayloadCodingTests {
         #expect(value["a"]?.arrayValue?.count == 6)
         #expect(value["a"]?.arrayValue?[3] == .bool(true))
         #expect(value["a"]?.arrayValue?[0] == .number(1))
-        let again = try JSONDecoder().decode(JSONValue.self, from: try JSONCoding.encode(value))
+        let again = try JSONDecoder().decode(JSONValue.self, from: Data(value.serialized))
         #expect(again == value)
+    }
+}
+
+@Suite("JSON parser and writer")
+struct JSONParserTests {
+    @Test("parses every JSON type, escapes and surrogate pairs")
+    func parsesValues() throws {
+        let value = try JSONValue.parse(#"{"s":"a\"b\\c\n\u00e9\ud83d\ude00","n":[0,-1.5,2e3,1E-2],"t":true,"f":false,"z":null,"o":{}}"#)
+        #expect(value["s"] == .string("a\"b\\c\né😀"))
+        #expect(value["n"] == .array([.number(0), .number(-1.5), .number(2000), .number(0.01)]))
+        #expect(value["t"] == .bool(true))
+        #expect(value["z"] == .null)
+        #expect(value["o"] == .object([:]))
+    }
+
+    @Test("refuses malformed documents with the byte offset", arguments: [
+        "", "{", "[1,]", "{\"a\":}", "01", "1.", "-", "NaN", "1e999", "\"\u{01}\"", "\"\\ud800\"", "\"\\x\"", "{} x",
+        "tru", "[1 2]", "{\"a\" 1}", "{1:2}",
+    ])
+    func refusesMalformed(text: String) {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
+    }
+
+    @Test("refuses invalid UTF-8 and nesting past the limit")
+    func refusesInvalidUTF8AndDepth() {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse([0x22, 0xFF, 0x22]) }
+        #expect(throws: JSONParseError.self) { try JSONValue.parse([0x22, 0xED, 0xA0, 0x80, 0x22]) }
+        let deep = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(deep) }
+        let fine = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect((try? JSONValue.parse(fine)) != nil)
+    }
+
+    @Test("the writer's output parses back to the same value, keys sorted")
+    func roundTrip() throws {
+        let value: JSONValue = .object(["b": .array([.number(1), .number(2.5), .string("x\n\u{01}\"")]), "a": .bool(false), "c": .null])
+        #expect(value.serializedString == #"{"a":false,"b":[1,2.5,"x\n\u0001\""],"c":null}"#)
+        #expect(try JSONValue.parse(value.serialized) == value)
     }
 }

@@ -9,7 +9,7 @@ import TokenHubCore
 
 /// Host services that answer at once: the plugin side's cost is all that is measured.
 struct NoopServices: HostServices {
-    static let output = Array(try! JSONCoding.encode(ChatOutput(decision: Decision(modelID: "noop"))))
+    static let output = JSONCoding.encode(ChatOutput(decision: Decision(modelID: "noop")))
     func log(plugin: String, level: tokenhub_log_level, message: String) {}
     func emitEvent(plugin: String, eventJSON: [UInt8]) {}
     func recordMetric(plugin: String, kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double) {}
@@ -24,8 +24,8 @@ guard arguments.count >= 3 else {
     exit(2)
 }
 let iterations = arguments.count > 3 ? Int(arguments[3]) ?? 200_000 : 200_000
-let input = Array(try! JSONCoding.encode(ChatInput(
-    requestID: "req-bench", request: ChatRequest(messages: [.object(["role": .string("user"), "content": .string("hi")])]))))
+let input = JSONCoding.encode(ChatInput(
+    requestID: "req-bench", request: ChatRequest(messages: [.object(["role": .string("user"), "content": .string("hi")])])))
 
 nonisolated func measure(_ label: String, _ count: Int, _ body: () async -> PluginReply) async -> Double {
     for _ in 0..<min(count, 10_000) { _ = await body() }  // warm up

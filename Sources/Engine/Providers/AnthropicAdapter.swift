@@ -50,7 +50,7 @@ final class AnthropicAdapter: ProviderAdapter {
                 do {
                     for try await buffer in response.body {
                         for event in parser.feed(buffer.readableBytesView) {
-                            guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(event.data.utf8)) else { continue }
+                            guard let json = try? JSONValue.parse(event.data) else { continue }
                             for chunk in translator.translate(json) { continuation.yield(chunk) }
                             if json["type"]?.stringValue == "message_stop" { continuation.finish(); return }
                         }

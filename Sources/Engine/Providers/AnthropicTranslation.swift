@@ -29,7 +29,7 @@ public enum AnthropicTranslation {
                 if !content.isEmpty { blocks.append(.object(["type": .string("text"), "text": .string(content)])) }
                 for call in message["tool_calls"]?.arrayValue ?? [] {
                     let arguments = call["function"]?["arguments"]?.stringValue ?? "{}"
-                    let input = (try? JSONDecoder().decode(JSONValue.self, from: Data(arguments.utf8))) ?? .object([:])
+                    let input = (try? JSONValue.parse(arguments)) ?? .object([:])
                     blocks.append(.object([
                         "type": .string("tool_use"), "id": call["id"] ?? .string(""),
                         "name": call["function"]?["name"] ?? .string(""), "input": input,
@@ -73,7 +73,7 @@ public enum AnthropicTranslation {
             switch block["type"]?.stringValue {
             case "text": text += block["text"]?.stringValue ?? ""
             case "tool_use":
-                let arguments = (try? JSONCoding.encode(block["input"] ?? .object([:]))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+                let arguments = (block["input"] ?? .object([:])).serializedString
                 toolCalls.append(.object([
                     "id": block["id"] ?? .string(""), "type": .string("function"),
                     "function": .object(["name": block["name"] ?? .string(""), "arguments": .string(arguments)]),

@@ -20,8 +20,7 @@ struct HTTPTransport: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        guard let bytes = try? JSONCoding.encode(body) else { return .failure(ProviderFailure(.fatal, "request is not encodable")) }
-        request.body = .bytes(ByteBuffer(bytes: bytes))
+        request.body = .bytes(ByteBuffer(bytes: body.serialized))
         do {
             let milliseconds = max(1, Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
             return .success(try await client.execute(request, timeout: .milliseconds(Int64(milliseconds))))
@@ -38,13 +37,12 @@ struct HTTPTransport: Sendable {
         } catch {
             return .failure(Self.transportFailure(error))
         }
-        let data = Data(body.readableBytesView)
         guard (200..<300).contains(response.status.code) else {
             return .failure(ErrorClassifier.classify(
-                status: Int(response.status.code), body: String(decoding: data, as: UTF8.self),
+                status: Int(response.status.code), body: String(buffer: body),
                 retryAfterHeader: response.headers.first(name: "retry-after")))
         }
-        guard let json = try? JSONDecoder().decode(JSONValue.self, from: data), case .object = json else {
+        guard let json = try? JSONValue.parse(body.readableBytesView), case .object = json else {
             return .failure(ProviderFailure(.transient, "upstream answered \(response.status.code) with a body that is not a JSON object", status: Int(response.status.code)))
         }
         return .success(json)

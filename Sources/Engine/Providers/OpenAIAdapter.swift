@@ -47,7 +47,7 @@ final class OpenAIAdapter: ProviderAdapter {
                     for try await buffer in response.body {
                         for event in parser.feed(buffer.readableBytesView) {
                             if event.data == "[DONE]" { continuation.finish(); return }
-                            if let chunk = try? JSONDecoder().decode(JSONValue.self, from: Data(event.data.utf8)) {
+                            if let chunk = try? JSONValue.parse(event.data) {
                                 continuation.yield(chunk)
                             }
                         }

@@ -32,7 +32,7 @@ struct GatewayHostServices: HostServices {
     func routeAndSend(_ chatInputJSON: [UInt8]) async -> PluginReply {
         let input: ChatInput
         do {
-            input = try JSONCoding.decode(ChatInput.self, from: Data(chatInputJSON))
+            input = try JSONCoding.decode(ChatInput.self, from: chatInputJSON)
         } catch {
             return .failure(.invalidArgument, "ChatInput: \(error)")
         }
@@ -43,7 +43,7 @@ struct GatewayHostServices: HostServices {
     func orchestrate(_ orchestrationInputJSON: [UInt8]) async -> PluginReply {
         let input: OrchestrationInput
         do {
-            input = try JSONCoding.decode(OrchestrationInput.self, from: Data(orchestrationInputJSON))
+            input = try JSONCoding.decode(OrchestrationInput.self, from: orchestrationInputJSON)
         } catch {
             return .failure(.invalidArgument, "OrchestrationInput: \(error)")
         }
@@ -51,8 +51,11 @@ struct GatewayHostServices: HostServices {
     }
 
     func logResult(_ logResultJSON: [UInt8]) async -> PluginReply {
-        guard let result = try? JSONCoding.decode(LogResult.self, from: Data(logResultJSON)) else {
-            return .failure(.invalidArgument, "LogResult: not a valid LogResult JSON object")
+        let result: LogResult
+        do {
+            result = try JSONCoding.decode(LogResult.self, from: logResultJSON)
+        } catch {
+            return .failure(.invalidArgument, "LogResult: \(error)")
         }
         record(result)
         return PluginReply(status: .ok)
@@ -69,7 +72,6 @@ struct GatewayHostServices: HostServices {
 
     /// A ChatOutput as the ABI reply: ok, or upstream when the output carries an error.
     static func reply(_ output: ChatOutput) -> PluginReply {
-        let bytes = (try? JSONCoding.encode(output)).map(Array.init) ?? []
-        return PluginReply(status: output.error.isEmpty ? .ok : .upstream, result: bytes, message: output.error)
+        PluginReply(status: output.error.isEmpty ? .ok : .upstream, result: JSONCoding.encode(output), message: output.error)
     }
 }

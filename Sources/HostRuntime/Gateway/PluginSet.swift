@@ -45,7 +45,7 @@ public struct PluginSet: Sendable {
             var report = PluginReport(keyPath: reference.keyPath, name: reference.name ?? reference.library, path: path,
                                       version: "", abiVersion: "", kinds: [], status: "disabled")
             guard reference.enabled else { reports.append(report); continue }
-            let configJSON = (try? JSONCoding.encode(reference.config)).map(Array.init) ?? Array("{}".utf8)
+            let configJSON = reference.config.serialized
             do throws(PluginLoadError) {
                 let library = try PluginLibrary.load(path: path)
                 (report.version, report.abiVersion, report.kinds) = (library.version, library.abiVersion, library.kinds)

@@ -46,12 +46,11 @@ public struct APIError: Error, Sendable {
 
 /// Builds JSON responses.
 public enum JSONResponse {
-    /// Encodes `value` as the body of a response with `status`.
-    public static func make<T: Encodable>(status: HTTPResponse.Status = .ok, _ value: T) -> Response {
-        let data = (try? JSONCoding.encode(value)) ?? Data(#"{"error":{"message":"response encoding failed","type":"server_error"}}"#.utf8)
-        return Response(
+    /// `value` as the body of a response with `status`.
+    public static func make(status: HTTPResponse.Status = .ok, _ value: JSONValue) -> Response {
+        Response(
             status: status,
             headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serialized)))
     }
 }

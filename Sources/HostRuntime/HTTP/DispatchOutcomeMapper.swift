@@ -14,14 +14,14 @@ enum DispatchOutcomeMapper {
     static let deadlineGrace: Duration = .seconds(5)
 
     static func dispatchChat(_ input: ChatInput, gateway: Gateway) async throws(APIError) -> Served {
-        let bytes = (try? JSONCoding.encode(input)).map(Array.init) ?? []
+        let bytes = JSONCoding.encode(input)
         let deadline = ContinuousClock.now + .milliseconds(input.policy.maxLatencyMs) + deadlineGrace
         let outcome = await gateway.plugins.chain.chat(bytes, deadline: deadline)
         return try served(outcome)
     }
 
     static func dispatchPlan(_ input: OrchestrationInput, gateway: Gateway) async throws(APIError) -> Served {
-        let bytes = (try? JSONCoding.encode(input)).map(Array.init) ?? []
+        let bytes = JSONCoding.encode(input)
         // An orchestration is several model calls; each has the default deadline.
         let deadline = ContinuousClock.now + .milliseconds(gateway.config.routing.maxLatencyMs * 8) + deadlineGrace
         let outcome = await gateway.plugins.chain.plan(bytes, deadline: deadline)
@@ -41,12 +41,12 @@ enum DispatchOutcomeMapper {
         let dispatcher = outcome.servedBy ?? ""
         switch reply.status {
         case .ok:
-            guard let output = try? JSONCoding.decode(ChatOutput.self, from: Data(reply.result)) else {
+            guard let output = try? JSONCoding.decode(ChatOutput.self, from: reply.result) else {
                 throw APIError(.badGateway, "dispatcher \(dispatcher) returned a result that is not a ChatOutput", type: "server_error", code: "bad_dispatch_result")
             }
             return Served(output: output, dispatcher: dispatcher)
         case .upstream:
-            let output = (try? JSONCoding.decode(ChatOutput.self, from: Data(reply.result)))
+            let output = (try? JSONCoding.decode(ChatOutput.self, from: reply.result))
                 ?? ChatOutput(error: reply.message, errorClass: .fatal)
             throw upstreamError(output)
         case .unavailable:

@@ -12,19 +12,10 @@ enum JSONBody {
             throw APIError(.contentTooLarge, "request body is larger than the limit of \(limit) bytes", code: "body_too_large")
         }
         guard buffer.readableBytes > 0 else { throw APIError(.badRequest, "request body is empty; expected a JSON object", code: "invalid_json") }
-        let data = Data(buffer: buffer)
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
+            return try JSONValue.parse(buffer.readableBytesView)
         } catch {
-            throw APIError(.badRequest, "request body is not valid JSON: \(describe(error))", code: "invalid_json")
+            throw APIError(.badRequest, "request body is not valid JSON: \(error)", code: "invalid_json")
         }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        }
-        return "\(error)"
     }
 }

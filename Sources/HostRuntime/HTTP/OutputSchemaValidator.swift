@@ -12,7 +12,7 @@ enum OutputSchemaValidator {
             text = text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst()
                 .filter { !$0.hasPrefix("```") }.joined(separator: "\n")
         }
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else {
+        guard let value = try? JSONValue.parse(text) else {
             return "the reply is not JSON"
         }
         return violation(of: schema, value, at: "$")

@@ -52,9 +52,8 @@ struct StreamRelay {
     }
 
     static func event(_ value: JSONValue) -> ByteBuffer {
-        let data = (try? JSONCoding.encode(value)) ?? Data("{}".utf8)
         var buffer = ByteBuffer(string: "data: ")
-        buffer.writeBytes(data)
+        buffer.writeBytes(value.serialized)
         buffer.writeString("\n\n")
         return buffer
     }

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Benchmark: the gateway's own overhead on its direct path. Starts a mock OpenAI-compatible
+# provider and tokenhub on loopback (release builds) and drives both with the same load
+# generators, printing side by side:
+#   - added latency p50/p99 at concurrency 1 (hey; tokenhub minus direct-to-mock),
+#   - requests/s at concurrency 256 against a mock answering after 20 ms (wrk), and the ratio,
+#   - tokenhub's peak RSS.
+# Usage: bench/gateway.sh [seconds-per-throughput-run]     (prints figures; asserts nothing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+command -v wrk >/dev/null && command -v hey >/dev/null || { apt-get update -qq; apt-get install -y -qq wrk hey >/dev/null; }
+swift build -c release --product tokenhub >/dev/null
+swift build -c release --product DirectDispatch >/dev/null
+swift build -c release --product MockProvider >/dev/null
+bin=$(swift build -c release --show-bin-path)
+work=$(mktemp -d)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+"$bin/MockProvider" 19101 0 & pids+=($!)
+"$bin/MockProvider" 19102 20 & pids+=($!)
+cat >"$work/config.yaml" <<YAML
+server: {listen: 127.0.0.1:19100, body_limit_bytes: 1048576}
+dispatch: {chain: [DirectDispatch]}
+providers:
+  - {id: fast, type: openai, base_url: http://127.0.0.1:19101/v1}
+  - {id: slow, type: openai, base_url: http://127.0.0.1:19102/v1}
+models:
+  - {id: fast-model, provider: fast}
+  - {id: slow-model, provider: slow}
+YAML
+"$bin/tokenhub" serve --config "$work/config.yaml" 2>"$work/tokenhub.log" & tokenhub=$!; pids+=($tokenhub)
+for _ in $(seq 100); do curl -s -o /dev/null 127.0.0.1:19100/healthz && break; sleep 0.1; done
+
+body() { printf '{"model":"%s","messages":[{"role":"user","content":"benchmark"}]}' "$1"; }
+body fast-model >"$work/fast.json"
+body slow-model >"$work/slow.json"
+cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = io.open("$work/slow.json"):read("*a")
+LUA
+
+percentile() { # $1 = hey output, $2 = 50 or 99 -> milliseconds
+  awk -v p="$2% in" '$0 ~ p { print $3 * 1000 }' <<<"$1"
+}
+latency() { hey -n 3000 -c 1 -m POST -T application/json -D "$2" "$1" 2>/dev/null; }
+rps() { wrk -t2 -c256 -d"${seconds}s" -s "$work/post.lua" "$1" 2>/dev/null | awk '/Requests\/sec/ { print $2 }'; }
+
+latency http://127.0.0.1:19101/v1/chat/completions "$work/fast.json" >/dev/null   # warm up
+latency http://127.0.0.1:19100/v1/chat/completions "$work/fast.json" >/dev/null
+direct=$(latency http://127.0.0.1:19101/v1/chat/completions "$work/fast.json")
+through=$(latency http://127.0.0.1:19100/v1/chat/completions "$work/fast.json")
+d50=$(percentile "$direct" 50); d99=$(percentile "$direct" 99)
+t50=$(percentile "$through" 50); t99=$(percentile "$through" 99)
+direct_rps=$(rps http://127.0.0.1:19102/v1/chat/completions)
+through_rps=$(rps http://127.0.0.1:19100/v1/chat/completions)
+rss_kb=$(awk '/VmHWM/ { print $2 }' /proc/$tokenhub/status)
+
+printf '%-44s %12s %12s %12s\n' "" "direct" "tokenhub" "added/ratio"
+printf '%-44s %10.3f ms %10.3f ms %9.0f us\n' "latency p50, concurrency 1 (hey, 3000 req)" "$d50" "$t50" "$(echo "($t50 - $d50) * 1000" | bc -l)"
+printf '%-44s %10.3f ms %10.3f ms %9.0f us\n' "latency p99, concurrency 1" "$d99" "$t99" "$(echo "($t99 - $d99) * 1000" | bc -l)"
+printf '%-44s %12s %12s %12.2f\n' "requests/s, concurrency 256, mock 20 ms (wrk)" "$direct_rps" "$through_rps" "$(echo "$through_rps / $direct_rps" | bc -l)"
+printf '%-44s %25s %9.1f MB\n' "tokenhub peak RSS (VmHWM)" "" "$(echo "$rss_kb / 1024" | bc -l)"
+echo "ideal at concurrency 256 with 20 ms: 12800 requests/s; targets: added p99 <= 150 us, ratio >= 0.8, RSS <= 64 MB"
