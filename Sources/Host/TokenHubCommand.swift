@@ -5,6 +5,14 @@ import Logging
 /// The `tokenhub` executable: `tokenhub [serve|check-config|plugins]`. The CLI only;
 /// everything else lives in HostRuntime.
 @main
+enum Main {
+    static func main() async {
+        ExecutorSetup.adoptEventLoopsAsGlobalExecutor()
+        await TokenHubCommand.main()
+    }
+}
+
+/// The command tree.
 struct TokenHubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenhub",
