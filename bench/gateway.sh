@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Benchmark: the gateway's own overhead on its direct path. Starts a mock OpenAI-compatible
 # provider and tokenhub on loopback (release builds) and drives both with the same load
-# generators, printing side by side:
-#   - added latency p50/p99 at concurrency 1 (hey; tokenhub minus direct-to-mock),
+# generator (wrk), printing side by side:
+#   - added latency p50/p99 at concurrency 1 (wrk --latency, microsecond resolution;
+#     tokenhub minus direct-to-mock),
 #   - requests/s at concurrency 256 against a mock answering after 20 ms (wrk), and the ratio,
 #   - tokenhub's peak RSS.
 # Usage: bench/gateway.sh [seconds-per-throughput-run]     (prints figures; asserts nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
-command -v wrk >/dev/null && command -v hey >/dev/null || { apt-get update -qq; apt-get install -y -qq wrk hey >/dev/null; }
+command -v wrk >/dev/null && command -v bc >/dev/null || { apt-get update -qq; apt-get install -y -qq wrk bc >/dev/null; }
 swift build -c release --product tokenhub >/dev/null
 swift build -c release --product DirectDispatch >/dev/null
 swift build -c release --product MockProvider >/dev/null
@@ -37,22 +38,23 @@ for _ in $(seq 100); do curl -s -o /dev/null 127.0.0.1:19100/healthz && break; s
 body() { printf '{"model":"%s","messages":[{"role":"user","content":"benchmark"}]}' "$1"; }
 body fast-model >"$work/fast.json"
 body slow-model >"$work/slow.json"
-cat >"$work/post.lua" <<LUA
+for name in fast slow; do
+  cat >"$work/$name.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = io.open("$work/slow.json"):read("*a")
+wrk.body = io.open("$work/$name.json"):read("*a")
 LUA
+done
 
-percentile() { # $1 = hey output, $2 = 50 or 99 -> milliseconds
-  awk -v p="$2% in" '$0 ~ p { print $3 * 1000 }' <<<"$1"
+percentile() { # $1 = wrk --latency output, $2 = 50 or 99 -> milliseconds
+  awk -v p="$2%" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }' <<<"$1"
 }
-latency() { hey -n 3000 -c 1 -m POST -T application/json -D "$2" "$1" 2>/dev/null; }
-rps() { wrk -t2 -c256 -d"${seconds}s" -s "$work/post.lua" "$1" 2>/dev/null | awk '/Requests\/sec/ { print $2 }'; }
+latency() { wrk -t1 -c1 -d"${seconds}s" --latency -s "$work/fast.lua" "$1" 2>/dev/null; }
+rps() { wrk -t2 -c256 -d"${seconds}s" -s "$work/slow.lua" "$1" 2>/dev/null | awk '/Requests\/sec/ { print $2 }'; }
 
-latency http://127.0.0.1:19101/v1/chat/completions "$work/fast.json" >/dev/null   # warm up
-latency http://127.0.0.1:19100/v1/chat/completions "$work/fast.json" >/dev/null
-direct=$(latency http://127.0.0.1:19101/v1/chat/completions "$work/fast.json")
-through=$(latency http://127.0.0.1:19100/v1/chat/completions "$work/fast.json")
+wrk -t1 -c4 -d2s -s "$work/fast.lua" http://127.0.0.1:19100/v1/chat/completions >/dev/null 2>&1   # warm up
+direct=$(latency http://127.0.0.1:19101/v1/chat/completions)
+through=$(latency http://127.0.0.1:19100/v1/chat/completions)
 d50=$(percentile "$direct" 50); d99=$(percentile "$direct" 99)
 t50=$(percentile "$through" 50); t99=$(percentile "$through" 99)
 direct_rps=$(rps http://127.0.0.1:19102/v1/chat/completions)
@@ -60,7 +62,7 @@ through_rps=$(rps http://127.0.0.1:19100/v1/chat/completions)
 rss_kb=$(awk '/VmHWM/ { print $2 }' /proc/$tokenhub/status)
 
 printf '%-44s %12s %12s %12s\n' "" "direct" "tokenhub" "added/ratio"
-printf '%-44s %10.3f ms %10.3f ms %9.0f us\n' "latency p50, concurrency 1 (hey, 3000 req)" "$d50" "$t50" "$(echo "($t50 - $d50) * 1000" | bc -l)"
+printf '%-44s %10.3f ms %10.3f ms %9.0f us\n' "latency p50, concurrency 1 (wrk ${seconds}s)" "$d50" "$t50" "$(echo "($t50 - $d50) * 1000" | bc -l)"
 printf '%-44s %10.3f ms %10.3f ms %9.0f us\n' "latency p99, concurrency 1" "$d99" "$t99" "$(echo "($t99 - $d99) * 1000" | bc -l)"
 printf '%-44s %12s %12s %12.2f\n' "requests/s, concurrency 256, mock 20 ms (wrk)" "$direct_rps" "$through_rps" "$(echo "$through_rps / $direct_rps" | bc -l)"
 printf '%-44s %25s %9.1f MB\n' "tokenhub peak RSS (VmHWM)" "" "$(echo "$rss_kb / 1024" | bc -l)"

@@ -221,3 +221,19 @@ struct ProviderTests {
         await engine.shutdown()
     }
 }
+
+extension ProviderTests {
+    @Test("vllm: several base URLs are used round robin")
+    func vllmRoundRobin() async throws {
+        let first = try await MockUpstream()
+        let second = try await MockUpstream()
+        let provider = ProviderSpec(id: "up", type: .vllm, baseURLs: [first.openAIBaseURL, second.openAIBaseURL])
+        let engine = Engine(providers: [provider], models: [model("llama")])
+        for index in 0..<4 {
+            let output = await engine.routeAndSend(ChatInput(requestID: "v\(index)", request: user("x")))
+            #expect(output.error == "")
+        }
+        #expect(first.calls.count == 2)
+        #expect(second.calls.count == 2)
+    }
+}

@@ -76,6 +76,19 @@ struct ServeTests {
         server.stop()
     }
 
+    @Test("/healthz is 503 when no model is usable")
+    func healthWithoutModels() async throws {
+        let config = try writeConfig("dispatch:\n  chain: [DirectDispatch]\n")
+        let server = try RunningTokenhub(configPath: config)
+        let health = try await HTTPTestClient(baseURL: server.baseURL).get("/healthz")
+        #expect(health.status == 503)
+        #expect(health.json?["models"] == .number(0))
+        let chat = try await HTTPTestClient(baseURL: server.baseURL).post("/v1/chat", body: chat)
+        #expect(chat.status == 503)
+        #expect(String(decoding: chat.body, as: UTF8.self).contains("no models configured"))
+        server.stop()
+    }
+
     @Test("bad requests get 4xx naming the field, and the server keeps serving")
     func badRequests() async throws {
         let config = try writeConfig("""

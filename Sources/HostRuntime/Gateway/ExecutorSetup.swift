@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 
@@ -7,8 +8,12 @@ public enum ExecutorSetup {
     /// moves between the HTTP server, the engine, the plugins and the provider client without
     /// hopping between two thread pools (each hop is a thread wake-up on the request path).
     /// Call once, first thing in `main`, on the main thread.
+    /// `TOKENHUB_EVENT_LOOPS` overrides the thread count (default: one per core).
     @discardableResult
-    public static func adoptEventLoopsAsGlobalExecutor() -> Bool {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    public static func adoptEventLoopsAsGlobalExecutor(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        if let text = environment["TOKENHUB_EVENT_LOOPS"], let count = Int(text), count > 0 {
+            NIOSingletons.groupLoopCountSuggestion = count
+        }
+        return NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }
 }

@@ -1,0 +1,33 @@
+@testable import HostRuntime
+import Testing
+
+@Suite("Rate limiter")
+struct RateLimiterTests {
+    func limiter(rate: Double = 1, burst: Int = 2, proxies: Set<String> = []) -> RateLimiter {
+        var settings = RateLimitConfig()
+        settings.enabled = true
+        settings.requestsPerSecond = rate
+        settings.burst = burst
+        settings.trustedProxies = proxies
+        return RateLimiter(settings)
+    }
+
+    @Test("a burst passes, then the bucket refills at the rate")
+    func bucket() {
+        let limiter = limiter(rate: 2, burst: 2)
+        let start = ContinuousClock.now
+        #expect(limiter.check(client: "a", now: start) == nil)
+        #expect(limiter.check(client: "a", now: start) == nil)
+        #expect(limiter.check(client: "a", now: start) == .milliseconds(500))
+        #expect(limiter.check(client: "b", now: start) == nil, "buckets are per client")
+        #expect(limiter.check(client: "a", now: start + .milliseconds(500)) == nil)
+    }
+
+    @Test("X-Forwarded-For counts only behind a trusted proxy")
+    func clientIP() {
+        let limiter = limiter(proxies: ["10.0.0.1"])
+        #expect(limiter.clientIP(socketIP: "192.0.2.7", forwardedFor: "203.0.113.9") == "192.0.2.7")
+        #expect(limiter.clientIP(socketIP: "10.0.0.1", forwardedFor: "203.0.113.9") == "203.0.113.9")
+        #expect(limiter.clientIP(socketIP: "10.0.0.1", forwardedFor: "198.51.100.1, 203.0.113.9, 10.0.0.1") == "203.0.113.9")
+    }
+}
