@@ -27,6 +27,12 @@ let iterations = arguments.count > 3 ? Int(arguments[3]) ?? 200_000 : 200_000
 let input = JSONCoding.encode(ChatInput(
     requestID: "req-bench", request: ChatRequest(messages: [.object(["role": .string("user"), "content": .string("hi")])])))
 
+/// The baseline: an async call through an existential the optimizer cannot see through.
+@inline(never)
+nonisolated func callDirect(_ services: any HostServices, _ input: [UInt8]) async -> PluginReply {
+    await services.routeAndSend(input)
+}
+
 nonisolated func measure(_ label: String, _ count: Int, _ body: () async -> PluginReply) async -> Double {
     for _ in 0..<min(count, 10_000) { _ = await body() }  // warm up
     let start = ContinuousClock.now
@@ -54,7 +60,7 @@ nonisolated func runBenchmarks(iterations: Int, input: [UInt8], cPath: String, s
     let existential: any HostServices = services
 
     print("TokenHub ABI benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
-    let direct = await measure("direct Swift call (HostServices.routeAndSend)", iterations) { await existential.routeAndSend(input) }
+    let direct = await measure("direct Swift call (HostServices.routeAndSend)", iterations) { await callDirect(existential, input) }
     let cCall = await measure("C plugin on_chat, no-op, through the ABI + callback", iterations) { await cPlugin.chat(input, deadline: nil) }
     let swiftCall = await measure("Swift DirectDispatch on_chat (2 host calls + 2 callbacks)", iterations / 4) {
         await swiftPlugin.chat(input, deadline: nil)
