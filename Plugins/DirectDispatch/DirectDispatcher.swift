@@ -7,7 +7,7 @@ import Synchronization
 /// process through the host's engine, then records the result through the host.
 final class DirectDispatcher: SwiftDispatcher {
     private let host: HostTable
-    private let inFlight = Mutex(0)
+    private let pendingRecords = Mutex(0)
 
     init(host: HostTable, configJSON: [UInt8]) throws {
         self.host = host
@@ -23,24 +23,30 @@ final class DirectDispatcher: SwiftDispatcher {
     func start() throws {}
 
     func chat(_ chatInputJSON: [UInt8]) async -> PluginReply {
-        inFlight.withLock { $0 += 1 }
-        defer { inFlight.withLock { $0 -= 1 } }
         let reply = await host.routeAndSend(chatInputJSON)
-        await record(kind: "chat", inputJSON: chatInputJSON, reply: reply)
+        recordInBackground(kind: "chat", inputJSON: chatInputJSON, reply: reply)
         return reply
     }
 
     func plan(_ orchestrationInputJSON: [UInt8]) async -> PluginReply {
-        inFlight.withLock { $0 += 1 }
-        defer { inFlight.withLock { $0 -= 1 } }
         let reply = await host.orchestrate(orchestrationInputJSON)
-        await record(kind: "plan", inputJSON: orchestrationInputJSON, reply: reply)
+        recordInBackground(kind: "plan", inputJSON: orchestrationInputJSON, reply: reply)
         return reply
     }
 
+    /// Records off the request's critical path: the client gets its answer without waiting
+    /// for the log write. `stop()` waits for every pending record, so none is lost.
+    private func recordInBackground(kind: String, inputJSON: [UInt8], reply: PluginReply) {
+        pendingRecords.withLock { $0 += 1 }
+        Task {
+            await record(kind: kind, inputJSON: inputJSON, reply: reply)
+            pendingRecords.withLock { $0 -= 1 }
+        }
+    }
+
     func stop() async {
-        // Drain: the host stops sending before calling stop; wait for what is running.
-        while inFlight.withLock({ $0 }) > 0 {
+        // The host drains requests before calling stop; what remains are pending records.
+        while pendingRecords.withLock({ $0 }) > 0 {
             try? await Task.sleep(for: .milliseconds(10))
         }
     }
