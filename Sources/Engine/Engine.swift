@@ -62,24 +62,53 @@ public final class Engine: Sendable {
     /// `error` and `error_class` set, never a thrown error.
     public func routeAndSend(_ input: ChatInput) async -> ChatOutput {
         let started = ContinuousClock.now
+        let outcome = await withFailover(input, started: started) { candidate, deadline in
+            await self.adapter(for: candidate).send(input.request, model: candidate.model, deadline: deadline)
+        }
+        switch outcome {
+        case .failure(let failed):
+            return failed.output
+        case .success(let (answer, candidate, reason)):
+            let inputTokens = answer.inputTokens ?? TokenEstimate.inputTokens(input.request)
+            let cost = answer.outputTokens.map { TokenEstimate.cost(candidate.model, inputTokens: inputTokens, outputTokens: $0) }
+                ?? candidate.estimatedCostUSD
+            let decision = Decision(modelID: candidate.model.id, providerID: candidate.provider.id, estimatedCostUSD: cost, reason: reason)
+            return ChatOutput(decision: decision, response: answer.response, latencyMs: Int(Self.milliseconds(.now - started)))
+        }
+    }
+
+    /// A decision and an open stream, or the failure output. Streams fail over only before
+    /// the first byte reaches the client.
+    public func routeAndStream(_ input: ChatInput) async -> Result<(Decision, AsyncThrowingStream<StreamChunk, any Error>), ChatOutputError> {
+        let outcome = await withFailover(input, started: .now) { candidate, deadline in
+            await self.adapter(for: candidate).stream(input.request, model: candidate.model, deadline: deadline)
+        }
+        return outcome.map { stream, candidate, reason in
+            (Decision(modelID: candidate.model.id, providerID: candidate.provider.id, estimatedCostUSD: candidate.estimatedCostUSD, reason: reason),
+             stream)
+        }
+    }
+
+    /// Tries the ranked candidates with the failover rules (`FailoverState`), recording every
+    /// attempt's health, until one succeeds, the rules give up, or the deadline passes.
+    private func withFailover<Value>(
+        _ input: ChatInput, started: ContinuousClock.Instant,
+        attempt: (RouteCandidate, ContinuousClock.Instant) async -> Result<Value, ProviderFailure>
+    ) async -> Result<(Value, RouteCandidate, String), ChatOutputError> {
         let deadline = started + .milliseconds(input.policy.maxLatencyMs)
         let plan = plan(input.request, policy: input.policy)
-        guard !plan.candidates.isEmpty else { return Self.noEligibleModel(plan, started: started) }
+        guard !plan.candidates.isEmpty else { return .failure(ChatOutputError(output: Self.noEligibleModel(plan, started: started))) }
         var failover = FailoverState(candidates: plan.candidates)
         var reason = failover.current.reason
         while true {
             let candidate = failover.current
             let attemptStart = ContinuousClock.now
-            let result = await adapter(for: candidate).send(input.request, model: candidate.model, deadline: deadline)
+            let result = await attempt(candidate, deadline)
             let attemptMs = Self.milliseconds(ContinuousClock.now - attemptStart)
             switch result {
-            case .success(let answer):
+            case .success(let value):
                 health.record(providerID: candidate.provider.id, success: true, latencyMs: attemptMs)
-                let inputTokens = answer.inputTokens ?? TokenEstimate.inputTokens(input.request)
-                let cost = answer.outputTokens.map { TokenEstimate.cost(candidate.model, inputTokens: inputTokens, outputTokens: $0) }
-                    ?? candidate.estimatedCostUSD
-                let decision = Decision(modelID: candidate.model.id, providerID: candidate.provider.id, estimatedCostUSD: cost, reason: reason)
-                return ChatOutput(decision: decision, response: answer.response, latencyMs: Int(Self.milliseconds(.now - started)))
+                return .success((value, candidate, reason))
             case .failure(let failure):
                 if failure.message != "cancelled" {
                     health.record(providerID: candidate.provider.id, success: false, latencyMs: attemptMs)
@@ -91,49 +120,11 @@ public final class Engine: Sendable {
                 case .switchTo(_, let why):
                     reason = why
                 case .giveUp:
-                    let decision = Decision(modelID: candidate.model.id, providerID: candidate.provider.id,
-                                            estimatedCostUSD: 0, reason: reason)
-                    return ChatOutput(decision: decision, latencyMs: Int(Self.milliseconds(.now - started)),
-                                      error: "\(candidate.provider.id)/\(candidate.model.id): \(failure.message) (after \(failover.attempts) attempt(s))",
-                                      errorClass: failure.errorClass)
-                }
-            }
-        }
-    }
-
-    /// A decision and an open stream, or the failure output. Streams fail over only before
-    /// the first byte reaches the client.
-    public func routeAndStream(_ input: ChatInput) async -> Result<(Decision, AsyncThrowingStream<StreamChunk, any Error>), ChatOutputError> {
-        let started = ContinuousClock.now
-        let deadline = started + .milliseconds(input.policy.maxLatencyMs)
-        let plan = plan(input.request, policy: input.policy)
-        guard !plan.candidates.isEmpty else { return .failure(ChatOutputError(output: Self.noEligibleModel(plan, started: started))) }
-        var failover = FailoverState(candidates: plan.candidates)
-        var reason = failover.current.reason
-        while true {
-            let candidate = failover.current
-            let attemptStart = ContinuousClock.now
-            let result = await adapter(for: candidate).stream(input.request, model: candidate.model, deadline: deadline)
-            let attemptMs = Self.milliseconds(ContinuousClock.now - attemptStart)
-            switch result {
-            case .success(let stream):
-                health.record(providerID: candidate.provider.id, success: true, latencyMs: attemptMs)
-                let decision = Decision(modelID: candidate.model.id, providerID: candidate.provider.id,
-                                        estimatedCostUSD: candidate.estimatedCostUSD, reason: reason)
-                return .success((decision, stream))
-            case .failure(let failure):
-                health.record(providerID: candidate.provider.id, success: false, latencyMs: attemptMs)
-                switch failover.next(after: failure, timeLeft: deadline - .now, jitter: Double.random(in: 0.5...1.5)) {
-                case .retry(let pause, let why):
-                    reason = why
-                    try? await Task.sleep(for: pause)
-                case .switchTo(_, let why):
-                    reason = why
-                case .giveUp:
+                    let decision = Decision(modelID: candidate.model.id, providerID: candidate.provider.id, reason: reason)
                     return .failure(ChatOutputError(output: ChatOutput(
-                        decision: Decision(modelID: candidate.model.id, providerID: candidate.provider.id, reason: reason),
-                        latencyMs: Int(Self.milliseconds(.now - started)),
-                        error: "\(candidate.provider.id)/\(candidate.model.id): \(failure.message)", errorClass: failure.errorClass)))
+                        decision: decision, latencyMs: Int(Self.milliseconds(.now - started)),
+                        error: "\(candidate.provider.id)/\(candidate.model.id): \(failure.message) (after \(failover.attempts) attempt(s))",
+                        errorClass: failure.errorClass)))
                 }
             }
         }

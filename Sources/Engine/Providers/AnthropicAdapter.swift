@@ -16,14 +16,9 @@ final class AnthropicAdapter: ProviderAdapter {
 
     func send(_ request: ChatRequest, model: ModelSpec, deadline: ContinuousClock.Instant) async -> Result<ProviderAnswer, ProviderFailure> {
         let body = AnthropicTranslation.request(request, model: model.upstreamName, stream: false)
-        let opened = await transport.post(url: endpoint(), headers: headers(), body: body,
-                                          timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
-        let response: HTTPClientResponse
-        switch opened {
-        case .failure(let failure): return .failure(failure)
-        case .success(let value): response = value
-        }
-        return await transport.readJSON(response).map { json in
+        let answer = await transport.postJSON(url: endpoint(), headers: headers(), body: body,
+                                              timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
+        return answer.map { json in
             ProviderAnswer(response: AnthropicTranslation.response(json, model: model.upstreamName),
                            inputTokens: json["usage"]?["input_tokens"]?.numberValue.map { Int($0) },
                            outputTokens: json["usage"]?["output_tokens"]?.numberValue.map { Int($0) })
@@ -34,26 +29,21 @@ final class AnthropicAdapter: ProviderAdapter {
         -> Result<AsyncThrowingStream<StreamChunk, any Error>, ProviderFailure>
     {
         let body = AnthropicTranslation.request(request, model: model.upstreamName, stream: true)
-        let opened = await transport.post(url: endpoint(), headers: headers(), body: body,
-                                          timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
-        let response: HTTPClientResponse
+        let opened = await transport.postEventStream(url: endpoint(), headers: headers(), body: body,
+                                                     timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
+        let events: AsyncThrowingStream<JSONValue, any Error>
         switch opened {
         case .failure(let failure): return .failure(failure)
-        case .success(let value): response = value
+        case .success(let stream): events = stream
         }
-        if let failure = await transport.streamOpeningFailure(response) { return .failure(failure) }
         let modelName = model.upstreamName
         return .success(AsyncThrowingStream { continuation in
             let task = Task {
-                var parser = SSEParser()
                 var translator = AnthropicStreamTranslator(model: modelName)
                 do {
-                    for try await buffer in response.body {
-                        for event in parser.feed(buffer.readableBytesView) {
-                            guard let json = try? JSONValue.parse(event.data) else { continue }
-                            for chunk in translator.translate(json) { continuation.yield(chunk) }
-                            if json["type"]?.stringValue == "message_stop" { continuation.finish(); return }
-                        }
+                    for try await event in events {
+                        for chunk in translator.translate(event) { continuation.yield(chunk) }
+                        if event["type"]?.stringValue == "message_stop" { break }
                     }
                     continuation.finish()
                 } catch {

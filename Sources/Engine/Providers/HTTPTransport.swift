@@ -48,11 +48,48 @@ struct HTTPTransport: Sendable {
         return .success(json)
     }
 
-    /// A non-2xx stream opening, read and classified.
-    func streamOpeningFailure(_ response: HTTPClientResponse) async -> ProviderFailure? {
-        guard !(200..<300).contains(response.status.code) else { return nil }
-        let body = (try? await response.body.collect(upTo: 1 << 20)).map { String(buffer: $0) } ?? ""
-        return ErrorClassifier.classify(status: Int(response.status.code), body: body, retryAfterHeader: response.headers.first(name: "retry-after"))
+    /// POSTs `body` and reads the whole JSON answer.
+    func postJSON(url: String, headers: [(String, String)], body: JSONValue, timeout: Duration) async -> Result<JSONValue, ProviderFailure> {
+        switch await post(url: url, headers: headers, body: body, timeout: timeout) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let response): return await readJSON(response)
+        }
+    }
+
+    /// POSTs `body` and, on a 2xx answer, streams its server-sent events as parsed JSON
+    /// (`data: [DONE]` ends the stream; lines that are not JSON are skipped). A non-2xx answer
+    /// is read and classified before any event, so the engine can still fail over. Ending the
+    /// iteration early (the client went away) cancels the upstream request.
+    func postEventStream(url: String, headers: [(String, String)], body: JSONValue, timeout: Duration) async
+        -> Result<AsyncThrowingStream<JSONValue, any Error>, ProviderFailure>
+    {
+        let response: HTTPClientResponse
+        switch await post(url: url, headers: headers, body: body, timeout: timeout) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let value): response = value
+        }
+        guard (200..<300).contains(response.status.code) else {
+            let text = (try? await response.body.collect(upTo: 1 << 20)).map { String(buffer: $0) } ?? ""
+            return .failure(ErrorClassifier.classify(
+                status: Int(response.status.code), body: text, retryAfterHeader: response.headers.first(name: "retry-after")))
+        }
+        return .success(AsyncThrowingStream { continuation in
+            let task = Task {
+                var parser = SSEParser()
+                do {
+                    for try await buffer in response.body {
+                        for event in parser.feed(buffer.readableBytesView) {
+                            if event.data == "[DONE]" { continuation.finish(); return }
+                            if let json = try? JSONValue.parse(event.data) { continuation.yield(json) }
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        })
     }
 
     static func transportFailure(_ error: any Error) -> ProviderFailure {

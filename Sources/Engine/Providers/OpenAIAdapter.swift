@@ -16,14 +16,9 @@ final class OpenAIAdapter: ProviderAdapter {
     }
 
     func send(_ request: ChatRequest, model: ModelSpec, deadline: ContinuousClock.Instant) async -> Result<ProviderAnswer, ProviderFailure> {
-        let opened = await transport.post(url: endpoint(), headers: headers(), body: body(request, model, stream: false),
-                                          timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
-        let response: HTTPClientResponse
-        switch opened {
-        case .failure(let failure): return .failure(failure)
-        case .success(let value): response = value
-        }
-        return await transport.readJSON(response).map { json in
+        let answer = await transport.postJSON(url: endpoint(), headers: headers(), body: body(request, model, stream: false),
+                                              timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
+        return answer.map { json in
             ProviderAnswer(response: json, inputTokens: json["usage"]?["prompt_tokens"]?.numberValue.map { Int($0) },
                            outputTokens: json["usage"]?["completion_tokens"]?.numberValue.map { Int($0) })
         }
@@ -32,33 +27,8 @@ final class OpenAIAdapter: ProviderAdapter {
     func stream(_ request: ChatRequest, model: ModelSpec, deadline: ContinuousClock.Instant) async
         -> Result<AsyncThrowingStream<StreamChunk, any Error>, ProviderFailure>
     {
-        let opened = await transport.post(url: endpoint(), headers: headers(), body: body(request, model, stream: true),
-                                          timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
-        let response: HTTPClientResponse
-        switch opened {
-        case .failure(let failure): return .failure(failure)
-        case .success(let value): response = value
-        }
-        if let failure = await transport.streamOpeningFailure(response) { return .failure(failure) }
-        return .success(AsyncThrowingStream { continuation in
-            let task = Task {
-                var parser = SSEParser()
-                do {
-                    for try await buffer in response.body {
-                        for event in parser.feed(buffer.readableBytesView) {
-                            if event.data == "[DONE]" { continuation.finish(); return }
-                            if let chunk = try? JSONValue.parse(event.data) {
-                                continuation.yield(chunk)
-                            }
-                        }
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        })
+        await transport.postEventStream(url: endpoint(), headers: headers(), body: body(request, model, stream: true),
+                                        timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
     }
 
     private func endpoint() -> String {
