@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .executable(name: "tokenhub", targets: ["Host"]),
         .library(name: "DirectDispatch", type: .dynamic, targets: ["DirectDispatch"]),
+        .library(name: "SQLiteStore", type: .dynamic, targets: ["SQLiteStore"]),
         .executable(name: "ABIBench", targets: ["ABIBench"]),
         .executable(name: "MockProvider", targets: ["MockProvider"]),
     ],
@@ -91,6 +92,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TestSupport"
+        ),
+        // The system libsqlite3 (Debian: libsqlite3-dev).
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .target(
+            name: "SQLiteStore",
+            dependencies: ["PluginKit", "PluginAPI", "TokenHubCore", "CSQLite"],
+            path: "Plugins/SQLiteStore",
+            linkerSettings: pluginLinkerSettings
         ),
         .testTarget(name: "TokenHubCoreTests", dependencies: ["TokenHubCore"], path: "Tests/TokenHubCoreTests"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], path: "Tests/EngineTests"),

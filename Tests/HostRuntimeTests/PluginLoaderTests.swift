@@ -19,7 +19,7 @@ struct PluginLoaderTests {
         let library = try PluginLibrary.load(path: try CPluginBuilder.build("relay_dispatch"))
         #expect(library.name == "c-relay")
         #expect(library.version == "1.0.0")
-        #expect(library.abiVersion == "1.0")
+        #expect(library.abiVersion == "1.1")
         #expect(library.kinds == [.dispatch])
     }
 
@@ -29,6 +29,21 @@ struct PluginLoaderTests {
         let library = try PluginLibrary.load(path: path)
         #expect(library.name == "direct")
         #expect(library.kinds == [.dispatch])
+    }
+
+    @Test("a plugin built against ABI 1.0 loads in this 1.1 host; fields past its struct_size are never read")
+    func olderMinorLoads() throws {
+        let library = try PluginLibrary.load(path: try CPluginBuilder.build("abi_1_0"))
+        #expect(library.abiVersion == "1.0")
+        #expect(library.kinds == [.dispatch], "the garbage `store` pointer past struct_size was ignored")
+    }
+
+    @Test("the SQLiteStore plugin offers the store kind")
+    func storePluginLoads() throws {
+        let library = try PluginLibrary.load(path: PluginResolver.path(for: "SQLiteStore", directory: TestPaths.buildProducts.path))
+        #expect(library.name == "sqlite")
+        #expect(library.kinds == [.store])
+        #expect(library.abiVersion == "1.1")
     }
 
     @Test("a missing file is `not found`")
@@ -59,7 +74,7 @@ struct PluginLoaderTests {
     func abiMismatch() throws {
         let failure = loadError(try CPluginBuilder.build("wrong_abi"))
         #expect(failure?.code == .abiMajorMismatch)
-        #expect(failure?.detail == "plugin has 2.0, host has 1.0")
+        #expect(failure?.detail == "plugin has 2.0, host has 1.1")
     }
 
     @Test("a plugin configured as a dispatcher that offers none is `kind not offered`")

@@ -47,7 +47,7 @@ struct CLITests {
 
     @Test("broken plugins each produce their clear error and never crash the host",
           arguments: [
-            ("wrong_abi", "ABI major version mismatch: plugin has 2.0, host has 1.0"),
+            ("wrong_abi", "ABI major version mismatch: plugin has 2.0, host has 1.1"),
             ("no_entry", "missing entry symbol"),
             ("create_fails", "create failed: config.endpoint: required setting is missing"),
             ("no_dispatch", "kind not offered"),
@@ -96,7 +96,7 @@ struct CLITests {
         #expect(out.contains("file:    \(relay)"))
         #expect(out.contains("dispatch.chain[1]: direct"))
         #expect(out.contains("libDirectDispatch.so"))
-        #expect(out.contains("abi:     1.0"))
+        #expect(out.contains("abi:     1.1"))
         #expect(out.contains("kinds:   dispatch"))
         #expect(out.contains("status:  running"))
         #expect(out.contains("dispatch.chain[2]: future"))
@@ -107,12 +107,14 @@ struct CLITests {
 }
 
 extension CLITests {
-    @Test("a store or telemetry plugin is refused until the ABI defines those kinds, never ignored")
-    func storeKindRefused() throws {
+    @Test("a plugin offering the wrong kind is refused as the store; telemetry is refused until the ABI defines it")
+    func wrongKinds() throws {
         let relay = try CPluginBuilder.build("relay_dispatch")
-        let config = try writeConfig("store:\n  plugin: \(relay)\n")
-        let result = try tokenhub(["check-config", "--config", config])
-        #expect(result.status == 1)
-        #expect(result.stderr.contains("kind not offered: `store` needs a store plugin"), "\(result.stderr)")
+        let asStore = try tokenhub(["check-config", "--config", try writeConfig("store:\n  plugin: \(relay)\n")])
+        #expect(asStore.status == 1)
+        #expect(asStore.stderr.contains("kind not offered: `c-relay` is configured as the store, but plugin `c-relay` offers dispatch"), "\(asStore.stderr)")
+        let telemetry = try tokenhub(["check-config", "--config", try writeConfig("telemetry:\n  - \(relay)\n")])
+        #expect(telemetry.status == 1)
+        #expect(telemetry.stderr.contains("defines no telemetry kind yet"), "\(telemetry.stderr)")
     }
 }

@@ -33,6 +33,7 @@ public final class Gateway: Sendable {
         let services = GatewayHostServices(engine: engine, logger: logger)
         do {
             let plugins = try await PluginSet.start(config: config, services: services, strict: true)
+            services.results.attach(plugins.store)
             return Gateway(config: config, engine: engine, plugins: plugins, logger: logger, services: services)
         } catch {
             await engine.shutdown()
@@ -45,14 +46,14 @@ public final class Gateway: Sendable {
         let engine = Engine(providers: config.providers, models: config.models)
         let services = GatewayHostServices(engine: engine, logger: logger)
         let plugins = try? await PluginSet.start(config: config, services: services, strict: false)
-        await plugins?.chain.stopAll(deadline: .now + .seconds(5))
+        await plugins?.stopAll(deadline: .seconds(5))
         await engine.shutdown()
         return plugins?.reports ?? []
     }
 
     /// Drains and stops every plugin.
     public func shutdown() async {
-        await plugins.chain.stopAll(deadline: .now + .seconds(30))
+        await plugins.stopAll()
         await engine.shutdown()
     }
 

@@ -10,6 +10,13 @@ import TokenHubCore
 struct GatewayHostServices: HostServices {
     let engine: Engine
     let logger: Logger
+    let results: ResultRecorder
+
+    init(engine: Engine, logger: Logger) {
+        self.engine = engine
+        self.logger = logger
+        self.results = ResultRecorder(logger: logger)
+    }
 
     func log(plugin: String, level: tokenhub_log_level, message: String) {
         let swiftLevel: Logger.Level = switch level {
@@ -57,17 +64,7 @@ struct GatewayHostServices: HostServices {
         } catch {
             return .failure(.invalidArgument, "LogResult: \(error)")
         }
-        record(result)
-        return PluginReply(status: .ok)
-    }
-
-    /// Records one request's outcome (the store and telemetry fan-out arrive with their plugins).
-    func record(_ result: LogResult) {
-        logger.info("request", metadata: [
-            "request_id": "\(result.requestID)", "kind": "\(result.kind)", "dispatcher": "\(result.dispatcher)",
-            "model": "\(result.output.decision.modelID)", "latency_ms": "\(result.output.latencyMs)",
-            "error_class": "\(result.output.errorClass?.rawValue ?? "")",
-        ])
+        return await results.record(result)
     }
 
     /// A ChatOutput as the ABI reply: ok, or upstream when the output carries an error.

@@ -26,6 +26,8 @@ public struct PluginReport: Sendable, Hashable {
 public struct PluginSet: Sendable {
     /// The dispatch chain built from `dispatch.chain`.
     public var chain: DispatchChain
+    /// The store from `store`, if configured.
+    public var store: StoreInstance?
     /// Every configured plugin and what became of it.
     public var reports: [PluginReport]
 
@@ -36,6 +38,7 @@ public struct PluginSet: Sendable {
         config: GatewayConfig, services: any HostServices, strict: Bool
     ) async throws(PluginLoadError) -> PluginSet {
         var dispatchers: [DispatcherInstance] = []
+        var store: StoreInstance?
         var reports: [PluginReport] = []
         let configured = config.dispatch.map { ($0, PluginKind.dispatch) }
             + (config.store.map { [($0, PluginKind.store)] } ?? [])
@@ -51,26 +54,37 @@ public struct PluginSet: Sendable {
                 (report.version, report.abiVersion, report.kinds) = (library.version, library.abiVersion, library.kinds)
                 let name = reference.name ?? library.name
                 report.name = name
-                guard kind == .dispatch else {
-                    // ABI 1.0 defines only the dispatch vtable; store and telemetry are appended
-                    // by later minors. Refusing beats silently ignoring the operator's config.
+                switch kind {
+                case .dispatch:
+                    let instance = try DispatcherInstance.create(library: library, name: name, configJSON: configJSON, services: services)
+                    try instance.start()
+                    dispatchers.append(instance)
+                case .store:
+                    store = try await StoreInstance.start(library: library, name: name, configJSON: configJSON, services: services)
+                case .telemetry:
+                    // The ABI defines no telemetry vtable yet. Refusing beats silently ignoring
+                    // the operator's config.
                     throw PluginLoadError(.kindNotOffered, path: path,
-                                          detail: "`\(reference.keyPath)` needs a \(kind.rawValue) plugin, and ABI \(TOKENHUB_ABI_MAJOR).\(TOKENHUB_ABI_MINOR) defines no \(kind.rawValue) kind yet")
+                                          detail: "`\(reference.keyPath)` needs a telemetry plugin, and ABI \(TOKENHUB_ABI_MAJOR).\(TOKENHUB_ABI_MINOR) defines no telemetry kind yet")
                 }
-                let instance = try DispatcherInstance.create(library: library, name: name, configJSON: configJSON, services: services)
-                try instance.start()
-                dispatchers.append(instance)
                 report.status = "running"
             } catch {
                 if strict {
-                    await DispatchChain(dispatchers).stopAll(deadline: .now + .seconds(5))
+                    await PluginSet(chain: DispatchChain(dispatchers), store: store, reports: []).stopAll()
                     throw error
                 }
                 report.status = error.description
             }
             reports.append(report)
         }
-        return PluginSet(chain: DispatchChain(dispatchers), reports: reports)
+        return PluginSet(chain: DispatchChain(dispatchers), store: store, reports: reports)
+    }
+
+    /// Drains and stops the dispatchers, then flushes and stops the store (dispatchers may
+    /// still be recording results while they drain).
+    public func stopAll(deadline: Duration = .seconds(30)) async {
+        await chain.stopAll(deadline: .now + deadline)
+        await store?.stop(deadline: .now + deadline)
     }
 }
 

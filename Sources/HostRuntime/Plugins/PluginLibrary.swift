@@ -27,10 +27,12 @@ public struct PluginLibrary: @unchecked Sendable {
     public let abiMajor: UInt32, abiMinor: UInt32
     /// The dispatch factory, when the plugin offers one.
     let dispatchVTable: UnsafePointer<tokenhub_dispatch_vtable>?
+    /// The store factory, when the plugin offers one (ABI 1.1 and later).
+    let storeVTable: UnsafePointer<tokenhub_store_vtable>?
 
     /// The kinds this library offers.
     public var kinds: [PluginKind] {
-        dispatchVTable == nil ? [] : [.dispatch]
+        (dispatchVTable == nil ? [] : [.dispatch]) + (storeVTable == nil ? [] : [.store])
     }
 
     /// `1.0`.
@@ -66,21 +68,26 @@ public struct PluginLibrary: @unchecked Sendable {
                 .abiMajorMismatch, path: path,
                 detail: "plugin has \(d.abi_major).\(d.abi_minor), host has \(TOKENHUB_ABI_MAJOR).\(TOKENHUB_ABI_MINOR)")
         }
-        let minimumSize = MemoryLayout<tokenhub_plugin_descriptor>.size
-        guard d.struct_size >= minimumSize else {
+        // ABI 1.0 ends before `store`; later fields are read only when struct_size covers them.
+        let storeOffset = MemoryLayout<tokenhub_plugin_descriptor>.offset(of: \.store)!
+        guard d.struct_size >= storeOffset else {
             throw PluginLoadError(
                 .invalidDescriptor, path: path,
-                detail: "descriptor struct_size is \(d.struct_size), ABI 1.0 needs at least \(minimumSize)")
+                detail: "descriptor struct_size is \(d.struct_size), ABI 1.0 needs at least \(storeOffset)")
         }
+        let store = d.struct_size >= storeOffset + MemoryLayout<UnsafeRawPointer?>.size ? d.store : nil
         guard let name = d.name, let version = d.version else {
             throw PluginLoadError(.invalidDescriptor, path: path, detail: "descriptor name and version must not be NULL")
         }
         if let vtable = d.dispatch {
             try validateDispatch(vtable.pointee, path: path)
         }
+        if let vtable = store {
+            try validateStore(vtable.pointee, path: path)
+        }
         return PluginLibrary(
             path: path, name: String(cString: name), version: String(cString: version),
-            abiMajor: d.abi_major, abiMinor: d.abi_minor, dispatchVTable: d.dispatch)
+            abiMajor: d.abi_major, abiMinor: d.abi_minor, dispatchVTable: d.dispatch, storeVTable: store)
     }
 
     private static func validateDispatch(_ vtable: tokenhub_dispatch_vtable, path: String) throws(PluginLoadError) {
@@ -98,6 +105,22 @@ public struct PluginLibrary: @unchecked Sendable {
             throw PluginLoadError(
                 .invalidDescriptor, path: path,
                 detail: "dispatch vtable has NULL \(missing.joined(separator: ", "))")
+        }
+    }
+
+    private static func validateStore(_ vtable: tokenhub_store_vtable, path: String) throws(PluginLoadError) {
+        let minimumSize = MemoryLayout<tokenhub_store_vtable>.size
+        guard vtable.struct_size >= minimumSize else {
+            throw PluginLoadError(
+                .invalidDescriptor, path: path,
+                detail: "store vtable struct_size is \(vtable.struct_size), ABI 1.1 needs at least \(minimumSize)")
+        }
+        let missing = [
+            ("create", vtable.create == nil), ("start", vtable.start == nil), ("on_call", vtable.on_call == nil),
+            ("stop", vtable.stop == nil), ("destroy", vtable.destroy == nil),
+        ].filter(\.1).map(\.0)
+        guard missing.isEmpty else {
+            throw PluginLoadError(.invalidDescriptor, path: path, detail: "store vtable has NULL \(missing.joined(separator: ", "))")
         }
     }
 

@@ -1,5 +1,5 @@
 /*
- * tokenhub_plugin.h — the TokenHub plugin ABI, version 1.0.
+ * tokenhub_plugin.h — the TokenHub plugin ABI, version 1.1.
  *
  * This header is the whole contract between the TokenHub host and a plugin. It is plain C11:
  * a plugin may be written in C, Rust, Swift or anything else that can export a C function.
@@ -10,8 +10,9 @@
  *   2. The completion callback every asynchronous call uses.
  *   3. The host table: what the host offers a plugin (direction host -> plugin: "host_*").
  *   4. The dispatch vtable: what a dispatch plugin offers the host ("on_*" hooks).
+ *   4b. The store vtable (since 1.1): persistence behind named operations.
  *   5. The descriptor and the one exported entry function.
- *   6. The JSON payload schemas.
+ *   6. The JSON payload schemas, and the store operations.
  *
  * General rules (each function repeats what applies to it):
  *   - OWNERSHIP: every pointer passed into a function is borrowed for the duration of that
@@ -44,7 +45,7 @@ extern "C" {
 
 /** The ABI version this header describes. */
 #define TOKENHUB_ABI_MAJOR 1
-#define TOKENHUB_ABI_MINOR 0
+#define TOKENHUB_ABI_MINOR 1
 
 /** The name of the one symbol every plugin exports (see section 5). */
 #define TOKENHUB_PLUGIN_ENTRY_SYMBOL "tokenhub_plugin_entry"
@@ -280,12 +281,64 @@ typedef struct tokenhub_dispatch_vtable {
 } tokenhub_dispatch_vtable;
 
 /* ---------------------------------------------------------------------------------------- */
+/* 4b. The store vtable (since ABI 1.1)                                                     */
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * A store persists what the host records (request logs today; keys, registry, audit and
+ * time series as their operations are added). Operators swap backends by config, so every
+ * store speaks the same named operations (section 6) with the same JSON shapes; a store
+ * answers TOKENHUB_ERR_NOT_SUPPORTED for an operation it does not know.
+ *
+ * Lifecycle: create -> start -> on_call ... -> stop (flush) -> destroy.
+ */
+typedef struct tokenhub_store_vtable {
+    /** sizeof(tokenhub_store_vtable) as the plugin compiled it. */
+    size_t struct_size;
+
+    /**
+     * Creates an instance from its `config` object (e.g. {"path": "tokenhub.db"}). Validates
+     * and allocates; no I/O beyond checking paths. Errors name the bad field.
+     * OWNERSHIP, THREAD: as the dispatch vtable's create.
+     */
+    tokenhub_status (*create)(const tokenhub_host *host, tokenhub_slice config_json,
+                              tokenhub_instance **out_instance, tokenhub_error_buffer error);
+
+    /**
+     * Opens the backend and migrates its schema. `done` fires once, with an error message
+     * naming the path or server when that fails (the host then refuses to start).
+     * THREAD: any; called once. Returns at once.
+     */
+    void (*start)(tokenhub_instance *instance, tokenhub_completion_fn done, void *user_data);
+
+    /**
+     * Runs one named operation, e.g. "request_log.append", with its input JSON; `done`
+     * receives its result JSON. Writes may be batched: `done` fires once the write is
+     * durable as far as the store promises (its documentation says what a crash can lose).
+     * OWNERSHIP: `operation` and `request_json` are borrowed for the call: copy them.
+     * THREAD: any, concurrently. Returns at once; `done` fires exactly once.
+     */
+    void (*on_call)(tokenhub_instance *instance, tokenhub_slice operation, tokenhub_slice request_json,
+                    tokenhub_completion_fn done, void *user_data);
+
+    /**
+     * Flushes every queued write, then stops. `done` fires when nothing is left to write.
+     * THREAD: any; called once, after the last on_call returned. Returns at once.
+     */
+    void (*stop)(tokenhub_instance *instance, tokenhub_completion_fn done, void *user_data);
+
+    /** Frees the instance. Called once, after `stop` completed or `start` failed. */
+    void (*destroy)(tokenhub_instance *instance);
+} tokenhub_store_vtable;
+
+/* ---------------------------------------------------------------------------------------- */
 /* 5. The descriptor and the entry function                                                 */
 /* ---------------------------------------------------------------------------------------- */
 
 /**
  * What a plugin library offers. A library may offer several kinds; a kind it does not offer
- * is NULL. Kinds arriving in later minors (store, telemetry) are appended.
+ * is NULL. Kinds arriving in later minors are appended: `store` since 1.1 (read it only when
+ * `struct_size` covers it), telemetry later.
  * OWNERSHIP: static data of the plugin, valid for the life of the process.
  */
 typedef struct tokenhub_plugin_descriptor {
@@ -301,6 +354,8 @@ typedef struct tokenhub_plugin_descriptor {
     const char *version;
     /** The dispatcher factory, or NULL if this library offers none. */
     const tokenhub_dispatch_vtable *dispatch;
+    /** Since 1.1: the store factory, or NULL. */
+    const tokenhub_store_vtable *store;
 } tokenhub_plugin_descriptor;
 
 /**
@@ -354,6 +409,18 @@ typedef const tokenhub_plugin_descriptor *(*tokenhub_plugin_entry_fn)(void);
  * LogResult:
  *   { "request_id", "api_key_id", "kind": "chat"|"plan", "mode": string,
  *     "output": ChatOutput, "dispatcher": string }
+ *
+ * Store operations (on_call), input -> result:
+ *   "request_log.append"  RequestLogRow -> { "stored": bool }   false when the request_id was
+ *                          already stored: the same request logged twice is kept once.
+ *   "request_log.list"    { "limit": int (1-1000, default 50), "offset": int, "api_key_id"?: string }
+ *                          -> { "rows": [RequestLogRow, newest first], "total": int }
+ *   "request_log.spend"   { "api_key_id": string, "since_unix_ms": int } -> { "usd": number }
+ *
+ * RequestLogRow:
+ *   { "request_id", "time_unix_ms": int, "api_key_id", "kind", "mode", "model_id", "provider_id",
+ *     "dispatcher", "estimated_cost_usd": number, "latency_ms": int,
+ *     "status": "ok"|"error", "error_class": string }
  */
 
 #ifdef __cplusplus

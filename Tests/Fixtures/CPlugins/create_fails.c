@@ -22,7 +22,8 @@ static const tokenhub_dispatch_vtable vtable = {
 };
 
 static const tokenhub_plugin_descriptor descriptor = {
-    sizeof(tokenhub_plugin_descriptor), TOKENHUB_ABI_MAJOR, TOKENHUB_ABI_MINOR, "picky", "1.0.0", &vtable,
+    .struct_size = sizeof(tokenhub_plugin_descriptor), .abi_major = TOKENHUB_ABI_MAJOR, .abi_minor = TOKENHUB_ABI_MINOR,
+    .name = "picky", .version = "1.0.0", .dispatch = &vtable,
 };
 
 const tokenhub_plugin_descriptor *tokenhub_plugin_entry(void) { return &descriptor; }

@@ -2,7 +2,8 @@
 #include "tokenhub_plugin.h"
 
 static const tokenhub_plugin_descriptor descriptor = {
-    sizeof(tokenhub_plugin_descriptor), TOKENHUB_ABI_MAJOR, TOKENHUB_ABI_MINOR, "kindless", "1.0.0", NULL,
+    .struct_size = sizeof(tokenhub_plugin_descriptor), .abi_major = TOKENHUB_ABI_MAJOR, .abi_minor = TOKENHUB_ABI_MINOR,
+    .name = "kindless", .version = "1.0.0",
 };
 
 const tokenhub_plugin_descriptor *tokenhub_plugin_entry(void) { return &descriptor; }

@@ -91,23 +91,24 @@ static void relay_stop(tokenhub_instance *instance, tokenhub_completion_fn done,
 
 static void relay_destroy(tokenhub_instance *instance) { free(instance); }
 
+/* Designated initializers: fields a later minor appends start as zero (NULL). */
 static const tokenhub_dispatch_vtable relay_vtable = {
-    sizeof(tokenhub_dispatch_vtable),
-    relay_create,
-    relay_start,
-    relay_on_chat,
-    NULL, /* on_plan: not offered; the host passes plans to the next dispatcher */
-    relay_stop,
-    relay_destroy,
+    .struct_size = sizeof(tokenhub_dispatch_vtable),
+    .create = relay_create,
+    .start = relay_start,
+    .on_chat = relay_on_chat,
+    .on_plan = NULL, /* not offered: the host passes plans to the next dispatcher */
+    .stop = relay_stop,
+    .destroy = relay_destroy,
 };
 
 static const tokenhub_plugin_descriptor relay_descriptor = {
-    sizeof(tokenhub_plugin_descriptor),
-    TOKENHUB_ABI_MAJOR,
-    TOKENHUB_ABI_MINOR,
-    "c-relay",
-    "1.0.0",
-    &relay_vtable,
+    .struct_size = sizeof(tokenhub_plugin_descriptor),
+    .abi_major = TOKENHUB_ABI_MAJOR,
+    .abi_minor = TOKENHUB_ABI_MINOR,
+    .name = "c-relay",
+    .version = "1.0.0",
+    .dispatch = &relay_vtable,
 };
 
 const tokenhub_plugin_descriptor *tokenhub_plugin_entry(void) { return &relay_descriptor; }

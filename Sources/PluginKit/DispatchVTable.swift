@@ -2,51 +2,7 @@ import Foundation
 import PluginAPI
 import Synchronization
 
-/// Builds the C descriptor and vtable of a Swift plugin. A plugin's entry function is one line:
-///
-/// ```swift
-/// @_cdecl("tokenhub_plugin_entry")
-/// public func tokenhubPluginEntry() -> UnsafePointer<tokenhub_plugin_descriptor> {
-///     PluginExport.descriptor(name: "direct", version: "1.0.0", dispatcher: DirectDispatcher.self)
-/// }
-/// ```
-///
-/// Each plugin library links its own copy of PluginKit, so the registration below is per
-/// library; a library exports at most one Swift dispatcher type.
-public enum PluginExport {
-    private struct Registration: @unchecked Sendable {
-        var dispatcherType: (any SwiftDispatcher.Type)?
-        var descriptor: UnsafeMutablePointer<tokenhub_plugin_descriptor>?
-    }
-
-    private static let registration = Mutex(Registration())
-
-    /// Returns the library's descriptor, building it on the first call.
-    /// OWNERSHIP: the descriptor and its strings live for the life of the process.
-    public static func descriptor(
-        name: String, version: String, dispatcher: (any SwiftDispatcher.Type)?
-    ) -> UnsafePointer<tokenhub_plugin_descriptor> {
-        registration.withLock { state in
-            if let existing = state.descriptor { return UnsafePointer(existing) }
-            state.dispatcherType = dispatcher
-            let descriptor = UnsafeMutablePointer<tokenhub_plugin_descriptor>.allocate(capacity: 1)
-            descriptor.initialize(to: tokenhub_plugin_descriptor(
-                struct_size: MemoryLayout<tokenhub_plugin_descriptor>.size,
-                abi_major: UInt32(TOKENHUB_ABI_MAJOR),
-                abi_minor: UInt32(TOKENHUB_ABI_MINOR),
-                name: UnsafePointer(strdup(name)),
-                version: UnsafePointer(strdup(version)),
-                dispatch: dispatcher == nil ? nil : UnsafePointer(dispatchVTable)
-            ))
-            state.descriptor = descriptor
-            return UnsafePointer(descriptor)
-        }
-    }
-
-    static var dispatcherType: (any SwiftDispatcher.Type)? {
-        registration.withLock { $0.dispatcherType }
-    }
-
+extension PluginExport {
     nonisolated(unsafe) static let dispatchVTable: UnsafeMutablePointer<tokenhub_dispatch_vtable> = {
         let table = UnsafeMutablePointer<tokenhub_dispatch_vtable>.allocate(capacity: 1)
         table.initialize(to: tokenhub_dispatch_vtable(
@@ -80,7 +36,7 @@ private let swiftDispatcherCreate: @convention(c) (
         errorBuffer.write("create: host table and out_instance must not be NULL")
         return PluginStatus.invalidArgument.code
     }
-    guard let type = PluginExport.dispatcherType else {
+    guard let type = PluginExport.registered.dispatcher else {
         errorBuffer.write("create: this library registered no dispatcher")
         return PluginStatus.notSupported.code
     }

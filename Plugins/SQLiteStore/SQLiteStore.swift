@@ -1,0 +1,110 @@
+import Foundation
+import PluginAPI
+import PluginKit
+import Synchronization
+import TokenHubCore
+
+/// The SQLite store: the system libsqlite3 through its C API (no ORM: the schema is small,
+/// and the C API lets one writer thread own its connection and commit in groups).
+///
+/// WAL journal, synchronous=NORMAL, a busy timeout, versioned migrations. One writer thread
+/// with group commit (see `DatabaseWorker`) and one reader thread with its own connection:
+/// readers never wait for writers, and the request path never waits on a disk sync.
+final class SQLiteStore: SwiftStore {
+    private let host: HostTable
+    private let path: String
+    private let busyTimeoutMs: Int32
+    private let workers = Mutex<(writer: DatabaseWorker, reader: DatabaseWorker)?>(nil)
+
+    init(host: HostTable, configJSON: [UInt8]) throws {
+        self.host = host
+        let config = try JSONValue.parse(configJSON.isEmpty ? Array("{}".utf8) : configJSON)
+        let fields = try PayloadFields(config, path: "config")
+        if let unknown = config.objectValue?.keys.sorted().first(where: { !["path", "busy_timeout_ms"].contains($0) }) {
+            throw PluginError("config.\(unknown): unknown key (SQLiteStore takes path, busy_timeout_ms)")
+        }
+        path = try fields.string("path")
+        guard !path.isEmpty else { throw PluginError("config.path: required (the database file, e.g. tokenhub.db)") }
+        let timeout = try fields.int("busy_timeout_ms", default: 5000)
+        guard (0...600_000).contains(timeout) else { throw PluginError("config.busy_timeout_ms: expected 0 to 600000, got \(timeout)") }
+        busyTimeoutMs = Int32(timeout)
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw PluginError("config.path: directory \(directory) does not exist")
+        }
+    }
+
+    func start() async -> PluginReply {
+        do {
+            let writer = try SQLiteConnection(path: path, readOnly: false, busyTimeoutMs: busyTimeoutMs)
+            try writer.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+            try Schema.migrate(writer)
+            let reader = try SQLiteConnection(path: path, readOnly: true, busyTimeoutMs: busyTimeoutMs)
+            workers.withLock {
+                $0 = (DatabaseWorker(name: "sqlite-writer", connection: writer, groupCommit: true),
+                      DatabaseWorker(name: "sqlite-reader", connection: reader, groupCommit: false))
+            }
+            host.log(TOKENHUB_LOG_INFO, "SQLite store ready at \(path)")
+            return PluginReply(status: .ok)
+        } catch {
+            return .failure(.internal, error.description)
+        }
+    }
+
+    func call(operation: String, requestJSON: [UInt8]) async -> PluginReply {
+        guard let (writer, reader) = workers.withLock({ $0 }) else { return .failure(.unavailable, "the store is not started") }
+        let input: JSONValue
+        do {
+            input = try JSONValue.parse(requestJSON)
+        } catch {
+            return .failure(.invalidArgument, "\(operation): input is not JSON: \(error)")
+        }
+        do throws(PayloadError) {
+            switch operation {
+            case "request_log.append":
+                let row = try RequestLogs.Row(json: input)
+                return Self.reply(await writer.run { connection throws(SQLiteError) in try RequestLogs.append(row, on: connection) })
+            case "request_log.list":
+                let fields = try PayloadFields(input, path: "")
+                let limit = try fields.int("limit", default: 50), offset = try fields.int("offset", default: 0)
+                guard (1...1000).contains(limit) else { throw PayloadError("limit: expected 1 to 1000, got \(limit)") }
+                guard offset >= 0 else { throw PayloadError("offset: expected 0 or more, got \(offset)") }
+                let key = fields["api_key_id"] == nil ? nil : try fields.string("api_key_id")
+                return Self.reply(await reader.run { connection throws(SQLiteError) in
+                    try RequestLogs.list(limit: limit, offset: offset, apiKeyID: key, on: connection)
+                })
+            case "request_log.spend":
+                let fields = try PayloadFields(input, path: "")
+                let key = try fields.requiredString("api_key_id")
+                let since = Int64(try fields.int("since_unix_ms", default: 0))
+                return Self.reply(await reader.run { connection throws(SQLiteError) in
+                    try RequestLogs.spend(apiKeyID: key, sinceUnixMs: since, on: connection)
+                })
+            default:
+                return .failure(.notSupported, "unknown operation \"\(operation)\"")
+            }
+        } catch {
+            return .failure(.invalidArgument, "\(operation): \(error.message)")
+        }
+    }
+
+    func stop() async {
+        guard let (writer, reader) = workers.withLock({ $0 }) else { return }
+        await writer.shutdown()
+        await reader.shutdown()
+    }
+
+    private static func reply(_ result: Result<JSONValue, SQLiteError>) -> PluginReply {
+        switch result {
+        case .success(let value): PluginReply(status: .ok, result: value.serialized)
+        case .failure(let error): .failure(.internal, error.description)
+        }
+    }
+}
+
+/// The library's one exported symbol.
+@_cdecl("tokenhub_plugin_entry")
+public func tokenhubPluginEntry() -> UnsafePointer<tokenhub_plugin_descriptor> {
+    PluginExport.descriptor(name: "sqlite", version: "0.1.0", store: SQLiteStore.self)
+}

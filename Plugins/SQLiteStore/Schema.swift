@@ -1,0 +1,37 @@
+/// The store's schema as numbered migrations; `PRAGMA user_version` records how many ran.
+/// Append new migrations; never edit one that has shipped.
+enum Schema {
+    static let migrations: [String] = [
+        // 1: request logs, one row per request id.
+        """
+        CREATE TABLE request_logs (
+            request_id TEXT PRIMARY KEY,
+            time_unix_ms INTEGER NOT NULL,
+            api_key_id TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            model_id TEXT NOT NULL,
+            provider_id TEXT NOT NULL,
+            dispatcher TEXT NOT NULL,
+            estimated_cost_usd REAL NOT NULL,
+            latency_ms INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            error_class TEXT NOT NULL
+        );
+        CREATE INDEX request_logs_by_time ON request_logs(time_unix_ms);
+        CREATE INDEX request_logs_by_key_time ON request_logs(api_key_id, time_unix_ms);
+        """,
+    ]
+
+    /// Brings the database to the latest version, one transaction per migration.
+    static func migrate(_ connection: SQLiteConnection) throws(SQLiteError) {
+        let statement = try connection.prepare("PRAGMA user_version")
+        let current = try statement.step() ? Int(statement.integer(0)) : 0
+        guard current <= migrations.count else {
+            throw SQLiteError(message: "database \(connection.path) has schema version \(current), newer than this plugin's \(migrations.count)")
+        }
+        for version in current..<migrations.count {
+            try connection.execute("BEGIN IMMEDIATE; \(migrations[version]); PRAGMA user_version = \(version + 1); COMMIT;")
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import PluginAPI
+import PluginKit
+
+/// One store instance created from a plugin library, seen from the host.
+///
+/// Lifecycle: `create` → `start` → `call`… → `stop` (flushes, then destroys).
+/// THREAD: `call` may run concurrently; `start` and `stop` are called once each.
+public final class StoreInstance: @unchecked Sendable {
+    /// The configured name (e.g. "sqlite").
+    public let name: String
+    /// The library it came from.
+    public let library: PluginLibrary
+
+    private let vtable: UnsafePointer<tokenhub_store_vtable>
+    private let instance: OpaquePointer
+    private let hostTable: HostTableBox
+
+    /// Creates and starts (opens, migrates) a store; any failure is a `PluginLoadError`.
+    public static func start(
+        library: PluginLibrary, name: String, configJSON: [UInt8], services: any HostServices
+    ) async throws(PluginLoadError) -> StoreInstance {
+        guard let vtable = library.storeVTable else {
+            throw PluginLoadError(.kindNotOffered, path: library.path,
+                                  detail: "`\(name)` is configured as the store, but plugin `\(library.name)` offers \(library.kinds.isEmpty ? "no kind" : library.kinds.map(\.rawValue).joined(separator: ", "))")
+        }
+        let hostTable = HostTableBox(pluginName: name, services: services)
+        var created: OpaquePointer?
+        var storage = [CChar](repeating: 0, count: 1024)
+        let status = storage.withUnsafeMutableBufferPointer { buffer in
+            withSlice(configJSON) { vtable.pointee.create(hostTable.table, $0, &created, tokenhub_error_buffer(data: buffer.baseAddress, capacity: buffer.count)) }
+        }
+        guard status == TOKENHUB_OK, let created else {
+            hostTable.release()
+            let message = storage.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            throw PluginLoadError(.createFailed, path: library.path, detail: message.isEmpty ? "status \(PluginStatus(code: status))" : message)
+        }
+        let store = StoreInstance(name: name, library: library, vtable: vtable, instance: created, hostTable: hostTable)
+        let startFunction = vtable.pointee.start!
+        let started = await PendingReplies.shared.call(label: "\(name).start", deadline: .now + .seconds(60)) { done, userData in
+            startFunction(created, done, userData)
+        }
+        guard started.status == .ok else {
+            store.destroy()
+            throw PluginLoadError(.startFailed, path: library.path, detail: started.message.isEmpty ? "status \(started.status)" : started.message)
+        }
+        return store
+    }
+
+    private init(name: String, library: PluginLibrary, vtable: UnsafePointer<tokenhub_store_vtable>,
+                 instance: OpaquePointer, hostTable: HostTableBox) {
+        self.name = name
+        self.library = library
+        self.vtable = vtable
+        self.instance = instance
+        self.hostTable = hostTable
+    }
+
+    /// Runs one named operation (section 6 of the header) and waits for its result.
+    public func call(_ operation: String, _ requestJSON: [UInt8], deadline: ContinuousClock.Instant? = .now + .seconds(30)) async -> PluginReply {
+        let onCall = vtable.pointee.on_call!
+        return await PendingReplies.shared.call(label: "\(name).\(operation)", deadline: deadline) { done, userData in
+            withSlice(operation) { operationSlice in
+                withSlice(requestJSON) { onCall(instance, operationSlice, $0, done, userData) }
+            }
+        }
+    }
+
+    /// Flushes every queued write, stops and destroys the instance.
+    public func stop(deadline: ContinuousClock.Instant?) async {
+        let stop = vtable.pointee.stop!
+        _ = await PendingReplies.shared.call(label: "\(name).stop", deadline: deadline) { done, userData in
+            stop(instance, done, userData)
+        }
+        destroy()
+    }
+
+    private func destroy() {
+        vtable.pointee.destroy(instance)
+        hostTable.release()
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import HostRuntime
+import PluginKit
+import Testing
+import TestSupport
+import TokenHubCore
+
+/// The store conformance suite: written against the ABI (named operations and their JSON),
+/// not against any backend, so every store plugin runs the same checks. Each backend is a
+/// library and a way to make a fresh config.
+struct StoreBackend: Sendable, CustomStringConvertible {
+    var library: String
+    var freshConfig: @Sendable () throws -> String
+    var description: String { library }
+
+    static let sqlite = StoreBackend(library: "SQLiteStore") {
+        let path = try TestPaths.makeTemporaryDirectory("store").appendingPathComponent("tokenhub.db").path
+        return #"{"path":"\#(path)"}"#
+    }
+}
+
+@Suite("Store conformance", .serialized)
+struct StoreConformanceTests {
+    static let backends = [StoreBackend.sqlite]
+
+    func start(_ backend: StoreBackend, config: String) async throws -> StoreInstance {
+        let library = try PluginLibrary.load(path: PluginResolver.path(for: backend.library, directory: TestPaths.buildProducts.path))
+        return try await StoreInstance.start(library: library, name: "store", configJSON: Array(config.utf8), services: FakeServices())
+    }
+
+    func row(_ id: String, key: String = "", time: Int = 1_000, cost: Double = 0.01) -> [UInt8] {
+        JSONValue.object([
+            "request_id": .string(id), "time_unix_ms": .number(Double(time)), "api_key_id": .string(key), "kind": .string("chat"),
+            "mode": .string("normal"), "model_id": .string("m"), "provider_id": .string("p"), "dispatcher": .string("direct"),
+            "estimated_cost_usd": .number(cost), "latency_ms": .number(12), "status": .string("ok"), "error_class": .string(""),
+        ]).serialized
+    }
+
+    func json(_ reply: PluginReply) throws -> JSONValue {
+        #expect(reply.status == .ok, "\(reply.message)")
+        return try JSONValue.parse(reply.result)
+    }
+
+    @Test("request logs: append once per request id, list newest first with filters, spend", arguments: backends)
+    func requestLogs(backend: StoreBackend) async throws {
+        let store = try await start(backend, config: try backend.freshConfig())
+        #expect(try json(await store.call("request_log.append", row("r1", key: "k1", time: 1000)))["stored"] == .bool(true))
+        #expect(try json(await store.call("request_log.append", row("r1", key: "k1", time: 1000)))["stored"] == .bool(false),
+                "the same request id logged twice is stored once")
+        _ = try json(await store.call("request_log.append", row("r2", key: "k2", time: 2000, cost: 0.5)))
+        _ = try json(await store.call("request_log.append", row("r3", key: "k1", time: 3000, cost: 0.25)))
+
+        let all = try json(await store.call("request_log.list", Array(#"{"limit":10}"#.utf8)))
+        #expect(all["total"] == .number(3))
+        #expect(all["rows"]?.arrayValue?.compactMap { $0["request_id"]?.stringValue } == ["r3", "r2", "r1"])
+        #expect(all["rows"]?.arrayValue?.first?["latency_ms"] == .number(12))
+        let page = try json(await store.call("request_log.list", Array(#"{"limit":1,"offset":1}"#.utf8)))
+        #expect(page["rows"]?.arrayValue?.compactMap { $0["request_id"]?.stringValue } == ["r2"])
+        let filtered = try json(await store.call("request_log.list", Array(#"{"api_key_id":"k1"}"#.utf8)))
+        #expect(filtered["total"] == .number(2))
+
+        let spend = try json(await store.call("request_log.spend", Array(#"{"api_key_id":"k1","since_unix_ms":1500}"#.utf8)))
+        #expect(spend["usd"] == .number(0.25))
+        await store.stop(deadline: .now + .seconds(10))
+    }
+
+    @Test("bad input and unknown operations are clear errors, never a crash", arguments: backends)
+    func badInput(backend: StoreBackend) async throws {
+        let store = try await start(backend, config: try backend.freshConfig())
+        let unknown = await store.call("nonsense.op", Array("{}".utf8))
+        #expect(unknown.status == .notSupported)
+        #expect(unknown.message.contains("nonsense.op"))
+        let missingID = await store.call("request_log.append", Array(#"{"time_unix_ms":1}"#.utf8))
+        #expect(missingID.status == .invalidArgument)
+        #expect(missingID.message.contains("request_id"))
+        let wrongType = await store.call("request_log.append", Array(#"{"request_id":"x","latency_ms":"fast"}"#.utf8))
+        #expect(wrongType.status == .invalidArgument)
+        #expect(wrongType.message.contains("latency_ms"))
+        let notJSON = await store.call("request_log.list", Array("{".utf8))
+        #expect(notJSON.status == .invalidArgument)
+        let badLimit = await store.call("request_log.list", Array(#"{"limit":0}"#.utf8))
+        #expect(badLimit.message.contains("limit"))
+        await store.stop(deadline: .now + .seconds(10))
+    }
+
+    @Test("rows survive a restart; concurrent writers never see 'database is locked'", arguments: backends)
+    func persistenceAndConcurrency(backend: StoreBackend) async throws {
+        let config = try backend.freshConfig()
+        let first = try await start(backend, config: config)
+        let replies = await withTaskGroup(of: PluginReply.self) { group in
+            for index in 0..<500 { group.addTask { await first.call("request_log.append", self.row("c\(index)", time: index)) } }
+            var all: [PluginReply] = []
+            for await reply in group { all.append(reply) }
+            return all
+        }
+        #expect(replies.allSatisfy { $0.status == .ok }, "\(replies.first { $0.status != .ok }?.message ?? "")")
+        await first.stop(deadline: .now + .seconds(10))
+
+        let second = try await start(backend, config: config)
+        let listed = try json(await second.call("request_log.list", Array(#"{"limit":1}"#.utf8)))
+        #expect(listed["total"] == .number(500))
+        await second.stop(deadline: .now + .seconds(10))
+    }
+
+    @Test("SQLite: an unusable database path is a startup error naming the path")
+    func sqliteStartupErrors() async throws {
+        let directory = try TestPaths.makeTemporaryDirectory("store")
+        let corrupt = directory.appendingPathComponent("corrupt.db").path
+        try String(repeating: "not a database ", count: 100).write(toFile: corrupt, atomically: true, encoding: .utf8)
+        do {
+            _ = try await start(.sqlite, config: #"{"path":"\#(corrupt)"}"#)
+            Issue.record("a corrupt file must not start")
+        } catch let error as PluginLoadError {
+            #expect(error.code == .startFailed)
+            #expect(error.detail.contains(corrupt), "\(error.detail)")
+        }
+        do {
+            _ = try await start(.sqlite, config: #"{"path":"/nonexistent/dir/x.db"}"#)
+            Issue.record("a missing directory must not start")
+        } catch let error as PluginLoadError {
+            #expect(error.code == .createFailed)
+            #expect(error.detail.contains("config.path: directory /nonexistent/dir does not exist"))
+        }
+        do {
+            _ = try await start(.sqlite, config: #"{"path":"x.db","journal":"fast"}"#)
+            Issue.record("an unknown key must not start")
+        } catch let error as PluginLoadError {
+            #expect(error.detail.contains("config.journal: unknown key"))
+        }
+    }
+}
