@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+import TestSupport
+import TokenHubCore
+
+/// The SQLite store behind a running `tokenhub serve`, inspected with the real `sqlite3` CLI.
+@Suite("SQLite store through tokenhub serve", .serialized)
+struct StoreIntegrationTests {
+    func sqlite(_ database: String, _ query: String) throws -> String {
+        let result = try Subprocess.run("/usr/bin/env", ["sqlite3", database, query])
+        #expect(result.status == 0, "\(result.stderr)")
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test("every chat, completion, stream and plan writes exactly one request log row, kept across restarts")
+    func requestLogRows() async throws {
+        let directory = try TestPaths.makeTemporaryDirectory("store-it")
+        let database = directory.appendingPathComponent("tokenhub.db").path
+        let config = try writeConfig("""
+        dispatch:
+          chain: [DirectDispatch]
+        store:
+          plugin: SQLiteStore
+          config: {path: \(database)}
+        \(echoRegistryYAML)
+        """)
+        var server = try RunningTokenhub(configPath: config)
+        var client = HTTPTestClient(baseURL: server.baseURL)
+        let chat = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"log me"}]},"policy":{"mode":"cheap"}}"#)
+        let chatID = try #require(chat.json?["request_id"]?.stringValue)
+        let completion = try await client.post("/v1/chat/completions", body: #"{"model":"echo-1","messages":[{"role":"user","content":"x"}]}"#)
+        let completionID = try #require(completion.header("X-Request-ID"))
+        let stream = try await client.post("/v1/chat/completions", body: #"{"model":"echo-1","stream":true,"messages":[{"role":"user","content":"x"}]}"#)
+        let streamID = try #require(stream.header("X-Request-ID"))
+        let plan = try await client.post("/v1/plan", body: #"{"request":{"messages":[{"role":"user","content":"p"}]},"orchestration":{"mode":"refine","iterations":1}}"#)
+        let planID = try #require(plan.json?["request_id"]?.stringValue)
+        #expect(server.stop() == 0, "a graceful stop flushes the store")
+
+        #expect(try sqlite(database, "SELECT COUNT(*) FROM request_logs") == "4")
+        #expect(try sqlite(database, "SELECT kind, mode, model_id, dispatcher, status FROM request_logs WHERE request_id = '\(chatID)'")
+                == "chat|cheap|echo-1|direct|ok")
+        #expect(try sqlite(database, "SELECT COUNT(*) FROM request_logs WHERE request_id = '\(completionID)'") == "1")
+        #expect(try sqlite(database, "SELECT dispatcher FROM request_logs WHERE request_id = '\(streamID)'") == "stream")
+        #expect(try sqlite(database, "SELECT kind, mode FROM request_logs WHERE request_id = '\(planID)'") == "plan|refine")
+
+        server = try RunningTokenhub(configPath: config)
+        client = HTTPTestClient(baseURL: server.baseURL)
+        _ = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"again"}]}}"#)
+        server.stop()
+        #expect(try sqlite(database, "SELECT COUNT(*) FROM request_logs") == "5", "rows survive a restart")
+    }
+
+    @Test("an unusable database path stops tokenhub at startup with the path in the error")
+    func badDatabase() throws {
+        let directory = try TestPaths.makeTemporaryDirectory("store-it")
+        let corrupt = directory.appendingPathComponent("corrupt.db").path
+        try String(repeating: "garbage ", count: 200).write(toFile: corrupt, atomically: true, encoding: .utf8)
+        let config = try writeConfig("store:\n  plugin: SQLiteStore\n  config: {path: \(corrupt)}\n")
+        let result = try Subprocess.run(TestPaths.tokenhub.path, ["check-config", "--config", config])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("start failed"), "\(result.stderr)")
+        #expect(result.stderr.contains(corrupt))
+    }
+}
