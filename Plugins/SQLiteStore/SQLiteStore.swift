@@ -81,6 +81,33 @@ final class SQLiteStore: SwiftStore {
                 return Self.reply(await reader.run { connection throws(SQLiteError) in
                     try RequestLogs.spend(apiKeyID: key, sinceUnixMs: since, on: connection)
                 })
+            case "apikey.create":
+                let record = try APIKeys.Record(json: input)
+                return Self.reply(await writer.run { connection throws(SQLiteError) in try APIKeys.create(record, on: connection) })
+            case "apikey.update":
+                let record = try APIKeys.Record(json: input)
+                return Self.reply(await writer.run { connection throws(SQLiteError) in try APIKeys.update(record, on: connection) })
+            case "apikey.delete":
+                let id = try PayloadFields(input, path: "").requiredString("id")
+                return Self.reply(await writer.run { connection throws(SQLiteError) in try APIKeys.delete(id: id, on: connection) })
+            case "apikey.get_by_hash":
+                let hash = try PayloadFields(input, path: "").requiredString("key_hash")
+                // Each read sees every commit completed before it: a revoke is seen at once.
+                return Self.reply(await reader.run { connection throws(SQLiteError) in try APIKeys.getByHash(hash, on: connection) })
+            case "apikey.get":
+                let id = try PayloadFields(input, path: "").requiredString("id")
+                return Self.reply(await reader.run { connection throws(SQLiteError) in try APIKeys.get(id: id, on: connection) })
+            case "apikey.list":
+                return Self.reply(await reader.run { connection throws(SQLiteError) in try APIKeys.list(on: connection) })
+            case "audit.append":
+                let fields = try PayloadFields(input, path: "")
+                _ = try fields.requiredString("action")
+                return Self.reply(await writer.run { connection throws(SQLiteError) in try APIKeys.appendAudit(fields, on: connection) })
+            case "audit.list":
+                let fields = try PayloadFields(input, path: "")
+                let limit = try fields.int("limit", default: 50), offset = try fields.int("offset", default: 0)
+                guard (1...1000).contains(limit), offset >= 0 else { throw PayloadError("limit/offset: expected limit 1 to 1000 and offset >= 0") }
+                return Self.reply(await reader.run { connection throws(SQLiteError) in try APIKeys.listAudit(limit: limit, offset: offset, on: connection) })
             default:
                 return .failure(.notSupported, "unknown operation \"\(operation)\"")
             }

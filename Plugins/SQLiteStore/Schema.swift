@@ -21,6 +21,30 @@ enum Schema {
         CREATE INDEX request_logs_by_time ON request_logs(time_unix_ms);
         CREATE INDEX request_logs_by_key_time ON request_logs(api_key_id, time_unix_ms);
         """,
+        // 2: API keys (only the SHA-256 of a key is kept) and the admin audit trail.
+        """
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            key_hash TEXT NOT NULL UNIQUE,
+            key_prefix TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            enabled INTEGER NOT NULL,
+            expires_unix_ms INTEGER NOT NULL,
+            monthly_budget_usd REAL NOT NULL,
+            rate_limit_rps REAL NOT NULL,
+            created_unix_ms INTEGER NOT NULL,
+            rotated_unix_ms INTEGER NOT NULL
+        );
+        CREATE TABLE audit_logs (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            time_unix_ms INTEGER NOT NULL,
+            request_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            resource TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        """,
     ]
 
     /// Brings the database to the latest version, one transaction per migration.

@@ -47,7 +47,22 @@ public enum ConfigLoader {
         let document = ConfigNode(node: root, keyPath: "", source: source, environment: environment)
         var config = try readDocument(document)
         try EnvironmentOverrides.apply(environment, to: &config)
+        try checkSecurity(config, source: source)
         return config
+    }
+
+    /// API keys and admin routes live in the store; admin routes without a token are only
+    /// served on loopback.
+    private static func checkSecurity(_ config: GatewayConfig, source: String) throws(ConfigError) {
+        if config.server.requireAPIKey && config.store == nil {
+            throw ConfigError(.badValue, source: source, keyPath: "server.require_api_key",
+                              message: "API keys live in the store: configure `store` (e.g. SQLiteStore) or set require_api_key: false")
+        }
+        let loopback = ["127.0.0.1", "::1", "localhost"].contains(config.server.host) || config.server.host.hasPrefix("127.")
+        if config.store != nil && config.server.adminToken == nil && !loopback {
+            throw ConfigError(.badValue, source: source, keyPath: "server.admin_token",
+                              message: "refusing to serve /admin/v1 on \(config.server.host) without an admin token: set server.admin_token (or TOKENHUB_ADMIN_TOKEN), or listen on loopback")
+        }
     }
 
     private static func syntaxError(_ error: YamlError, source: String) -> ConfigError {

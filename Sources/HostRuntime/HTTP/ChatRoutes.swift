@@ -5,11 +5,11 @@ import TokenHubCore
 
 extension GatewayRoutes {
     /// `POST /v1/chat`: TokenHub's envelope through the dispatch chain.
-    func chat(_ request: Request) async throws -> Response {
+    func chat(_ request: Request, apiKeyID: String) async throws -> Response {
         let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
         var (chatRequest, policy) = try RequestReader.chatEnvelope(body, defaults: gateway.config.routing)
         try Directives.apply(to: &chatRequest, policy: &policy)
-        let input = ChatInput(requestID: Gateway.newRequestID(), request: chatRequest, policy: policy)
+        let input = ChatInput(requestID: Gateway.newRequestID(), apiKeyID: apiKeyID, request: chatRequest, policy: policy)
         if chatRequest.stream { return try await StreamRelay(gateway: gateway).relay(input) }
         let served = try await DispatchOutcomeMapper.dispatchChat(input, gateway: gateway)
         var fields: [String: JSONValue] = [
@@ -31,12 +31,12 @@ extension GatewayRoutes {
 
     /// `POST /v1/chat/completions`: OpenAI's API. `model` is a hint ("" or "*" lets the
     /// router choose); streaming goes direct to the engine.
-    func chatCompletions(_ request: Request) async throws -> Response {
+    func chatCompletions(_ request: Request, apiKeyID: String) async throws -> Response {
         let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
         var chatRequest = try RequestReader.openAIRequest(body)
         var policy = gateway.config.routing
         try Directives.apply(to: &chatRequest, policy: &policy)
-        let input = ChatInput(requestID: Gateway.newRequestID(), request: chatRequest, policy: policy)
+        let input = ChatInput(requestID: Gateway.newRequestID(), apiKeyID: apiKeyID, request: chatRequest, policy: policy)
         if chatRequest.stream { return try await StreamRelay(gateway: gateway).relay(input) }
         let served = try await DispatchOutcomeMapper.dispatchChat(input, gateway: gateway)
         var completion = served.output.response.objectValue ?? [:]
@@ -48,10 +48,10 @@ extension GatewayRoutes {
     }
 
     /// `POST /v1/plan`: an orchestration through the dispatch chain.
-    func plan(_ request: Request) async throws -> Response {
+    func plan(_ request: Request, apiKeyID: String) async throws -> Response {
         let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
         let (chatRequest, directive) = try RequestReader.planEnvelope(body)
-        let input = OrchestrationInput(requestID: Gateway.newRequestID(), request: chatRequest, directive: directive)
+        let input = OrchestrationInput(requestID: Gateway.newRequestID(), apiKeyID: apiKeyID, request: chatRequest, directive: directive)
         let served = try await DispatchOutcomeMapper.dispatchPlan(input, gateway: gateway)
         var fields = served.output.response.objectValue ?? [:]
         fields["request_id"] = .string(input.requestID)

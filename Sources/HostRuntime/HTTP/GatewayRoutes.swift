@@ -8,44 +8,69 @@ import TokenHubCore
 public struct GatewayRoutes: Sendable {
     let gateway: Gateway
     let rateLimiter: RateLimiter
+    let keys: APIKeyService?
 
     /// Creates the routes.
     public init(gateway: Gateway) {
         self.gateway = gateway
         self.rateLimiter = RateLimiter(gateway.config.server.rateLimit)
+        self.keys = gateway.plugins.store.map(APIKeyService.init)
     }
 
     /// Adds every route to `router`.
     public func register(on router: Router<GatewayRequestContext>) {
-        router.post("/v1/chat") { request, context in await self.client(request, context) { try await self.chat($0) } }
-        router.post("/v1/chat/completions") { request, context in
-            await self.client(request, context) { try await self.chatCompletions($0) }
+        router.post("/v1/chat") { request, context in
+            await self.client(request, context, scope: "chat") { try await self.chat($0, apiKeyID: $1) }
         }
-        router.post("/v1/plan") { request, context in await self.client(request, context) { try await self.plan($0) } }
-        router.get("/v1/models") { request, context in await self.client(request, context) { _ in self.models() } }
+        router.post("/v1/chat/completions") { request, context in
+            await self.client(request, context, scope: "chat") { try await self.chatCompletions($0, apiKeyID: $1) }
+        }
+        router.post("/v1/plan") { request, context in
+            await self.client(request, context, scope: "plan") { try await self.plan($0, apiKeyID: $1) }
+        }
+        router.get("/v1/models") { request, context in await self.client(request, context, scope: nil) { _, _ in self.models() } }
         router.get("/healthz") { _, _ in self.health() }
+        if let store = gateway.plugins.store, let keys {
+            AdminRoutes(gateway: gateway, store: store, keys: keys).register(on: router)
+        }
     }
 
-    /// Every client route: the rate limit first, then the handler; thrown `APIError`s become
+    /// Every client route: the IP rate limit, the API key (when required) with its scope,
+    /// budget and own rate limit, then the handler with the key's id. Thrown `APIError`s become
     /// their JSON answers and anything else a 500, so every request gets an answer.
     private func client(
-        _ request: Request, _ context: GatewayRequestContext, _ handler: (Request) async throws -> Response
+        _ request: Request, _ context: GatewayRequestContext, scope: String?,
+        _ handler: (Request, String) async throws -> Response
     ) async -> Response {
         let client = rateLimiter.clientIP(socketIP: context.remoteAddress?.ipAddress,
                                           forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!])
         if let wait = rateLimiter.check(client: client) {
-            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
-            var error = APIError(.tooManyRequests, "rate limit exceeded for \(client); retry after \(seconds) s", type: "rate_limit_error", code: "rate_limited")
-            error.headers[.retryAfter] = String(seconds)
-            return error.response
+            return Self.rateLimited(client, wait: wait).response
         }
         do {
-            return try await handler(request)
+            var apiKeyID = ""
+            if gateway.config.server.requireAPIKey, let keys {
+                let presented = APIKeyService.presentedKey(authorization: request.headers[.authorization],
+                                                           apiKeyHeader: request.headers[HTTPField.Name("x-api-key")!])
+                let grant = try await keys.authenticate(presented, scope: scope ?? "")
+                apiKeyID = grant.id
+                if let wait = rateLimiter.check(key: grant.id, rate: grant.rateLimitRPS) {
+                    throw Self.rateLimited("API key \(grant.id)", wait: wait)
+                }
+            }
+            return try await handler(request, apiKeyID)
         } catch let error as APIError {
             return error.response
         } catch {
             return APIError(.internalServerError, "\(error)", type: "server_error").response
         }
+    }
+
+    static func rateLimited(_ who: String, wait: Duration) -> APIError {
+        let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+        var error = APIError(.tooManyRequests, "rate limit exceeded for \(who); retry after \(seconds) s", type: "rate_limit_error", code: "rate_limited")
+        error.headers[.retryAfter] = String(seconds)
+        return error
     }
 
     /// `GET /v1/models`: the usable models in OpenAI's list shape.

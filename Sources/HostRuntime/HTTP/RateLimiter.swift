@@ -52,6 +52,18 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// nil when the API key `keyID` may proceed at its own `rate` (burst: two seconds' worth).
+    public func check(key keyID: String, rate: Double, now: ContinuousClock.Instant = .now) -> Duration? {
+        guard rate > 0 else { return nil }
+        return buckets.withLock { buckets in
+            let name = "key:" + keyID
+            var bucket = buckets[name] ?? TokenBucket(rate: rate, burst: max(1, rate * 2), now: now)
+            let wait = bucket.take(now: now)
+            buckets[name] = bucket
+            return wait
+        }
+    }
+
     /// The client's IP: the socket peer, or, when the peer is a trusted proxy, the nearest
     /// untrusted address in X-Forwarded-For.
     public func clientIP(socketIP: String?, forwardedFor: String?) -> String {

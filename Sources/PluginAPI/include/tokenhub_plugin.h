@@ -416,6 +416,19 @@ typedef const tokenhub_plugin_descriptor *(*tokenhub_plugin_entry_fn)(void);
  *   "request_log.list"    { "limit": int (1-1000, default 50), "offset": int, "api_key_id"?: string }
  *                          -> { "rows": [RequestLogRow, newest first], "total": int }
  *   "request_log.spend"   { "api_key_id": string, "since_unix_ms": int } -> { "usd": number }
+ *   "apikey.create"       APIKeyRecord -> { "created": bool }       (false: the id exists)
+ *   "apikey.update"       APIKeyRecord -> { "updated": bool }       (replaces the record of its id)
+ *   "apikey.delete"       { "id" } -> { "deleted": bool }
+ *   "apikey.get"          { "id" } -> { "key": APIKeyRecord | null }
+ *   "apikey.get_by_hash"  { "key_hash" } -> { "key": APIKeyRecord | null }
+ *   "apikey.list"         {} -> { "keys": [APIKeyRecord without key_hash] }
+ *   "audit.append"        { "time_unix_ms", "request_id", "action", "resource", "detail" } -> { "stored": true }
+ *   "audit.list"          { "limit", "offset" } -> { "rows": [...newest first] }
+ *
+ * APIKeyRecord (the key itself is never stored, only its SHA-256 as lowercase hex):
+ *   { "id", "name", "key_hash", "key_prefix", "scopes": ["chat"|"plan"] (empty = all),
+ *     "enabled": bool, "expires_unix_ms": int (0 = never), "monthly_budget_usd": number (0 = none),
+ *     "rate_limit_rps": number (0 = none), "created_unix_ms": int, "rotated_unix_ms": int }
  *
  * RequestLogRow:
  *   { "request_id", "time_unix_ms": int, "api_key_id", "kind", "mode", "model_id", "provider_id",

@@ -1,0 +1,102 @@
+import Crypto
+import Foundation
+import PluginKit
+import TokenHubCore
+
+/// API keys: `tokenhub_` + 32 random bytes as hex, shown once at creation, stored as their
+/// SHA-256 (keys are high-entropy, so a fast hash is the right one), checked on every request
+/// against the store (no cache: a revoke takes effect on the very next request).
+struct APIKeyService: Sendable {
+    let store: StoreInstance
+
+    /// What a valid key grants.
+    struct Grant: Sendable {
+        var id: String
+        var scopes: [String]
+        var monthlyBudgetUSD: Double
+        var rateLimitRPS: Double
+        /// Empty scopes mean every scope.
+        func allows(_ scope: String) -> Bool { scopes.isEmpty || scopes.contains(scope) }
+    }
+
+    static let scopes: Set<String> = ["chat", "plan"]
+
+    static func newKey() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return "tokenhub_" + bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func hash(_ key: String) -> String {
+        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Compares two strings in time that depends only on their lengths.
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let left = Array(a.utf8), right = Array(b.utf8)
+        guard left.count == right.count else { return false }
+        var difference: UInt8 = 0
+        for index in left.indices { difference |= left[index] ^ right[index] }
+        return difference == 0
+    }
+
+    /// The key presented in `Authorization: Bearer …` or `x-api-key`.
+    static func presentedKey(authorization: String?, apiKeyHeader: String?) -> String? {
+        if let authorization, authorization.lowercased().hasPrefix("bearer ") {
+            let key = authorization.dropFirst(7).trimmingCharacters(in: .whitespaces)
+            if !key.isEmpty { return key }
+        }
+        if let apiKeyHeader, !apiKeyHeader.isEmpty { return apiKeyHeader }
+        return nil
+    }
+
+    /// Checks a presented key for `scope`: 401 unknown, disabled or expired; 403 wrong scope;
+    /// 429 over its monthly budget (with the budget and the spend).
+    func authenticate(_ key: String?, scope: String, now: Date = Date()) async throws(APIError) -> Grant {
+        guard let key else {
+            throw APIError(.unauthorized, "missing API key: send Authorization: Bearer <key> or x-api-key", type: "authentication_error", code: "missing_api_key")
+        }
+        let hash = Self.hash(key)
+        let reply = await store.call("apikey.get_by_hash", JSONValue.object(["key_hash": .string(hash)]).serialized)
+        guard reply.status == .ok, let found = (try? JSONValue.parse(reply.result))?["key"], found != .null,
+              let storedHash = found["key_hash"]?.stringValue, Self.constantTimeEquals(storedHash, hash) else {
+            if reply.status != .ok {
+                throw APIError(.serviceUnavailable, "cannot check the API key: \(reply.message)", type: "server_error", code: "store_unavailable")
+            }
+            throw APIError(.unauthorized, "invalid API key", type: "authentication_error", code: "invalid_api_key")
+        }
+        let nowMs = (now.timeIntervalSince1970 * 1000).rounded()
+        if found["enabled"] == .bool(false) {
+            throw APIError(.unauthorized, "API key is disabled", type: "authentication_error", code: "api_key_disabled")
+        }
+        if let expires = found["expires_unix_ms"]?.numberValue, expires > 0, expires <= nowMs {
+            throw APIError(.unauthorized, "API key has expired", type: "authentication_error", code: "api_key_expired")
+        }
+        let grant = Grant(id: found["id"]?.stringValue ?? "", scopes: found["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                          monthlyBudgetUSD: found["monthly_budget_usd"]?.numberValue ?? 0,
+                          rateLimitRPS: found["rate_limit_rps"]?.numberValue ?? 0)
+        guard grant.allows(scope) else {
+            throw APIError(.forbidden, "API key lacks the \(scope) scope (it has \(grant.scopes.joined(separator: ", ")))",
+                           type: "permission_error", code: "scope_denied")
+        }
+        if grant.monthlyBudgetUSD > 0 {
+            let spend = await monthSpend(keyID: grant.id, now: now)
+            if spend >= grant.monthlyBudgetUSD {
+                throw APIError(.tooManyRequests,
+                               String(format: "API key is over its monthly budget: budget $%.4f, spent $%.4f this month", grant.monthlyBudgetUSD, spend),
+                               type: "budget_exceeded", code: "budget_exceeded")
+            }
+        }
+        return grant
+    }
+
+    /// Spend of `keyID` since the first of the current month (UTC), from the request logs.
+    func monthSpend(keyID: String, now: Date) async -> Double {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let start = calendar.date(from: calendar.dateComponents([.year, .month], from: now)) ?? now
+        let query: JSONValue = .object(["api_key_id": .string(keyID), "since_unix_ms": .number((start.timeIntervalSince1970 * 1000).rounded())])
+        let reply = await store.call("request_log.spend", query.serialized)
+        return (try? JSONValue.parse(reply.result))?["usd"]?.numberValue ?? 0
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PluginKit
+import TokenHubCore
+
+/// The admin API's endpoints, under `/admin/v1`.
+public enum AdminEndpoint: CaseIterable, Sendable {
+    case createKey, listKeys, patchKey, deleteKey, rotateKey, logs, audit
+
+    /// The HTTP method.
+    public var method: HTTPRequest.Method {
+        switch self {
+        case .createKey, .rotateKey: .post
+        case .listKeys, .logs, .audit: .get
+        case .patchKey: .patch
+        case .deleteKey: .delete
+        }
+    }
+
+    /// The path below `/admin/v1` (`:id` is a key id).
+    public var path: String {
+        switch self {
+        case .createKey, .listKeys: "apikeys"
+        case .patchKey, .deleteKey: "apikeys/:id"
+        case .rotateKey: "apikeys/:id/rotate"
+        case .logs: "logs"
+        case .audit: "audit"
+        }
+    }
+}
+
+/// `/admin/v1`: API keys, request logs and the audit trail, behind the admin token.
+/// Every change writes an audit row (action, resource, request id; never a secret).
+struct AdminRoutes: Sendable {
+    let gateway: Gateway
+    let store: StoreInstance
+    let keys: APIKeyService
+
+    static let prefix = "/admin/v1"
+
+    /// Registers every `AdminEndpoint`: the enum is the only way admin routes are added, so
+    /// walking `AdminEndpoint.allCases` walks exactly what the router serves.
+    func register(on router: Router<GatewayRequestContext>) {
+        let group = router.group(RouterPath(Self.prefix))
+        for endpoint in AdminEndpoint.allCases {
+            group.on(RouterPath(endpoint.path), method: endpoint.method) { request, context in
+                await self.guarded(request) { try await self.handle(endpoint, request, context) }
+            }
+        }
+    }
+
+    private func handle(_ endpoint: AdminEndpoint, _ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        switch endpoint {
+        case .createKey: return try await createKey(request)
+        case .listKeys: return try await listKeys()
+        case .patchKey: return try await patchKey(request, id: id)
+        case .deleteKey: return try await deleteKey(id: id)
+        case .rotateKey: return try await rotateKey(id: id)
+        case .logs: return try await list("request_log.list", request)
+        case .audit: return try await list("audit.list", request)
+        }
+    }
+
+    /// The admin token check (constant time), then the handler; errors become JSON answers.
+    private func guarded(_ request: Request, _ handler: () async throws -> Response) async -> Response {
+        if let token = gateway.config.server.adminToken {
+            let presented = APIKeyService.presentedKey(authorization: request.headers[.authorization], apiKeyHeader: nil) ?? ""
+            guard APIKeyService.constantTimeEquals(presented, token) else {
+                return APIError(.unauthorized, "admin routes need Authorization: Bearer <admin token>", type: "authentication_error", code: "admin_token_required").response
+            }
+        }
+        do {
+            return try await handler()
+        } catch let error as APIError {
+            return error.response
+        } catch {
+            return APIError(.internalServerError, "\(error)", type: "server_error").response
+        }
+    }
+
+    // MARK: API keys
+
+    private static let keyFields: Set<String> = ["name", "scopes", "enabled", "expires_unix_ms", "monthly_budget_usd", "rate_limit_rps"]
+
+    private func createKey(_ request: Request) async throws -> Response {
+        let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
+        var record = try applyKeyFields(body, to: [
+            "id": .string("key_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)),
+            "name": .string(""), "scopes": .array([]), "enabled": .bool(true), "expires_unix_ms": .number(0),
+            "monthly_budget_usd": .number(0), "rate_limit_rps": .number(0), "created_unix_ms": .number(Self.nowMs()),
+            "rotated_unix_ms": .number(0),
+        ])
+        let key = APIKeyService.newKey()
+        record["key_hash"] = .string(APIKeyService.hash(key))
+        record["key_prefix"] = .string(String(key.prefix(14)))
+        _ = try await call("apikey.create", .object(record))
+        try await audit("apikey.create", resource: "apikeys/\(record["id"]!.stringValue!)")
+        var shown = record
+        shown["key_hash"] = nil
+        shown["key"] = .string(key)  // shown once: only its hash is stored
+        return JSONResponse.make(status: .created, .object(shown))
+    }
+
+    private func listKeys() async throws -> Response {
+        JSONResponse.make(try await call("apikey.list", .object([:])))
+    }
+
+    private func patchKey(_ request: Request, id: String) async throws -> Response {
+        let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
+        var record = try await existingKey(id)
+        record = try applyKeyFields(body, to: record)
+        _ = try await call("apikey.update", .object(record))
+        try await audit("apikey.update", resource: "apikeys/\(id)")
+        record["key_hash"] = nil
+        return JSONResponse.make(.object(record))
+    }
+
+    private func deleteKey(id: String) async throws -> Response {
+        let result = try await call("apikey.delete", .object(["id": .string(id)]))
+        guard result["deleted"] == .bool(true) else { throw APIError(.notFound, "no API key with id \(id)", code: "not_found") }
+        try await audit("apikey.delete", resource: "apikeys/\(id)")
+        return Response(status: .noContent)
+    }
+
+    private func rotateKey(id: String) async throws -> Response {
+        var record = try await existingKey(id)
+        let key = APIKeyService.newKey()
+        record["key_hash"] = .string(APIKeyService.hash(key))
+        record["key_prefix"] = .string(String(key.prefix(14)))
+        record["rotated_unix_ms"] = .number(Self.nowMs())
+        _ = try await call("apikey.update", .object(record))
+        try await audit("apikey.rotate", resource: "apikeys/\(id)")
+        record["key_hash"] = nil
+        record["key"] = .string(key)
+        return JSONResponse.make(.object(record))
+    }
+
+    /// The stored record of `id`, hash included (the host keeps it; clients never see it).
+    private func existingKey(_ id: String) async throws(APIError) -> [String: JSONValue] {
+        guard let record = try await call("apikey.get", .object(["id": .string(id)]))["key"]?.objectValue else {
+            throw APIError(.notFound, "no API key with id \(id)", code: "not_found")
+        }
+        return record
+    }
+
+    private func applyKeyFields(_ body: JSONValue, to record: [String: JSONValue]) throws(APIError) -> [String: JSONValue] {
+        let members = try RequestReader.object(body, at: "body", allowed: Self.keyFields)
+        var record = record
+        if let name = try RequestReader.string(members["name"], at: "name") { record["name"] = .string(name) }
+        if let scopes = members["scopes"], scopes != .null {
+            guard case .array(let list) = scopes, list.allSatisfy({ $0.stringValue.map(APIKeyService.scopes.contains) ?? false }) else {
+                throw .invalidField("scopes", "expected an array of \(APIKeyService.scopes.sorted().joined(separator: ", ")) (empty = all)")
+            }
+            record["scopes"] = scopes
+        }
+        if let enabled = try RequestReader.bool(members["enabled"], at: "enabled") { record["enabled"] = .bool(enabled) }
+        if let expires = try RequestReader.number(members["expires_unix_ms"], at: "expires_unix_ms", in: 0...9e15) { record["expires_unix_ms"] = .number(expires) }
+        if let budget = try RequestReader.number(members["monthly_budget_usd"], at: "monthly_budget_usd", in: 0...1e9) { record["monthly_budget_usd"] = .number(budget) }
+        if let rate = try RequestReader.number(members["rate_limit_rps"], at: "rate_limit_rps", in: 0...1e6) { record["rate_limit_rps"] = .number(rate) }
+        return record
+    }
+
+    // MARK: Logs
+
+    private func list(_ operation: String, _ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        var input: [String: JSONValue] = [:]
+        for name in ["limit", "offset"] {
+            guard let text = query[name[...]].map(String.init) else { continue }
+            guard let number = Int(text) else { throw APIError.invalidField(name, "expected an integer, got \"\(text)\"") }
+            input[name] = .number(Double(number))
+        }
+        return JSONResponse.make(try await call(operation, .object(input)))
+    }
+
+    // MARK: Store plumbing
+
+    private func call(_ operation: String, _ input: JSONValue) async throws(APIError) -> JSONValue {
+        let reply = await store.call(operation, input.serialized)
+        switch reply.status {
+        case .ok: return (try? JSONValue.parse(reply.result)) ?? .null
+        case .invalidArgument: throw APIError(.badRequest, reply.message, code: "invalid_field")
+        default: throw APIError(.serviceUnavailable, "store: \(reply.message)", type: "server_error", code: "store_error")
+        }
+    }
+
+    private func audit(_ action: String, resource: String) async throws(APIError) {
+        _ = try await call("audit.append", .object([
+            "time_unix_ms": .number(Self.nowMs()), "request_id": .string(Gateway.newRequestID()),
+            "action": .string(action), "resource": .string(resource), "detail": .string(""),
+        ]))
+    }
+
+    private static func nowMs() -> Double { (Date().timeIntervalSince1970 * 1000).rounded() }
+}

@@ -1,0 +1,157 @@
+import AsyncHTTPClient
+import Foundation
+import HostRuntime
+import NIOCore
+import NIOHTTP1
+import Testing
+import TestSupport
+import TokenHubCore
+
+/// API keys and the admin API through a running `tokenhub serve` with the SQLite store.
+@Suite("API keys and the admin API", .serialized)
+struct APIKeyAdminTests {
+    static let adminToken = "admin-secret-token-for-tests"
+
+    func startServer() throws -> (RunningTokenhub, String) {
+        let database = try TestPaths.makeTemporaryDirectory("keys").appendingPathComponent("tokenhub.db").path
+        let config = try writeConfig("""
+        server:
+          require_api_key: true
+          admin_token: \(Self.adminToken)
+        dispatch:
+          chain: [DirectDispatch]
+        store:
+          plugin: SQLiteStore
+          config: {path: \(database)}
+        providers:
+          - {id: echo, type: echo}
+        models:
+          - {id: echo-1, provider: echo, input_price_per_1k: 1.0, output_price_per_1k: 1.0}
+        routing:
+          max_budget_usd: 100
+        """)
+        return (try RunningTokenhub(configPath: config), database)
+    }
+
+    func send(_ server: RunningTokenhub, _ method: HTTPMethod, _ path: String, body: String? = nil,
+              headers: [(String, String)] = []) async throws -> HTTPTestClient.Answer {
+        var request = HTTPClientRequest(url: server.baseURL + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return .init(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Data(bytes.readableBytesView))
+    }
+
+    var admin: [(String, String)] { [("Authorization", "Bearer \(Self.adminToken)")] }
+    let chat = #"{"request":{"messages":[{"role":"user","content":"hello with a key"}]}}"#
+
+    @Test("every admin route answers 401 without the admin token")
+    func adminNeedsToken() async throws {
+        let (server, _) = try startServer()
+        for endpoint in AdminEndpoint.allCases {
+            let path = "/admin/v1/" + endpoint.path.replacingOccurrences(of: ":id", with: "key_x")
+            let method = HTTPMethod(rawValue: endpoint.method.rawValue)
+            let bare = try await send(server, method, path, body: "{}")
+            #expect(bare.status == 401, "\(endpoint.method) \(path)")
+            let wrong = try await send(server, method, path, body: "{}", headers: [("Authorization", "Bearer nope")])
+            #expect(wrong.status == 401, "\(endpoint.method) \(path) with a wrong token")
+        }
+        server.stop()
+    }
+
+    @Test("key lifecycle: create, use, scope, disable, rotate, delete; audit rows carry no secret")
+    func lifecycle() async throws {
+        let (server, database) = try startServer()
+        #expect(try await send(server, .POST, "/v1/chat", body: chat).status == 401)
+        #expect(try await send(server, .POST, "/v1/chat", body: chat, headers: [("Authorization", "Bearer tokenhub_wrong")]).status == 401)
+
+        let created = try await send(server, .POST, "/admin/v1/apikeys", body: #"{"name":"ci","scopes":["chat"]}"#, headers: admin)
+        #expect(created.status == 201)
+        let key = try #require(created.json?["key"]?.stringValue)
+        let id = try #require(created.json?["id"]?.stringValue)
+        #expect(key.hasPrefix("tokenhub_") && key.count == 9 + 64)
+        #expect(created.json?["key_hash"] == nil)
+
+        let listed = try await send(server, .GET, "/admin/v1/apikeys", headers: admin)
+        #expect(listed.json?["keys"]?.arrayValue?.first?["id"] == .string(id))
+        let listedText = String(decoding: listed.body, as: UTF8.self)
+        #expect(!listedText.contains(key) && !listedText.contains("key_hash"), "a key is shown once, and hashes never")
+
+        let used = try await send(server, .POST, "/v1/chat", body: chat, headers: [("Authorization", "Bearer \(key)")])
+        #expect(used.status == 200)
+        #expect(try await send(server, .POST, "/v1/chat/completions", body: #"{"model":"echo-1","messages":[{"role":"user","content":"x"}]}"#,
+                               headers: [("x-api-key", key)]).status == 200)
+        let plan = try await send(server, .POST, "/v1/plan", body: #"{"request":{"messages":[{"role":"user","content":"p"}]},"orchestration":{"mode":"planning"}}"#,
+                                  headers: [("Authorization", "Bearer \(key)")])
+        #expect(plan.status == 403, "the key has only the chat scope")
+
+        let disabled = try await send(server, .PATCH, "/admin/v1/apikeys/\(id)", body: #"{"enabled":false}"#, headers: admin)
+        #expect(disabled.status == 200)
+        #expect(try await send(server, .POST, "/v1/chat", body: chat, headers: [("Authorization", "Bearer \(key)")]).status == 401,
+                "a disabled key fails on the very next request")
+        _ = try await send(server, .PATCH, "/admin/v1/apikeys/\(id)", body: #"{"enabled":true}"#, headers: admin)
+
+        let rotated = try await send(server, .POST, "/admin/v1/apikeys/\(id)/rotate", headers: admin)
+        let newKey = try #require(rotated.json?["key"]?.stringValue)
+        #expect(try await send(server, .POST, "/v1/chat", body: chat, headers: [("Authorization", "Bearer \(key)")]).status == 401)
+        #expect(try await send(server, .POST, "/v1/chat", body: chat, headers: [("Authorization", "Bearer \(newKey)")]).status == 200)
+
+        let badPatch = try await send(server, .PATCH, "/admin/v1/apikeys/\(id)", body: #"{"scopes":["root"]}"#, headers: admin)
+        #expect(badPatch.status == 400)
+        #expect(badPatch.json?["error"]?["param"] == .string("scopes"))
+        #expect(try await send(server, .DELETE, "/admin/v1/apikeys/\(id)", headers: admin).status == 204)
+        #expect(try await send(server, .POST, "/v1/chat", body: chat, headers: [("Authorization", "Bearer \(newKey)")]).status == 401)
+        #expect(try await send(server, .DELETE, "/admin/v1/apikeys/\(id)", headers: admin).status == 404)
+
+        let audit = try await send(server, .GET, "/admin/v1/audit?limit=20", headers: admin)
+        let actions = audit.json?["rows"]?.arrayValue?.compactMap { $0["action"]?.stringValue } ?? []
+        #expect(actions == ["apikey.delete", "apikey.rotate", "apikey.update", "apikey.update", "apikey.create"])
+        let auditText = String(decoding: audit.body, as: UTF8.self)
+        #expect(!auditText.contains(key) && !auditText.contains(newKey))
+
+        let logs = try await send(server, .GET, "/admin/v1/logs?limit=50", headers: admin)
+        let keyIDs = Set(logs.json?["rows"]?.arrayValue?.compactMap { $0["api_key_id"]?.stringValue } ?? [])
+        #expect(keyIDs == [id], "every logged request carries the key's id")
+        server.stop()
+        let stored = try Subprocess.run("/usr/bin/env", ["sqlite3", database, "SELECT key_hash FROM api_keys; SELECT detail FROM audit_logs;"])
+        #expect(!stored.stdout.contains(key) && !stored.stdout.contains(newKey), "the database holds hashes only")
+        #expect(!server.log.contains(key) && !server.log.contains(Self.adminToken), "no secret in the log")
+    }
+
+    @Test("a key over its monthly budget gets 429 with the budget and the spend")
+    func budget() async throws {
+        let (server, _) = try startServer()
+        let created = try await send(server, .POST, "/admin/v1/apikeys", body: #"{"name":"tight","monthly_budget_usd":0.001}"#, headers: admin)
+        let key = try #require(created.json?["key"]?.stringValue)
+        let auth = [("Authorization", "Bearer \(key)")]
+        #expect(try await send(server, .POST, "/v1/chat", body: chat, headers: auth).status == 200)
+        var limited: HTTPTestClient.Answer?
+        for _ in 0..<50 {  // the first request's row is written just after its answer
+            let answer = try await send(server, .POST, "/v1/chat", body: chat, headers: auth)
+            if answer.status == 429 { limited = answer; break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let answer = try #require(limited, "the key never went over budget")
+        #expect(answer.json?["error"]?["code"] == .string("budget_exceeded"))
+        #expect(answer.json?["error"]?["message"]?.stringValue?.contains("budget $0.0010") == true)
+        #expect(answer.json?["error"]?["message"]?.stringValue?.contains("spent $") == true)
+        server.stop()
+    }
+
+    @Test("config: API keys need a store; admin routes need a token off loopback")
+    func securityConfig() throws {
+        let noStore = try writeConfig("server:\n  require_api_key: true\n")
+        let first = try Subprocess.run(TestPaths.tokenhub.path, ["check-config", "--config", noStore])
+        #expect(first.status == 1)
+        #expect(first.stderr.contains("server.require_api_key: API keys live in the store"), "\(first.stderr)")
+        let database = try TestPaths.makeTemporaryDirectory("keys").appendingPathComponent("t.db").path
+        let open = try writeConfig("server:\n  listen: 0.0.0.0:0\nstore:\n  plugin: SQLiteStore\n  config: {path: \(database)}\n")
+        var environment = ProcessInfo.processInfo.environment
+        environment["TOKENHUB_ADMIN_TOKEN"] = nil
+        let second = try Subprocess.run(TestPaths.tokenhub.path, ["check-config", "--config", open], environment: environment)
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("refusing to serve /admin/v1 on 0.0.0.0 without an admin token"), "\(second.stderr)")
+    }
+}
