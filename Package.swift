@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "SQLiteStore", type: .dynamic, targets: ["SQLiteStore"]),
         .executable(name: "ABIBench", targets: ["ABIBench"]),
         .executable(name: "MockProvider", targets: ["MockProvider"]),
+        .executable(name: "StoreBench", targets: ["StoreBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -80,6 +81,7 @@ let package = Package(
         ),
         // Benchmarks (run through bench/*.sh; they print figures and assert nothing).
         .executableTarget(name: "ABIBench", dependencies: ["HostRuntime", "PluginKit", "PluginAPI", "TokenHubCore"], path: "bench/abi"),
+        .executableTarget(name: "StoreBench", dependencies: ["HostRuntime", "PluginKit", "PluginAPI", "TokenHubCore"], path: "bench/store"),
         .executableTarget(
             name: "MockProvider",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],

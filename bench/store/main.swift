@@ -1,0 +1,73 @@
+// Request-log appends per second through the store ABI (SQLiteStore plugin, group commit),
+// and the latency of one append. Run through `bench/store.sh`; prints figures.
+import Foundation
+import HostRuntime
+import PluginAPI
+import PluginKit
+import TokenHubCore
+
+struct NoopServices: HostServices {
+    func log(plugin: String, level: tokenhub_log_level, message: String) {}
+    func emitEvent(plugin: String, eventJSON: [UInt8]) {}
+    func recordMetric(plugin: String, kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double) {}
+    func routeAndSend(_ chatInputJSON: [UInt8]) async -> PluginReply { .failure(.notSupported, "") }
+    func orchestrate(_ orchestrationInputJSON: [UInt8]) async -> PluginReply { .failure(.notSupported, "") }
+    func logResult(_ logResultJSON: [UInt8]) async -> PluginReply { PluginReply(status: .ok) }
+}
+
+func row(_ id: Int) -> [UInt8] {
+    JSONValue.object([
+        "request_id": .string("req-\(id)"), "time_unix_ms": .number(Double(id)), "api_key_id": .string("key-\(id % 16)"),
+        "kind": .string("chat"), "mode": .string("normal"), "model_id": .string("m"), "provider_id": .string("p"),
+        "dispatcher": .string("direct"), "estimated_cost_usd": .number(0.0001), "latency_ms": .number(12),
+        "status": .string("ok"), "error_class": .string(""),
+    ]).serialized
+}
+
+nonisolated func milliseconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+}
+
+nonisolated func run(library path: String, rows total: Int, concurrency: Int) async throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-bench-\(getpid())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let library = try PluginLibrary.load(path: path)
+    let config = JSONValue.object(["path": .string(directory.appendingPathComponent("bench.db").path)]).serialized
+    let store = try await StoreInstance.start(library: library, name: "sqlite", configJSON: config, services: NoopServices())
+
+    let payloads = (0..<total).map(row)
+    let started = ContinuousClock.now
+    await withTaskGroup(of: Void.self) { group in
+        var next = 0
+        for _ in 0..<concurrency where next < total {
+            let payload = payloads[next]; next += 1
+            group.addTask { precondition(await store.call("request_log.append", payload).status == .ok) }
+        }
+        while await group.next() != nil, next < total {
+            let payload = payloads[next]; next += 1
+            group.addTask { precondition(await store.call("request_log.append", payload).status == .ok) }
+        }
+    }
+    let elapsed = milliseconds(.now - started)
+    print(String(format: "appends, concurrency %d: %d rows in %.0f ms = %.0f rows/s (target >= 50000)", concurrency, total, elapsed, Double(total) / elapsed * 1000))
+
+    var latencies: [Double] = []
+    for index in 0..<2000 {
+        let payload = row(total + index)
+        let start = ContinuousClock.now
+        _ = await store.call("request_log.append", payload)
+        latencies.append(milliseconds(.now - start) * 1000)
+    }
+    latencies.sort()
+    print(String(format: "one append at concurrency 1 (until committed): p50 %.0f us, p99 %.0f us", latencies[1000], latencies[1980]))
+    await store.stop(deadline: .now + .seconds(30))
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2 else {
+    print("usage: StoreBench <libSQLiteStore.so> [rows] [concurrency]")
+    exit(2)
+}
+try await run(library: arguments[1], rows: arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000,
+              concurrency: arguments.count > 3 ? Int(arguments[3]) ?? 256 : 256)
