@@ -28,6 +28,11 @@ nonisolated func milliseconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
 }
 
+nonisolated func append(_ store: StoreInstance, _ payload: [UInt8]) async {
+    let reply = await store.call("request_log.append", payload)
+    precondition(reply.status == .ok, reply.message)
+}
+
 nonisolated func run(library path: String, rows total: Int, concurrency: Int) async throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-bench-\(getpid())")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -42,11 +47,11 @@ nonisolated func run(library path: String, rows total: Int, concurrency: Int) as
         var next = 0
         for _ in 0..<concurrency where next < total {
             let payload = payloads[next]; next += 1
-            group.addTask { precondition(await store.call("request_log.append", payload).status == .ok) }
+            group.addTask { await append(store, payload) }
         }
         while await group.next() != nil, next < total {
             let payload = payloads[next]; next += 1
-            group.addTask { precondition(await store.call("request_log.append", payload).status == .ok) }
+            group.addTask { await append(store, payload) }
         }
     }
     let elapsed = milliseconds(.now - started)
