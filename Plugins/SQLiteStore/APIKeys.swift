@@ -63,6 +63,7 @@ enum APIKeys {
 
     static func create(_ record: Record, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let statement = try connection.prepare("INSERT OR IGNORE INTO api_keys (\(columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+        defer { statement.reset() }
         try statement.bind(record.values)
         _ = try statement.step()
         return .object(["created": .bool(connection.changes == 1)])
@@ -70,18 +71,21 @@ enum APIKeys {
 
     static func getByHash(_ hash: String, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let statement = try connection.prepare("SELECT \(columns) FROM api_keys WHERE key_hash = ?")
+        defer { statement.reset() }
         try statement.bind([.text(hash)])
         return .object(["key": try statement.step() ? Record(statement).json(includingHash: true) : .null])
     }
 
     static func get(id: String, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let statement = try connection.prepare("SELECT \(columns) FROM api_keys WHERE id = ?")
+        defer { statement.reset() }
         try statement.bind([.text(id)])
         return .object(["key": try statement.step() ? Record(statement).json(includingHash: true) : .null])
     }
 
     static func list(on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let statement = try connection.prepare("SELECT \(columns) FROM api_keys ORDER BY created_unix_ms, id")
+        defer { statement.reset() }
         try statement.bind([])
         var keys: [JSONValue] = []
         while try statement.step() { keys.append(Record(statement).json(includingHash: false)) }
@@ -92,6 +96,7 @@ enum APIKeys {
     static func update(_ record: Record, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let assignments = columns.split(separator: ",").dropFirst().map { "\($0.trimmingCharacters(in: .whitespaces)) = ?" }.joined(separator: ", ")
         let statement = try connection.prepare("UPDATE api_keys SET \(assignments) WHERE id = ?")
+        defer { statement.reset() }
         try statement.bind(Array(record.values.dropFirst()) + [.text(record.id)])
         _ = try statement.step()
         return .object(["updated": .bool(connection.changes == 1)])
@@ -99,6 +104,7 @@ enum APIKeys {
 
     static func delete(id: String, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let statement = try connection.prepare("DELETE FROM api_keys WHERE id = ?")
+        defer { statement.reset() }
         try statement.bind([.text(id)])
         _ = try statement.step()
         return .object(["deleted": .bool(connection.changes == 1)])
@@ -106,6 +112,7 @@ enum APIKeys {
 
     static func appendAudit(_ input: PayloadFields, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let statement = try connection.prepare("INSERT INTO audit_logs (time_unix_ms, request_id, action, resource, detail) VALUES (?,?,?,?,?)")
+        defer { statement.reset() }
         let values: [SQLiteConnection.Value] = [
             .integer(Int64((try? input.int("time_unix_ms", default: 0)) ?? 0)), .text((try? input.string("request_id")) ?? ""),
             .text((try? input.string("action")) ?? ""), .text((try? input.string("resource")) ?? ""), .text((try? input.string("detail")) ?? ""),
@@ -117,6 +124,7 @@ enum APIKeys {
 
     static func listAudit(limit: Int, offset: Int, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let statement = try connection.prepare("SELECT time_unix_ms, request_id, action, resource, detail FROM audit_logs ORDER BY seq DESC LIMIT ? OFFSET ?")
+        defer { statement.reset() }
         try statement.bind([.integer(Int64(limit)), .integer(Int64(offset))])
         var rows: [JSONValue] = []
         while try statement.step() {

@@ -63,6 +63,7 @@ enum RequestLogs {
     /// INSERT OR IGNORE: a request id already stored is kept once; `stored` says which.
     static func append(_ row: Row, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let statement = try connection.prepare("INSERT OR IGNORE INTO request_logs (\(columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+        defer { statement.reset() }
         try statement.bind(row.values)
         _ = try statement.step()
         return .object(["stored": .bool(connection.changes == 1)])
@@ -72,10 +73,12 @@ enum RequestLogs {
         let filter = apiKeyID == nil ? "" : " WHERE api_key_id = ?"
         let key: [SQLiteConnection.Value] = apiKeyID.map { [.text($0)] } ?? []
         let statement = try connection.prepare("SELECT \(columns) FROM request_logs\(filter) ORDER BY time_unix_ms DESC, request_id LIMIT ? OFFSET ?")
+        defer { statement.reset() }
         try statement.bind(key + [.integer(Int64(limit)), .integer(Int64(offset))])
         var rows: [JSONValue] = []
         while try statement.step() { rows.append(Row(statement).json) }
         let count = try connection.prepare("SELECT COUNT(*) FROM request_logs\(filter)")
+        defer { count.reset() }
         try count.bind(key)
         let total = try count.step() ? count.integer(0) : 0
         return .object(["rows": .array(rows), "total": .number(Double(total))])
@@ -83,6 +86,7 @@ enum RequestLogs {
 
     static func spend(apiKeyID: String, sinceUnixMs: Int64, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let statement = try connection.prepare("SELECT COALESCE(SUM(estimated_cost_usd), 0) FROM request_logs WHERE api_key_id = ? AND time_unix_ms >= ?")
+        defer { statement.reset() }
         try statement.bind([.text(apiKeyID), .integer(sinceUnixMs)])
         return .object(["usd": .number(try statement.step() ? statement.real(0) : 0)])
     }

@@ -13,6 +13,8 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 final class SQLiteConnection {
     let path: String
     private var handle: OpaquePointer?
+    /// Prepared statements by SQL text: the hot statements (appends, key lookups) are parsed once.
+    private var statements: [String: Statement] = [:]
 
     init(path: String, readOnly: Bool, busyTimeoutMs: Int32) throws(SQLiteError) {
         self.path = path
@@ -27,7 +29,10 @@ final class SQLiteConnection {
         sqlite3_busy_timeout(handle, busyTimeoutMs)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        statements.removeAll()
+        sqlite3_close_v2(handle)
+    }
 
     /// Runs SQL without results (several statements allowed).
     func execute(_ sql: String) throws(SQLiteError) {
@@ -39,13 +44,16 @@ final class SQLiteConnection {
         }
     }
 
-    /// Prepares one statement.
+    /// Prepares one statement, or returns the cached one (reset by its next `bind`).
     func prepare(_ sql: String) throws(SQLiteError) -> Statement {
+        if let cached = statements[sql] { return cached }
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
             throw SQLiteError(message: "database \(path): \(lastError)")
         }
-        return Statement(statement, connection: self)
+        let prepared = Statement(statement, connection: self)
+        statements[sql] = prepared
+        return prepared
     }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
@@ -56,7 +64,7 @@ final class SQLiteConnection {
     /// A prepared statement; finalized when released.
     final class Statement {
         private let statement: OpaquePointer
-        private let connection: SQLiteConnection
+        private unowned let connection: SQLiteConnection
 
         init(_ statement: OpaquePointer, connection: SQLiteConnection) {
             self.statement = statement
@@ -64,6 +72,12 @@ final class SQLiteConnection {
         }
 
         deinit { sqlite3_finalize(statement) }
+
+        /// Ends the statement's current run, releasing its read snapshot. Call after every use:
+        /// a cached statement left mid-way would pin an old snapshot of the database.
+        func reset() {
+            sqlite3_reset(statement)
+        }
 
         func bind(_ values: [Value]) throws(SQLiteError) {
             sqlite3_reset(statement)

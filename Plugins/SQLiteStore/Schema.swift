@@ -51,6 +51,7 @@ enum Schema {
     static func migrate(_ connection: SQLiteConnection) throws(SQLiteError) {
         let statement = try connection.prepare("PRAGMA user_version")
         let current = try statement.step() ? Int(statement.integer(0)) : 0
+        statement.reset()
         guard current <= migrations.count else {
             throw SQLiteError(message: "database \(connection.path) has schema version \(current), newer than this plugin's \(migrations.count)")
         }
