@@ -65,6 +65,20 @@ final class SQLiteStore: SwiftStore {
             case "request_log.append":
                 let row = try RequestLogs.Row(json: input)
                 return Self.reply(await writer.run { connection throws(SQLiteError) in try RequestLogs.append(row, on: connection) })
+            case "request_log.append_batch":
+                guard case .array(let items)? = try PayloadFields(input, path: "")["rows"] else {
+                    throw PayloadError("rows: required, expected an array of request log rows")
+                }
+                var rows: [RequestLogs.Row] = []
+                for (index, item) in items.enumerated() {
+                    do { rows.append(try RequestLogs.Row(json: item)) } catch { throw PayloadError("rows[\(index)].\(error.message)") }
+                }
+                let batch = rows
+                return Self.reply(await writer.run { connection throws(SQLiteError) in
+                    var stored = 0
+                    for row in batch where try RequestLogs.append(row, on: connection)["stored"] == .bool(true) { stored += 1 }
+                    return JSONValue.object(["stored": .number(Double(stored))])
+                })
             case "request_log.list":
                 let fields = try PayloadFields(input, path: "")
                 let limit = try fields.int("limit", default: 50), offset = try fields.int("offset", default: 0)

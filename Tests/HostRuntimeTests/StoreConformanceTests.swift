@@ -64,6 +64,20 @@ struct StoreConformanceTests {
         await store.stop(deadline: .now + .seconds(10))
     }
 
+    @Test("batched appends store each new request id once", arguments: backends)
+    func batchAppend(backend: StoreBackend) async throws {
+        let store = try await start(backend, config: try backend.freshConfig())
+        let rows = ["b1", "b2", "b1"].map { try! JSONValue.parse(row($0)) }
+        let first = try json(await store.call("request_log.append_batch", JSONValue.object(["rows": .array(rows)]).serialized))
+        #expect(first["stored"] == .number(2), "a duplicate inside the batch is kept once")
+        let again = try json(await store.call("request_log.append_batch", JSONValue.object(["rows": .array(rows)]).serialized))
+        #expect(again["stored"] == .number(0))
+        let bad = await store.call("request_log.append_batch", Array(#"{"rows":[{"request_id":"ok"},{"latency_ms":1}]}"#.utf8))
+        #expect(bad.status == .invalidArgument)
+        #expect(bad.message.contains("rows[1].request_id"), "\(bad.message)")
+        await store.stop(deadline: .now + .seconds(10))
+    }
+
     @Test("bad input and unknown operations are clear errors, never a crash", arguments: backends)
     func badInput(backend: StoreBackend) async throws {
         let store = try await start(backend, config: try backend.freshConfig())

@@ -53,7 +53,9 @@ public final class Gateway: Sendable {
 
     /// Drains and stops every plugin.
     public func shutdown() async {
-        await plugins.stopAll()
+        await plugins.chain.stopAll(deadline: .now + .seconds(30))
+        await services.results.flush()
+        await plugins.store?.stop(deadline: .now + .seconds(30))
         await engine.shutdown()
     }
 

@@ -5,13 +5,22 @@ import Synchronization
 import TokenHubCore
 
 /// Where every request's outcome goes: a log line, and the store's request log when a store
-/// is configured. A failing store never fails a request: the drop is counted and logged at
-/// most once per interval.
+/// is configured. Rows are queued and written in batches: while one batch is in the store,
+/// the next accumulates, so the batching window is one store round trip and no timer delays a
+/// row. `flush()` (on shutdown) writes what is queued. A failing store never fails a request:
+/// the drop is counted and logged at most once per interval.
 ///
 /// THREAD: all methods may be called concurrently.
 final class ResultRecorder: Sendable {
     private let logger: Logger
     private let store = Mutex<StoreInstance?>(nil)
+    private struct Queue {
+        var rows: [JSONValue] = []
+        var flushing: Task<Void, Never>?
+    }
+    private let queue = Mutex(Queue())
+    /// The most rows one batch carries.
+    static let maxBatch = 512
     private let drops = Mutex<(count: Int, lastReport: ContinuousClock.Instant?)>((0, nil))
     static let dropReportInterval: Duration = .seconds(10)
 
@@ -32,18 +41,43 @@ final class ResultRecorder: Sendable {
             "error_class": "\(result.output.errorClass?.rawValue ?? "")",
         ])
         guard let store = store.withLock({ $0 }) else { return PluginReply(status: .ok) }
-        let reply = await store.call("request_log.append", Self.row(result).serialized)
-        if reply.status != .ok { countDrop(reply.message) }
+        let row = Self.row(result)
+        queue.withLock { queue in
+            queue.rows.append(row)
+            if queue.flushing == nil {
+                queue.flushing = Task { await self.drain(into: store) }
+            }
+        }
         return PluginReply(status: .ok)
+    }
+
+    /// Writes everything queued so far and waits for it.
+    func flush() async {
+        let running = queue.withLock { $0.flushing }
+        await running?.value
+    }
+
+    private func drain(into store: StoreInstance) async {
+        while true {
+            let batch: [JSONValue] = queue.withLock { queue in
+                let batch = Array(queue.rows.prefix(Self.maxBatch))
+                queue.rows.removeFirst(batch.count)
+                if batch.isEmpty { queue.flushing = nil }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            let reply = await store.call("request_log.append_batch", JSONValue.object(["rows": .array(batch)]).serialized)
+            if reply.status != .ok { countDrop(reply.message, rows: batch.count) }
+        }
     }
 
     /// Results the store failed to write since start.
     var dropCount: Int { drops.withLock { $0.count } }
 
-    private func countDrop(_ reason: String) {
+    private func countDrop(_ reason: String, rows: Int) {
         let now = ContinuousClock.now
         let report: Int? = drops.withLock { state in
-            state.count += 1
+            state.count += rows
             guard state.lastReport.map({ now - $0 >= Self.dropReportInterval }) ?? true else { return nil }
             state.lastReport = now
             return state.count

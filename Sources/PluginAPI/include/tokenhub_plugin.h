@@ -413,6 +413,7 @@ typedef const tokenhub_plugin_descriptor *(*tokenhub_plugin_entry_fn)(void);
  * Store operations (on_call), input -> result:
  *   "request_log.append"  RequestLogRow -> { "stored": bool }   false when the request_id was
  *                          already stored: the same request logged twice is kept once.
+ *   "request_log.append_batch"  { "rows": [RequestLogRow] } -> { "stored": int }  (duplicates skipped)
  *   "request_log.list"    { "limit": int (1-1000, default 50), "offset": int, "api_key_id"?: string }
  *                          -> { "rows": [RequestLogRow, newest first], "total": int }
  *   "request_log.spend"   { "api_key_id": string, "since_unix_ms": int } -> { "usd": number }
