@@ -25,13 +25,11 @@ public final class StoreInstance: @unchecked Sendable {
         }
         let hostTable = HostTableBox(pluginName: name, services: services)
         var created: OpaquePointer?
-        var storage = [CChar](repeating: 0, count: 1024)
-        let status = storage.withUnsafeMutableBufferPointer { buffer in
-            withSlice(configJSON) { vtable.pointee.create(hostTable.table, $0, &created, tokenhub_error_buffer(data: buffer.baseAddress, capacity: buffer.count)) }
+        let (status, message) = withErrorBuffer { error in
+            withSlice(configJSON) { vtable.pointee.create(hostTable.table, $0, &created, error) }
         }
         guard status == TOKENHUB_OK, let created else {
             hostTable.release()
-            let message = storage.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             throw PluginLoadError(.createFailed, path: library.path, detail: message.isEmpty ? "status \(PluginStatus(code: status))" : message)
         }
         let store = StoreInstance(name: name, library: library, vtable: vtable, instance: created, hostTable: hostTable)
