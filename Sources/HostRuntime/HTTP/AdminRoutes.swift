@@ -35,7 +35,6 @@ public enum AdminEndpoint: CaseIterable, Sendable {
 struct AdminRoutes: Sendable {
     let gateway: Gateway
     let store: StoreInstance
-    let keys: APIKeyService
 
     static let prefix = "/admin/v1"
 

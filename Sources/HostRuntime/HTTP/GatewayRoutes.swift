@@ -30,8 +30,8 @@ public struct GatewayRoutes: Sendable {
         }
         router.get("/v1/models") { request, context in await self.client(request, context, scope: nil) { _, _ in self.models() } }
         router.get("/healthz") { _, _ in self.health() }
-        if let store = gateway.plugins.store, let keys {
-            AdminRoutes(gateway: gateway, store: store, keys: keys).register(on: router)
+        if let store = gateway.plugins.store {
+            AdminRoutes(gateway: gateway, store: store).register(on: router)
         }
     }
 
