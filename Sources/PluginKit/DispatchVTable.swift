@@ -78,21 +78,18 @@ private func serve(
     _ userData: UnsafeMutableRawPointer?,
     _ work: @escaping @Sendable (any SwiftDispatcher, [UInt8]) async -> PluginReply
 ) {
-    guard let done else { return }
     let dispatcher = SwiftDispatcherInstance.from(instance).dispatcher
     let bytes = input.bytes
-    let userData = CUserData(userData)
-    Task { await work(dispatcher, bytes).deliver(to: done, userData: userData.pointer) }
+    completeLater(done, userData) { await work(dispatcher, bytes) }
 }
 
 private let swiftDispatcherStop: @convention(c) (
     OpaquePointer?, tokenhub_completion_fn?, UnsafeMutableRawPointer?
 ) -> Void = { instance, done, userData in
     let dispatcher = SwiftDispatcherInstance.from(instance).dispatcher
-    let userData = CUserData(userData)
-    Task {
+    completeLater(done, userData) {
         await dispatcher.stop()
-        if let done { PluginReply(status: .ok).deliver(to: done, userData: userData.pointer) }
+        return PluginReply(status: .ok)
     }
 }
 

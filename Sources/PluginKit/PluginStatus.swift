@@ -70,3 +70,17 @@ public struct PluginReply: Sendable, Hashable {
         }
     }
 }
+
+/// The ABI's asynchronous-call contract in one place: the caller's borrowed slices are
+/// already copied into `work`; this returns at once and hands `work`'s reply to `done` exactly
+/// once, from a task. `work` runs even without a `done` (a `stop` must still stop).
+public func completeLater(
+    _ done: tokenhub_completion_fn?, _ userData: UnsafeMutableRawPointer?,
+    _ work: @escaping @Sendable () async -> PluginReply
+) {
+    let userData = CUserData(userData)
+    Task {
+        let reply = await work()
+        if let done { reply.deliver(to: done, userData: userData.pointer) }
+    }
+}

@@ -63,30 +63,25 @@ private let swiftStoreCreate: @convention(c) (
 
 private let swiftStoreStart: @convention(c) (OpaquePointer?, tokenhub_completion_fn?, UnsafeMutableRawPointer?) -> Void = {
     instance, done, userData in
-    guard let done else { return }
     let store = SwiftStoreInstance.from(instance)
-    let userData = CUserData(userData)
-    Task { await store.start().deliver(to: done, userData: userData.pointer) }
+    completeLater(done, userData) { await store.start() }
 }
 
 private let swiftStoreOnCall: @convention(c) (
     OpaquePointer?, tokenhub_slice, tokenhub_slice, tokenhub_completion_fn?, UnsafeMutableRawPointer?
 ) -> Void = { instance, operation, request, done, userData in
-    guard let done else { return }
     let store = SwiftStoreInstance.from(instance)
     let name = operation.string
     let bytes = request.bytes
-    let userData = CUserData(userData)
-    Task { await store.call(operation: name, requestJSON: bytes).deliver(to: done, userData: userData.pointer) }
+    completeLater(done, userData) { await store.call(operation: name, requestJSON: bytes) }
 }
 
 private let swiftStoreStop: @convention(c) (OpaquePointer?, tokenhub_completion_fn?, UnsafeMutableRawPointer?) -> Void = {
     instance, done, userData in
     let store = SwiftStoreInstance.from(instance)
-    let userData = CUserData(userData)
-    Task {
+    completeLater(done, userData) {
         await store.stop()
-        if let done { PluginReply(status: .ok).deliver(to: done, userData: userData.pointer) }
+        return PluginReply(status: .ok)
     }
 }
 

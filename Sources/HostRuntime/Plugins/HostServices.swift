@@ -97,9 +97,7 @@ private func serveHostCall(
     _ userData: UnsafeMutableRawPointer?,
     _ work: @escaping @Sendable (any HostServices, [UInt8]) async -> PluginReply
 ) {
-    guard let done else { return }
     let services = HostTableBox.context(rawContext).services
     let bytes = input.bytes
-    let userData = CUserData(userData)
-    Task { await work(services, bytes).deliver(to: done, userData: userData.pointer) }
+    completeLater(done, userData) { await work(services, bytes) }
 }
