@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "tokenhub", targets: ["Host"]),
         .library(name: "DirectDispatch", type: .dynamic, targets: ["DirectDispatch"]),
         .library(name: "SQLiteStore", type: .dynamic, targets: ["SQLiteStore"]),
+        .library(name: "TemporalDispatch", type: .dynamic, targets: ["TemporalDispatch"]),
         .executable(name: "ABIBench", targets: ["ABIBench"]),
         .executable(name: "MockProvider", targets: ["MockProvider"]),
         .executable(name: "StoreBench", targets: ["StoreBench"]),
@@ -30,6 +31,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         // The C ABI: one header, no Swift types.
@@ -105,6 +110,37 @@ let package = Package(
             path: "Plugins/SQLiteStore",
             linkerSettings: pluginLinkerSettings
         ),
+        // Temporal's WorkflowService, generated from Protos/ by scripts/generate-protos.sh (committed).
+        .target(
+            name: "TemporalProto",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Sources/TemporalProto"
+        ),
+        // A small Temporal client and worker over gRPC: connection, payloads, replay, pollers.
+        .target(
+            name: "TemporalKit",
+            dependencies: [
+                "TemporalProto", "TokenHubCore",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Sources/TemporalKit"
+        ),
+        // ChatWorkflow and OrchestrationWorkflow as deterministic replay functions.
+        .target(name: "TokenHubWorkflows", dependencies: ["TemporalKit", "TokenHubCore"], path: "Sources/TokenHubWorkflows"),
+        .target(
+            name: "TemporalDispatch",
+            dependencies: ["PluginKit", "PluginAPI", "TokenHubCore", "TemporalKit", "TokenHubWorkflows"],
+            path: "Plugins/TemporalDispatch",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .testTarget(name: "TemporalTests", dependencies: ["TemporalKit", "TokenHubWorkflows", "TestSupport"], path: "Tests/TemporalTests",
+                    resources: [.copy("Histories")]),
         .testTarget(name: "TokenHubCoreTests", dependencies: ["TokenHubCore"], path: "Tests/TokenHubCoreTests"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], path: "Tests/EngineTests"),
         .testTarget(

@@ -49,7 +49,7 @@ struct OrchestrationRun {
     }
 
     var task: String {
-        AnthropicTranslation.text(of: input.request.messages.last { $0["role"]?.stringValue == "user" }?["content"])
+        OrchestrationPrompts.task(of: input.request)
     }
 
     mutating func planning() async -> Result<JSONValue, ChatOutputError> {
@@ -57,18 +57,18 @@ struct OrchestrationRun {
     }
 
     mutating func adversarial() async -> Result<JSONValue, ChatOutputError> {
-        let rounds = max(1, input.directive.iterations)
+        let rounds = OrchestrationPrompts.adversarialRounds(input.directive)
         guard case .success(let initial) = await primary(input.request.messages, mode: "planning") else {
             return .failure(lastFailure!)
         }
         var plan = initial
         var critique = ""
         for _ in 0..<rounds {
-            switch await review("Critique this plan for the task below. List concrete flaws and risks.\n\nTask:\n\(task)\n\nPlan:\n\(plan)") {
+            switch await review(OrchestrationPrompts.critique(task: task, plan: plan)) {
             case .success(let text): critique = text
             case .failure(let failure): return .failure(failure)
             }
-            let refinePrompt = "Task:\n\(task)\n\nPlan:\n\(plan)\n\nCritique:\n\(critique)\n\nWrite the improved plan."
+            let refinePrompt = OrchestrationPrompts.refinePlan(task: task, plan: plan, critique: critique)
             switch await primary([user(refinePrompt)], mode: "planning") {
             case .success(let text): plan = text
             case .failure(let failure): return .failure(failure)
@@ -78,7 +78,7 @@ struct OrchestrationRun {
     }
 
     mutating func vote() async -> Result<JSONValue, ChatOutputError> {
-        let voters = input.directive.iterations > 0 ? min(input.directive.iterations, 16) : 3
+        let voters = OrchestrationPrompts.voters(input.directive)
         let candidates = engine.plan(input.request, policy: policy(minWeight: input.directive.primaryMinWeight, mode: "normal")).candidates
         let request = input.request
         let requestID = input.requestID
@@ -104,14 +104,13 @@ struct OrchestrationRun {
         primaryModel = outputs.first?.decision.modelID ?? ""
         primaryProvider = outputs.first?.decision.providerID ?? ""
         let contents = outputs.map { Self.content($0.response) }
-        let ballot = contents.enumerated().map { "Answer \($0.offset + 1):\n\($0.element)" }.joined(separator: "\n\n")
-        let judgePrompt = "Task:\n\(task)\n\n\(ballot)\n\nReply with only the number of the best answer."
+        let judgePrompt = OrchestrationPrompts.judge(task: task, answers: contents)
         let verdict: String
         switch await review(judgePrompt) {
         case .success(let text): verdict = text
         case .failure(let failure): return .failure(failure)
         }
-        let selected = Self.firstNumber(in: verdict).map { min(max($0 - 1, 0), outputs.count - 1) } ?? 0
+        let selected = OrchestrationPrompts.selectedIndex(verdict: verdict, count: outputs.count)
         let responses: [JSONValue] = outputs.enumerated().map { index, output in
             .object(["model": .string(output.decision.modelID), "content": .string(contents[index]), "selected": .bool(index == selected)])
         }
@@ -119,14 +118,14 @@ struct OrchestrationRun {
     }
 
     mutating func refine() async -> Result<JSONValue, ChatOutputError> {
-        let rounds = input.directive.iterations > 0 ? min(input.directive.iterations, 10) : 2
+        let rounds = OrchestrationPrompts.refinements(input.directive)
         var answer: String
         switch await primary(input.request.messages, mode: "normal") {
         case .success(let text): answer = text
         case .failure(let failure): return .failure(failure)
         }
         for _ in 0..<rounds {
-            switch await primary([user("Task:\n\(task)\n\nCurrent answer:\n\(answer)\n\nImprove this answer. Reply with the improved answer only.")], mode: "normal") {
+            switch await primary([user(OrchestrationPrompts.improve(task: task, answer: answer))], mode: "normal") {
             case .success(let text): answer = text
             case .failure(let failure): return .failure(failure)
             }
@@ -169,16 +168,7 @@ struct OrchestrationRun {
         Policy(mode: mode, maxBudgetUSD: Policy().maxBudgetUSD, maxLatencyMs: Policy().maxLatencyMs, minWeight: minWeight)
     }
 
-    private func user(_ text: String) -> JSONValue {
-        .object(["role": .string("user"), "content": .string(text)])
-    }
+    private func user(_ text: String) -> JSONValue { OrchestrationPrompts.user(text) }
 
-    static func content(_ response: JSONValue) -> String {
-        response["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue ?? ""
-    }
-
-    static func firstNumber(in text: String) -> Int? {
-        let digits = text.drop { !$0.isNumber }.prefix { $0.isNumber }
-        return Int(digits)
-    }
+    static func content(_ response: JSONValue) -> String { OrchestrationPrompts.content(of: response) }
 }

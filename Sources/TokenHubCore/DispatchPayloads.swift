@@ -8,13 +8,17 @@ public struct ChatInput: JSONPayload, Hashable {
     public var request: ChatRequest
     /// How to route it.
     public var policy: Policy
+    /// The client's `Idempotency-Key` header, "" when it sent none: a repeated key with the
+    /// same API key returns the first request's answer (durable dispatchers honour it).
+    public var idempotencyKey: String
 
     /// Creates an input.
-    public init(requestID: String, apiKeyID: String = "", request: ChatRequest, policy: Policy = Policy()) {
+    public init(requestID: String, apiKeyID: String = "", request: ChatRequest, policy: Policy = Policy(), idempotencyKey: String = "") {
         self.requestID = requestID
         self.apiKeyID = apiKeyID
         self.request = request
         self.policy = policy
+        self.idempotencyKey = idempotencyKey
     }
 
     /// Reads `{request_id, api_key_id, request, policy}`; `api_key_id` and `policy` may be absent.
@@ -25,11 +29,14 @@ public struct ChatInput: JSONPayload, Hashable {
         guard let request = try fields.payload("request", as: ChatRequest.self) else { throw PayloadError("request: required") }
         self.request = request
         policy = try fields.payload("policy", as: Policy.self) ?? Policy()
+        idempotencyKey = try fields.string("idempotency_key")
     }
 
-    /// The input as JSON.
+    /// The input as JSON (`idempotency_key` only when set).
     public var json: JSONValue {
-        .object(["request_id": .string(requestID), "api_key_id": .string(apiKeyID), "request": request.json, "policy": policy.json])
+        var members: [String: JSONValue] = ["request_id": .string(requestID), "api_key_id": .string(apiKeyID), "request": request.json, "policy": policy.json]
+        if !idempotencyKey.isEmpty { members["idempotency_key"] = .string(idempotencyKey) }
+        return .object(members)
     }
 }
 
@@ -90,13 +97,16 @@ public struct OrchestrationInput: JSONPayload, Hashable {
     public var request: ChatRequest
     /// How to orchestrate it.
     public var directive: OrchestrationDirective
+    /// The client's `Idempotency-Key` header, "" when it sent none.
+    public var idempotencyKey: String
 
     /// Creates an input.
-    public init(requestID: String, apiKeyID: String = "", request: ChatRequest, directive: OrchestrationDirective) {
+    public init(requestID: String, apiKeyID: String = "", request: ChatRequest, directive: OrchestrationDirective, idempotencyKey: String = "") {
         self.requestID = requestID
         self.apiKeyID = apiKeyID
         self.request = request
         self.directive = directive
+        self.idempotencyKey = idempotencyKey
     }
 
     /// Reads `{request_id, api_key_id, request, directive}`.
@@ -108,10 +118,13 @@ public struct OrchestrationInput: JSONPayload, Hashable {
         guard let directive = try fields.payload("directive", as: OrchestrationDirective.self) else { throw PayloadError("directive: required") }
         self.request = request
         self.directive = directive
+        idempotencyKey = try fields.string("idempotency_key")
     }
 
-    /// The input as JSON.
+    /// The input as JSON (`idempotency_key` only when set).
     public var json: JSONValue {
-        .object(["request_id": .string(requestID), "api_key_id": .string(apiKeyID), "request": request.json, "directive": directive.json])
+        var members: [String: JSONValue] = ["request_id": .string(requestID), "api_key_id": .string(apiKeyID), "request": request.json, "directive": directive.json]
+        if !idempotencyKey.isEmpty { members["idempotency_key"] = .string(idempotencyKey) }
+        return .object(members)
     }
 }

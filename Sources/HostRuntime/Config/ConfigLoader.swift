@@ -47,8 +47,30 @@ public enum ConfigLoader {
         let document = ConfigNode(node: root, keyPath: "", source: source, environment: environment)
         var config = try readDocument(document)
         try EnvironmentOverrides.apply(environment, to: &config)
+        applyTemporal(&config)
         try checkSecurity(config, source: source)
         return config
+    }
+
+    /// The library that runs requests as Temporal workflows.
+    public static let temporalDispatchLibrary = "TemporalDispatch"
+
+    /// `temporal.enabled` puts TemporalDispatch first in the chain (unless the chain names it
+    /// already), and every TemporalDispatch entry takes `host`, `namespace` and `task_queue`
+    /// from the `temporal` section unless its own config sets them.
+    static func applyTemporal(_ config: inout GatewayConfig) {
+        let isTemporal: (PluginReference) -> Bool = { ($0.library as NSString).lastPathComponent.contains(temporalDispatchLibrary) }
+        if config.temporal.enabled && !config.dispatch.contains(where: isTemporal) {
+            config.dispatch.insert(PluginReference(name: nil, library: temporalDispatchLibrary, enabled: true, config: .object([:]),
+                                                   keyPath: "temporal.enabled"), at: 0)
+        }
+        for index in config.dispatch.indices where isTemporal(config.dispatch[index]) {
+            var members = config.dispatch[index].config.objectValue ?? [:]
+            members["host"] = members["host"] ?? .string(config.temporal.host)
+            members["namespace"] = members["namespace"] ?? .string(config.temporal.namespace)
+            members["task_queue"] = members["task_queue"] ?? .string(config.temporal.taskQueue)
+            config.dispatch[index].config = .object(members)
+        }
     }
 
     /// API keys and admin routes live in the store; admin routes without a token are only

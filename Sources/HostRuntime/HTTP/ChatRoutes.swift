@@ -9,7 +9,8 @@ extension GatewayRoutes {
         let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
         var (chatRequest, policy) = try RequestReader.chatEnvelope(body, defaults: gateway.config.routing)
         try Directives.apply(to: &chatRequest, policy: &policy)
-        let input = ChatInput(requestID: Gateway.newRequestID(), apiKeyID: apiKeyID, request: chatRequest, policy: policy)
+        let input = ChatInput(requestID: Gateway.newRequestID(), apiKeyID: apiKeyID, request: chatRequest, policy: policy,
+                              idempotencyKey: try Self.idempotencyKey(request))
         if chatRequest.stream { return try await StreamRelay(gateway: gateway).relay(input) }
         let served = try await DispatchOutcomeMapper.dispatchChat(input, gateway: gateway)
         var fields: [String: JSONValue] = [
@@ -36,7 +37,8 @@ extension GatewayRoutes {
         var chatRequest = try RequestReader.openAIRequest(body)
         var policy = gateway.config.routing
         try Directives.apply(to: &chatRequest, policy: &policy)
-        let input = ChatInput(requestID: Gateway.newRequestID(), apiKeyID: apiKeyID, request: chatRequest, policy: policy)
+        let input = ChatInput(requestID: Gateway.newRequestID(), apiKeyID: apiKeyID, request: chatRequest, policy: policy,
+                              idempotencyKey: try Self.idempotencyKey(request))
         if chatRequest.stream { return try await StreamRelay(gateway: gateway).relay(input) }
         let served = try await DispatchOutcomeMapper.dispatchChat(input, gateway: gateway)
         var completion = served.output.response.objectValue ?? [:]
@@ -51,7 +53,8 @@ extension GatewayRoutes {
     func plan(_ request: Request, apiKeyID: String) async throws -> Response {
         let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
         let (chatRequest, directive) = try RequestReader.planEnvelope(body)
-        let input = OrchestrationInput(requestID: Gateway.newRequestID(), apiKeyID: apiKeyID, request: chatRequest, directive: directive)
+        let input = OrchestrationInput(requestID: Gateway.newRequestID(), apiKeyID: apiKeyID, request: chatRequest, directive: directive,
+                                       idempotencyKey: try Self.idempotencyKey(request))
         let served = try await DispatchOutcomeMapper.dispatchPlan(input, gateway: gateway)
         var fields = served.output.response.objectValue ?? [:]
         fields["request_id"] = .string(input.requestID)
@@ -61,6 +64,15 @@ extension GatewayRoutes {
         fields["routing_reason"] = .string(served.output.decision.reason)
         fields["dispatcher"] = .string(served.dispatcher)
         return Self.withRoutingHeaders(JSONResponse.make(JSONValue.object(fields)), input.requestID, served.output.decision)
+    }
+
+    /// The `Idempotency-Key` header: up to 200 visible ASCII characters, "" when absent.
+    static func idempotencyKey(_ request: Request) throws(APIError) -> String {
+        guard let name = HTTPField.Name("Idempotency-Key"), let key = request.headers[name] else { return "" }
+        guard !key.isEmpty, key.utf8.count <= 200, key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw APIError(.badRequest, "Idempotency-Key: expected 1 to 200 visible ASCII characters", code: "invalid_idempotency_key")
+        }
+        return key
     }
 
     static func withRoutingHeaders(_ response: Response, _ requestID: String, _ decision: Decision) -> Response {

@@ -1,0 +1,57 @@
+import PluginKit
+import TokenHubCore
+
+/// The plugin's `config` object. The host fills `host`, `namespace` and `task_queue` from
+/// the `temporal:` section (and `TOKENHUB_TEMPORAL_*`) when the entry does not set them.
+struct TemporalDispatchConfig {
+    var host = "localhost:7233"
+    var namespace = "tokenhub"
+    var taskQueue = "tokenhub-tasks"
+    /// Create the namespace when it does not exist (a dev server; production registers it).
+    var registerNamespace = true
+    /// Run the worker in this process (false: another TokenHub instance runs the workflows).
+    var worker = true
+    var breakerFailures = 3
+    var breakerOpenSeconds = 30.0
+    var workflowPollers = 2
+    var activityPollers = 4
+    var maxConcurrentActivities = 128
+
+    static let keys = ["host", "namespace", "task_queue", "register_namespace", "worker", "breaker_failures",
+                       "breaker_open_seconds", "workflow_pollers", "activity_pollers", "max_concurrent_activities"]
+
+    /// Reads the config, naming the field on any error.
+    init(json bytes: [UInt8]) throws {
+        guard let value = try? JSONValue.parse(bytes.isEmpty ? Array("{}".utf8) : bytes), let members = value.objectValue else {
+            throw PluginError("config: expected a JSON object")
+        }
+        for key in members.keys.sorted() where !Self.keys.contains(key) {
+            throw PluginError("config.\(key): unknown key (expected one of \(Self.keys.joined(separator: ", ")))")
+        }
+        func string(_ key: String, _ current: String) throws -> String {
+            guard let field = members[key] else { return current }
+            guard let text = field.stringValue, !text.isEmpty else { throw PluginError("config.\(key): expected a non-empty string") }
+            return text
+        }
+        func bool(_ key: String, _ current: Bool) throws -> Bool {
+            guard let field = members[key] else { return current }
+            guard case .bool(let flag) = field else { throw PluginError("config.\(key): expected true or false") }
+            return flag
+        }
+        func number(_ key: String, _ current: Double, minimum: Double) throws -> Double {
+            guard let field = members[key] else { return current }
+            guard let number = field.numberValue, number >= minimum else { throw PluginError("config.\(key): expected a number ≥ \(minimum)") }
+            return number
+        }
+        host = try string("host", host)
+        namespace = try string("namespace", namespace)
+        taskQueue = try string("task_queue", taskQueue)
+        registerNamespace = try bool("register_namespace", registerNamespace)
+        worker = try bool("worker", worker)
+        breakerFailures = Int(try number("breaker_failures", Double(breakerFailures), minimum: 1))
+        breakerOpenSeconds = try number("breaker_open_seconds", breakerOpenSeconds, minimum: 0.1)
+        workflowPollers = Int(try number("workflow_pollers", Double(workflowPollers), minimum: 1))
+        activityPollers = Int(try number("activity_pollers", Double(activityPollers), minimum: 1))
+        maxConcurrentActivities = Int(try number("max_concurrent_activities", Double(maxConcurrentActivities), minimum: 1))
+    }
+}

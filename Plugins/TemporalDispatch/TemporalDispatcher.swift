@@ -1,0 +1,153 @@
+import Foundation
+import PluginAPI
+import PluginKit
+import Synchronization
+import TemporalKit
+import TokenHubCore
+import TokenHubWorkflows
+
+/// Runs chat and plan requests as Temporal workflows (the seed's handler flow) and runs the
+/// worker that executes them. Answers `TOKENHUB_ERR_UNAVAILABLE` — so the chain falls to
+/// DirectDispatch — when a request cannot reach Temporal, when the circuit breaker is open,
+/// and for streaming requests, which bypass Temporal.
+///
+/// A provider error inside a workflow is the request's answer: it neither trips the breaker
+/// nor reaches the fallback, so no request runs twice.
+final class TemporalDispatcher: SwiftDispatcher {
+    private let host: HostTable
+    private let config: TemporalDispatchConfig
+    private let connection: TemporalConnection
+    private let worker: TemporalWorker?
+    private let breaker: Mutex<CircuitBreaker>
+    private let ledger = RequestLedger()
+    private let namespaceTask = Mutex<Task<Void, Never>?>(nil)
+
+    /// Time a workflow may take beyond the request's own latency budget (task pickup, log).
+    static let resultGrace: Duration = .seconds(30)
+
+    init(host: HostTable, configJSON: [UInt8]) throws {
+        self.host = host
+        config = try TemporalDispatchConfig(json: configJSON)
+        let identity = "\(getpid())@\(ProcessInfo.processInfo.hostName)"
+        do {
+            connection = try TemporalConnection(target: config.host, namespace: config.namespace, identity: identity)
+        } catch {
+            throw PluginError("config.host: \(error.message)")
+        }
+        breaker = Mutex(CircuitBreaker(failureThreshold: config.breakerFailures, openDuration: .milliseconds(Int64(config.breakerOpenSeconds * 1000))))
+        if config.worker {
+            var options = TemporalWorker.Options()
+            options.workflowPollers = config.workflowPollers
+            options.activityPollers = config.activityPollers
+            options.maxConcurrentActivities = config.maxConcurrentActivities
+            let activities = TokenHubActivities(host: host, ledger: ledger)
+            worker = TemporalWorker(connection: connection, taskQueue: config.taskQueue,
+                                    workflows: [ChatWorkflow(), OrchestrationWorkflow()], activities: activities.handlers, options: options)
+        } else {
+            worker = nil
+        }
+    }
+
+    func start() throws {
+        worker?.start()
+        // Off the start path: an unreachable server must not delay or fail start-up.
+        let connection = self.connection, host = self.host, register = config.registerNamespace
+        namespaceTask.withLock {
+            $0 = Task {
+                var reported = false
+                while !Task.isCancelled {
+                    do {
+                        try await connection.ensureNamespace(register: register)
+                        host.log(TOKENHUB_LOG_INFO, "temporal: connected to \(connection.target), namespace \(connection.namespace)")
+                        return
+                    } catch {
+                        if !reported {
+                            host.log(TOKENHUB_LOG_WARNING, "temporal: \(connection.target) not usable yet (\(error)); requests fall back until it is")
+                            reported = true
+                        }
+                        try? await Task.sleep(for: .seconds(2))
+                    }
+                }
+            }
+        }
+    }
+
+    func chat(_ chatInputJSON: [UInt8]) async -> PluginReply {
+        let input: ChatInput
+        do {
+            input = try JSONCoding.decode(ChatInput.self, from: chatInputJSON)
+        } catch {
+            return .failure(.invalidArgument, "ChatInput: \(error.message)")
+        }
+        if input.request.stream { return .failure(.unavailable, "streaming requests bypass Temporal") }
+        let workflowID = input.idempotencyKey.isEmpty ? "chat-\(input.requestID)" : "chat-\(input.apiKeyID)-\(input.idempotencyKey)"
+        let start = WorkflowStart(workflowID: workflowID, workflowType: ChatWorkflow.typeName, taskQueue: config.taskQueue,
+                                  input: input.json, idPolicy: input.idempotencyKey.isEmpty ? .unique : .attachToExisting)
+        return await run(start, requestID: input.requestID, timeout: .milliseconds(input.policy.maxLatencyMs) + Self.resultGrace)
+    }
+
+    func plan(_ orchestrationInputJSON: [UInt8]) async -> PluginReply {
+        let input: OrchestrationInput
+        do {
+            input = try JSONCoding.decode(OrchestrationInput.self, from: orchestrationInputJSON)
+        } catch {
+            return .failure(.invalidArgument, "OrchestrationInput: \(error.message)")
+        }
+        let workflowID = input.idempotencyKey.isEmpty ? "plan-\(input.requestID)" : "plan-\(input.apiKeyID)-\(input.idempotencyKey)"
+        let start = WorkflowStart(workflowID: workflowID, workflowType: OrchestrationWorkflow.typeName, taskQueue: config.taskQueue,
+                                  input: input.json, idPolicy: input.idempotencyKey.isEmpty ? .unique : .attachToExisting)
+        // Each step of an orchestration has the default latency budget; allow for a dozen.
+        return await run(start, requestID: input.requestID, timeout: .milliseconds(Policy().maxLatencyMs * 12) + Self.resultGrace)
+    }
+
+    /// Starts (or attaches to) the workflow and waits for its close event.
+    private func run(_ start: WorkflowStart, requestID: String, timeout: Duration) async -> PluginReply {
+        let admission = breaker.withLock { $0.admit(now: .now) }
+        guard admission != .reject else {
+            return .failure(.unavailable, "temporal: circuit open after repeated failures to reach \(config.host)")
+        }
+        let handle: WorkflowHandle
+        do {
+            handle = try await connection.startWorkflow(start)
+        } catch {
+            // The workflow never started, so falling back cannot run the request twice.
+            breaker.withLock { $0.recordFailure(now: .now) }
+            return .failure(.unavailable, "temporal: \(error)")
+        }
+        breaker.withLock { $0.recordSuccess() }
+        do {
+            switch try await connection.result(of: handle, timeout: timeout) {
+            case .completed(let json):
+                guard let output = try? ChatOutput(json: json) else {
+                    return .failure(.internal, "workflow \(handle.workflowID) returned something that is not a ChatOutput")
+                }
+                return PluginReply(status: output.error.isEmpty ? .ok : .upstream, result: JSONCoding.encode(output), message: output.error)
+            case .closed(let status, let why):
+                return .failure(.internal, "workflow \(handle.workflowID) \(status.rawValue.lowercased()): \(why)")
+            }
+        } catch where error.code == .timeout {
+            return .failure(.timeout, "workflow \(handle.workflowID) did not finish in time; it keeps running in Temporal")
+        } catch {
+            // Temporal went away mid-request. If our worker already answered, that answer
+            // stands; otherwise the fallback serves it and a late ChatActivity won't call the
+            // provider again.
+            breaker.withLock { $0.recordFailure(now: .now) }
+            if let output = ledger.handToFallback(requestID) {
+                return PluginReply(status: output.error.isEmpty ? .ok : .upstream, result: JSONCoding.encode(output), message: output.error)
+            }
+            return .failure(.unavailable, "temporal: lost while waiting for \(handle.workflowID): \(error)")
+        }
+    }
+
+    func stop() async {
+        namespaceTask.withLock { $0?.cancel() }
+        await worker?.stop(deadline: .now + .seconds(10))
+        connection.close()
+    }
+}
+
+/// The library's one exported symbol.
+@_cdecl("tokenhub_plugin_entry")
+public func tokenhubPluginEntry() -> UnsafePointer<tokenhub_plugin_descriptor> {
+    PluginExport.descriptor(name: "temporal", version: "0.1.0", dispatcher: TemporalDispatcher.self)
+}
