@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "HostRuntime",
             dependencies: [
-                "PluginAPI", "PluginKit", "TokenHubCore", "Engine",
+                "PluginAPI", "PluginKit", "TokenHubCore", "Engine", "TemporalKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),

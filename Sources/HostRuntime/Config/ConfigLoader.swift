@@ -81,7 +81,7 @@ public enum ConfigLoader {
                               message: "API keys live in the store: configure `store` (e.g. SQLiteStore) or set require_api_key: false")
         }
         let loopback = ["127.0.0.1", "::1", "localhost"].contains(config.server.host) || config.server.host.hasPrefix("127.")
-        if config.store != nil && config.server.adminToken == nil && !loopback {
+        if config.server.adminToken == nil && !loopback {
             throw ConfigError(.badValue, source: source, keyPath: "server.admin_token",
                               message: "refusing to serve /admin/v1 on \(config.server.host) without an admin token: set server.admin_token (or TOKENHUB_ADMIN_TOKEN), or listen on loopback")
         }

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Logging
+import TemporalKit
 import TokenHubCore
 
 /// Everything a request needs, built from one configuration: the engine, the started plugins
@@ -16,6 +17,8 @@ public final class Gateway: Sendable {
     public let logger: Logger
     /// What the host table offers plugins; the host's own paths (streaming) use it too.
     let services: GatewayHostServices
+    /// The admin API's view of Temporal; nil when `temporal.enabled` is false.
+    let temporal: TemporalConnection?
 
     private init(config: GatewayConfig, engine: Engine, plugins: PluginSet, logger: Logger, services: GatewayHostServices) {
         self.config = config
@@ -23,6 +26,11 @@ public final class Gateway: Sendable {
         self.plugins = plugins
         self.logger = logger
         self.services = services
+        // No I/O here; the connection is made on the first admin call.
+        temporal = config.temporal.enabled
+            ? try? TemporalConnection(target: config.temporal.host, namespace: config.temporal.namespace,
+                                      identity: "\(getpid())@\(ProcessInfo.processInfo.hostName)-admin")
+            : nil
     }
 
     /// Builds the engine and starts every plugin; any plugin failure is an error.
@@ -56,6 +64,7 @@ public final class Gateway: Sendable {
         await plugins.chain.stopAll(deadline: .now + .seconds(30))
         await services.results.flush()
         await plugins.store?.stop(deadline: .now + .seconds(30))
+        temporal?.close()
         await engine.shutdown()
     }
 

@@ -7,12 +7,13 @@ import TokenHubCore
 /// The admin API's endpoints, under `/admin/v1`.
 public enum AdminEndpoint: CaseIterable, Sendable {
     case createKey, listKeys, patchKey, deleteKey, rotateKey, logs, audit
+    case listWorkflows, describeWorkflow, workflowHistory
 
     /// The HTTP method.
     public var method: HTTPRequest.Method {
         switch self {
         case .createKey, .rotateKey: .post
-        case .listKeys, .logs, .audit: .get
+        case .listKeys, .logs, .audit, .listWorkflows, .describeWorkflow, .workflowHistory: .get
         case .patchKey: .patch
         case .deleteKey: .delete
         }
@@ -26,15 +27,20 @@ public enum AdminEndpoint: CaseIterable, Sendable {
         case .rotateKey: "apikeys/:id/rotate"
         case .logs: "logs"
         case .audit: "audit"
+        case .listWorkflows: "workflows"
+        case .describeWorkflow: "workflows/:id"
+        case .workflowHistory: "workflows/:id/history"
         }
     }
 }
 
-/// `/admin/v1`: API keys, request logs and the audit trail, behind the admin token.
-/// Every change writes an audit row (action, resource, request id; never a secret).
+/// `/admin/v1`: API keys, request logs and the audit trail (from the store) and Temporal
+/// workflows, behind the admin token. Every change writes an audit row (action, resource,
+/// request id; never a secret).
 struct AdminRoutes: Sendable {
     let gateway: Gateway
-    let store: StoreInstance
+    /// nil without a configured store: the store's endpoints then answer 503.
+    let store: StoreInstance?
 
     static let prefix = "/admin/v1"
 
@@ -59,6 +65,9 @@ struct AdminRoutes: Sendable {
         case .rotateKey: return try await rotateKey(id: id)
         case .logs: return try await list("request_log.list", request)
         case .audit: return try await list("audit.list", request)
+        case .listWorkflows: return try await WorkflowAdmin(client: gateway.temporal).list(request)
+        case .describeWorkflow: return try await WorkflowAdmin(client: gateway.temporal).describe(id: id)
+        case .workflowHistory: return try await WorkflowAdmin(client: gateway.temporal).history(id: id)
         }
     }
 
@@ -177,6 +186,10 @@ struct AdminRoutes: Sendable {
     // MARK: Store plumbing
 
     private func call(_ operation: String, _ input: JSONValue) async throws(APIError) -> JSONValue {
+        guard let store else {
+            throw APIError(.serviceUnavailable, "no store is configured: API keys, logs and audit need `store` (e.g. SQLiteStore)",
+                           type: "server_error", code: "no_store")
+        }
         let reply = await store.call(operation, input.serialized)
         switch reply.status {
         case .ok: return (try? JSONValue.parse(reply.result)) ?? .null

@@ -30,9 +30,7 @@ public struct GatewayRoutes: Sendable {
         }
         router.get("/v1/models") { request, context in await self.client(request, context, scope: nil) { _, _ in self.models() } }
         router.get("/healthz") { _, _ in self.health() }
-        if let store = gateway.plugins.store {
-            AdminRoutes(gateway: gateway, store: store).register(on: router)
-        }
+        AdminRoutes(gateway: gateway, store: gateway.plugins.store).register(on: router)
     }
 
     /// Every client route: the IP rate limit, the API key (when required) with its scope,
