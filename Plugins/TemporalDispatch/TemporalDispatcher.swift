@@ -111,10 +111,10 @@ final class TemporalDispatcher: SwiftDispatcher {
             handle = try await connection.startWorkflow(start)
         } catch {
             // The workflow never started, so falling back cannot run the request twice.
-            breaker.withLock { $0.recordFailure(now: .now) }
+            noteFailure(error)
             return .failure(.unavailable, "temporal: \(error)")
         }
-        breaker.withLock { $0.recordSuccess() }
+        noteSuccess()
         do {
             switch try await connection.result(of: handle, timeout: timeout) {
             case .completed(let json):
@@ -131,12 +131,34 @@ final class TemporalDispatcher: SwiftDispatcher {
             // Temporal went away mid-request. If our worker already answered, that answer
             // stands; otherwise the fallback serves it and a late ChatActivity won't call the
             // provider again.
-            breaker.withLock { $0.recordFailure(now: .now) }
+            noteFailure(error)
             if let output = ledger.handToFallback(requestID) {
                 return PluginReply(status: output.error.isEmpty ? .ok : .upstream, result: JSONCoding.encode(output), message: output.error)
             }
             return .failure(.unavailable, "temporal: lost while waiting for \(handle.workflowID): \(error)")
         }
+    }
+
+    /// Records a failure to reach Temporal; logs when it opens the breaker.
+    private func noteFailure(_ error: TemporalError) {
+        let opened = breaker.withLock { breaker -> Bool in
+            let wasOpen = breaker.isOpen
+            breaker.recordFailure(now: .now)
+            return breaker.isOpen && !wasOpen
+        }
+        if opened {
+            host.log(TOKENHUB_LOG_WARNING, "temporal: circuit open for \(config.breakerOpenSeconds) s after \(config.breakerFailures) consecutive failures (\(error)); requests fall back to the next dispatcher")
+        }
+    }
+
+    /// Records that a request reached Temporal; logs when it closes the breaker.
+    private func noteSuccess() {
+        let closed = breaker.withLock { breaker -> Bool in
+            let wasOpen = breaker.isOpen
+            breaker.recordSuccess()
+            return wasOpen
+        }
+        if closed { host.log(TOKENHUB_LOG_INFO, "temporal: circuit closed; requests run as workflows again") }
     }
 
     func stop() async {

@@ -138,7 +138,7 @@ struct ConfigTests {
         let config = try parse("""
         dispatch:
           chain:
-            - plugin: TemporalDispatch
+            - plugin: AcmeDispatch
               name: temporal
               enabled: false
               config: {deadline_ms: 500, hosts: [a, b], label: "x"}
@@ -150,5 +150,27 @@ struct ConfigTests {
         #expect(config.dispatch[0].config == .object(["deadline_ms": .number(500), "hosts": .array([.string("a"), .string("b")]), "label": .string("x")]))
         #expect(config.dispatch[1].library == "DirectDispatch")
         #expect(config.dispatch[1].name == nil)
+    }
+
+    @Test("temporal.enabled puts TemporalDispatch first, configured from the temporal section and TOKENHUB_TEMPORAL_*")
+    func temporalDispatchFromTheTemporalSection() throws {
+        let enabled = try ConfigLoader.parse(yaml: "dispatch:\n  chain: [DirectDispatch]\ntemporal:\n  enabled: true\n  namespace: ns1\n",
+                                             source: "t.yaml", environment: ["TOKENHUB_TEMPORAL_HOST": "temporal.internal:7233"])
+        #expect(enabled.dispatch.map(\.library) == ["TemporalDispatch", "DirectDispatch"])
+        #expect(enabled.dispatch[0].config == .object(["host": .string("temporal.internal:7233"), "namespace": .string("ns1"),
+                                                       "task_queue": .string("tokenhub-tasks")]))
+        // An explicit entry keeps its place and its own settings.
+        let explicit = try ConfigLoader.parse(yaml: """
+        dispatch:
+          chain:
+            - DirectDispatch
+            - plugin: TemporalDispatch
+              config: {task_queue: mine}
+        """, source: "t.yaml", environment: [:])
+        #expect(explicit.dispatch.map(\.library) == ["DirectDispatch", "TemporalDispatch"])
+        #expect(explicit.dispatch[1].config["task_queue"] == .string("mine"))
+        #expect(explicit.dispatch[1].config["host"] == .string("localhost:7233"))
+        let disabled = try ConfigLoader.parse(yaml: "dispatch:\n  chain: [DirectDispatch]\n", source: "t.yaml", environment: [:])
+        #expect(disabled.dispatch.map(\.library) == ["DirectDispatch"])
     }
 }

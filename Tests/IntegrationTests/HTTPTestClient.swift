@@ -24,10 +24,15 @@ struct HTTPTestClient {
         try await post(path, bytes: Array(body.utf8))
     }
 
-    func post(_ path: String, bytes: [UInt8]) async throws -> Answer {
+    func post(_ path: String, body: String, headers: [String: String]) async throws -> Answer {
+        try await post(path, bytes: Array(body.utf8), headers: headers)
+    }
+
+    func post(_ path: String, bytes: [UInt8], headers: [String: String] = [:]) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: bytes))
         return try await send(request)
     }
