@@ -16,11 +16,10 @@ import TokenHubWorkflows
 final class TemporalDispatcher: SwiftDispatcher {
     private let host: HostTable
     private let config: TemporalDispatchConfig
-    private let connection: TemporalConnection
-    private let worker: TemporalWorker?
+    private let manager: TemporalManager
+    private let client: any TemporalClient
     private let breaker: Mutex<CircuitBreaker>
     private let ledger = RequestLedger()
-    private let namespaceTask = Mutex<Task<Void, Never>?>(nil)
 
     /// Time a workflow may take beyond the request's own latency budget (task pickup, log).
     static let resultGrace: Duration = .seconds(30)
@@ -28,46 +27,32 @@ final class TemporalDispatcher: SwiftDispatcher {
     init(host: HostTable, configJSON: [UInt8]) throws {
         self.host = host
         config = try TemporalDispatchConfig(json: configJSON)
-        let identity = "\(getpid())@\(ProcessInfo.processInfo.hostName)"
+        var worker = TemporalWorker.Options()
+        worker.workflowPollers = config.workflowPollers
+        worker.activityPollers = config.activityPollers
+        worker.maxConcurrentActivities = config.maxConcurrentActivities
+        let configuration = TemporalManager.Configuration(
+            host: config.host, namespace: config.namespace, taskQueue: config.taskQueue,
+            identity: "\(getpid())@\(ProcessInfo.processInfo.hostName)",
+            registerNamespace: config.registerNamespace, runWorker: config.worker, worker: worker)
         do {
-            connection = try TemporalConnection(target: config.host, namespace: config.namespace, identity: identity)
+            manager = try TemporalManager(configuration, workflows: [ChatWorkflow(), OrchestrationWorkflow()],
+                                          activities: TokenHubActivities(host: host, ledger: ledger).handlers)
         } catch {
             throw PluginError("config.host: \(error.message)")
         }
+        client = manager.client
         breaker = Mutex(CircuitBreaker(failureThreshold: config.breakerFailures, openDuration: .milliseconds(Int64(config.breakerOpenSeconds * 1000))))
-        if config.worker {
-            var options = TemporalWorker.Options()
-            options.workflowPollers = config.workflowPollers
-            options.activityPollers = config.activityPollers
-            options.maxConcurrentActivities = config.maxConcurrentActivities
-            let activities = TokenHubActivities(host: host, ledger: ledger)
-            worker = TemporalWorker(connection: connection, taskQueue: config.taskQueue,
-                                    workflows: [ChatWorkflow(), OrchestrationWorkflow()], activities: activities.handlers, options: options)
-        } else {
-            worker = nil
-        }
     }
 
     func start() throws {
-        worker?.start()
-        // Off the start path: an unreachable server must not delay or fail start-up.
-        let connection = self.connection, host = self.host, register = config.registerNamespace
-        namespaceTask.withLock {
-            $0 = Task {
-                var reported = false
-                while !Task.isCancelled {
-                    do {
-                        try await connection.ensureNamespace(register: register)
-                        host.log(TOKENHUB_LOG_INFO, "temporal: connected to \(connection.target), namespace \(connection.namespace)")
-                        return
-                    } catch {
-                        if !reported {
-                            host.log(TOKENHUB_LOG_WARNING, "temporal: \(connection.target) not usable yet (\(error)); requests fall back until it is")
-                            reported = true
-                        }
-                        try? await Task.sleep(for: .seconds(2))
-                    }
-                }
+        let host = self.host, config = self.config
+        manager.start { event in
+            switch event {
+            case .connected:
+                host.log(TOKENHUB_LOG_INFO, "temporal: connected to \(config.host), namespace \(config.namespace)")
+            case .notReady(let error):
+                host.log(TOKENHUB_LOG_WARNING, "temporal: \(config.host) not usable yet (\(error)); requests fall back until it is")
             }
         }
     }
@@ -108,7 +93,7 @@ final class TemporalDispatcher: SwiftDispatcher {
         }
         let handle: WorkflowHandle
         do {
-            handle = try await connection.startWorkflow(start)
+            handle = try await client.startWorkflow(start)
         } catch {
             // The workflow never started, so falling back cannot run the request twice.
             noteFailure(error)
@@ -116,7 +101,7 @@ final class TemporalDispatcher: SwiftDispatcher {
         }
         noteSuccess()
         do {
-            switch try await connection.result(of: handle, timeout: timeout) {
+            switch try await client.result(of: handle, timeout: timeout) {
             case .completed(let json):
                 guard let output = try? ChatOutput(json: json) else {
                     return .failure(.internal, "workflow \(handle.workflowID) returned something that is not a ChatOutput")
@@ -162,9 +147,7 @@ final class TemporalDispatcher: SwiftDispatcher {
     }
 
     func stop() async {
-        namespaceTask.withLock { $0?.cancel() }
-        await worker?.stop(deadline: .now + .seconds(10))
-        connection.close()
+        await manager.stop(deadline: .now + .seconds(10))
     }
 }
 
