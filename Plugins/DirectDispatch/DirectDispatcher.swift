@@ -60,7 +60,9 @@ final class DirectDispatcher: SwiftDispatcher {
         let requestID = input["request_id"]?.stringValue ?? ""
         let mode = input["policy"]?["mode"]?.stringValue ?? input["directive"]?["mode"]?.stringValue ?? ""
         let result = LogResult(requestID: requestID, apiKeyID: input["api_key_id"]?.stringValue ?? "", kind: kind, mode: mode,
-                               output: output, dispatcher: "direct")
+                               output: output, dispatcher: "direct",
+                               budgetUSD: input["policy"]?["max_budget_usd"]?.numberValue ?? 0,
+                               maxLatencyMs: Int(input["policy"]?["max_latency_ms"]?.numberValue ?? 0))
         let logged = await host.logResult(JSONCoding.encode(result))
         if logged.status != .ok {
             host.log(TOKENHUB_LOG_WARNING, "log_result failed for \(requestID): \(logged.message)")

@@ -66,17 +66,36 @@ final class SQLiteStore: SwiftStore {
                 let row = try RequestLogs.Row(json: input)
                 return Self.reply(await writer.run { connection throws(SQLiteError) in try RequestLogs.append(row, on: connection) })
             case "request_log.append_batch":
+                // Each row may carry its `reward` entry and TSDB `points`; they are written in
+                // the same transaction, and only when the row is new, so a retried result
+                // never duplicates any of the three.
                 guard case .array(let items)? = try PayloadFields(input, path: "")["rows"] else {
                     throw PayloadError("rows: required, expected an array of request log rows")
                 }
-                var rows: [RequestLogs.Row] = []
+                var results: [(RequestLogs.Row, Rewards.Row?, [TimeSeries.Point])] = []
                 for (index, item) in items.enumerated() {
-                    do { rows.append(try RequestLogs.Row(json: item)) } catch { throw PayloadError("rows[\(index)].\(error.message)") }
+                    do throws(PayloadError) {
+                        let reward = try item["reward"].map { (value) throws(PayloadError) in try Rewards.Row(json: value) }
+                        var points: [TimeSeries.Point] = []
+                        if let list = item["points"] {
+                            guard case .array(let values) = list else { throw PayloadError("points: expected an array") }
+                            for (pointIndex, value) in values.enumerated() {
+                                do { points.append(try TimeSeries.Point(json: value)) } catch { throw PayloadError("points[\(pointIndex)].\(error.message)") }
+                            }
+                        }
+                        results.append((try RequestLogs.Row(json: item), reward, points))
+                    } catch {
+                        throw PayloadError("rows[\(index)].\(error.message)")
+                    }
                 }
-                let batch = rows
+                let batch = results
                 return Self.reply(await writer.run { connection throws(SQLiteError) in
                     var stored = 0
-                    for row in batch where try RequestLogs.append(row, on: connection)["stored"] == .bool(true) { stored += 1 }
+                    for (row, reward, points) in batch where try RequestLogs.append(row, on: connection)["stored"] == .bool(true) {
+                        stored += 1
+                        if let reward { _ = try Rewards.append(reward, on: connection) }
+                        try TimeSeries.append(points, on: connection)
+                    }
                     return JSONValue.object(["stored": .number(Double(stored))])
                 })
             case "request_log.list":
@@ -95,6 +114,41 @@ final class SQLiteStore: SwiftStore {
                 return Self.reply(await reader.run { connection throws(SQLiteError) in
                     try RequestLogs.spend(apiKeyID: key, sinceUnixMs: since, on: connection)
                 })
+            case "reward.append":
+                let row = try Rewards.Row(json: input)
+                return Self.reply(await writer.run { connection throws(SQLiteError) in try Rewards.append(row, on: connection) })
+            case "reward.list":
+                let fields = try PayloadFields(input, path: "")
+                let limit = try fields.int("limit", default: 50), offset = try fields.int("offset", default: 0)
+                guard (1...1000).contains(limit) else { throw PayloadError("limit: expected 1 to 1000, got \(limit)") }
+                guard offset >= 0 else { throw PayloadError("offset: expected 0 or more, got \(offset)") }
+                let filter = try Rewards.Filter(fields)
+                return Self.reply(await reader.run { connection throws(SQLiteError) in
+                    try Rewards.list(limit: limit, offset: offset, filter: filter, on: connection)
+                })
+            case "reward.summary":
+                let filter = try Rewards.Filter(try PayloadFields(input, path: ""))
+                return Self.reply(await reader.run { connection throws(SQLiteError) in try Rewards.summary(filter: filter, on: connection) })
+            case "tsdb.append_batch":
+                guard case .array(let items)? = try PayloadFields(input, path: "")["points"] else {
+                    throw PayloadError("points: required, expected an array of points")
+                }
+                var points: [TimeSeries.Point] = []
+                for (index, item) in items.enumerated() {
+                    do { points.append(try TimeSeries.Point(json: item)) } catch { throw PayloadError("points[\(index)].\(error.message)") }
+                }
+                let batch = points
+                return Self.reply(await writer.run { connection throws(SQLiteError) in
+                    try TimeSeries.append(batch, on: connection)
+                    return JSONValue.object(["stored": .number(Double(batch.count))])
+                })
+            case "tsdb.query":
+                let query = try TimeSeries.Query(try PayloadFields(input, path: ""))
+                return Self.reply(await reader.run { connection throws(SQLiteError) in try TimeSeries.query(query, on: connection) })
+            case "tsdb.prune":
+                let before = Int64(try PayloadFields(input, path: "").int("before_unix_ms", default: 0))
+                guard before > 0 else { throw PayloadError("before_unix_ms: required, a time in ms since 1970") }
+                return Self.reply(await writer.run { connection throws(SQLiteError) in try TimeSeries.prune(beforeUnixMs: before, on: connection) })
             case "apikey.create":
                 let record = try APIKeys.Record(json: input)
                 return Self.reply(await writer.run { connection throws(SQLiteError) in try APIKeys.create(record, on: connection) })

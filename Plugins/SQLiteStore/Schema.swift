@@ -45,6 +45,33 @@ enum Schema {
             detail TEXT NOT NULL
         );
         """,
+        // 3: one reward entry per request id, and time-series points (latency, cost, tokens,
+        // errors per model and provider) kept until pruned by retention.
+        """
+        CREATE TABLE rewards (
+            request_id TEXT PRIMARY KEY,
+            time_unix_ms INTEGER NOT NULL,
+            api_key_id TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            model_id TEXT NOT NULL,
+            provider_id TEXT NOT NULL,
+            success INTEGER NOT NULL,
+            cost_usd REAL NOT NULL,
+            latency_ms INTEGER NOT NULL,
+            reward REAL NOT NULL
+        );
+        CREATE INDEX rewards_by_time ON rewards(time_unix_ms);
+        CREATE INDEX rewards_by_model_time ON rewards(model_id, time_unix_ms);
+        CREATE TABLE tsdb_points (
+            metric TEXT NOT NULL,
+            model_id TEXT NOT NULL,
+            provider_id TEXT NOT NULL,
+            time_unix_ms INTEGER NOT NULL,
+            value REAL NOT NULL
+        );
+        CREATE INDEX tsdb_points_by_metric_time ON tsdb_points(metric, time_unix_ms);
+        """,
     ]
 
     /// Brings the database to the latest version, one transaction per migration.

@@ -104,15 +104,22 @@ public struct LogResult: JSONPayload, Hashable {
     public var output: ChatOutput
     /// The dispatcher that served it, e.g. "direct".
     public var dispatcher: String
+    /// The request's budget, which its reward is scored against (0 = the gateway's default).
+    public var budgetUSD: Double
+    /// The request's latency limit, which its reward is scored against (0 = the gateway's default).
+    public var maxLatencyMs: Int
 
     /// Creates a record.
-    public init(requestID: String, apiKeyID: String, kind: String, mode: String, output: ChatOutput, dispatcher: String) {
+    public init(requestID: String, apiKeyID: String, kind: String, mode: String, output: ChatOutput, dispatcher: String,
+                budgetUSD: Double = 0, maxLatencyMs: Int = 0) {
         self.requestID = requestID
         self.apiKeyID = apiKeyID
         self.kind = kind
         self.mode = mode
         self.output = output
         self.dispatcher = dispatcher
+        self.budgetUSD = budgetUSD
+        self.maxLatencyMs = maxLatencyMs
     }
 
     /// Reads `{request_id, api_key_id, kind, mode, output, dispatcher}`.
@@ -124,11 +131,25 @@ public struct LogResult: JSONPayload, Hashable {
         mode = try fields.string("mode")
         output = try fields.payload("output", as: ChatOutput.self) ?? ChatOutput()
         dispatcher = try fields.string("dispatcher")
+        budgetUSD = try fields.double("budget_usd", default: 0)
+        maxLatencyMs = try fields.int("max_latency_ms", default: 0)
     }
 
     /// The record as JSON.
     public var json: JSONValue {
         .object(["request_id": .string(requestID), "api_key_id": .string(apiKeyID), "kind": .string(kind),
-                 "mode": .string(mode), "output": output.json, "dispatcher": .string(dispatcher)])
+                 "mode": .string(mode), "output": output.json, "dispatcher": .string(dispatcher),
+                 "budget_usd": .number(budgetUSD), "max_latency_ms": .number(Double(maxLatencyMs))])
+    }
+
+    /// How well the request went, from 0 to 1: 0 when it failed; else 1 less up to 0.5 for
+    /// cost (spending the whole budget) and up to 0.5 for latency (taking the whole limit).
+    public func reward(defaultBudgetUSD: Double, defaultMaxLatencyMs: Int) -> Double {
+        guard output.error.isEmpty else { return 0 }
+        let budget = budgetUSD > 0 ? budgetUSD : defaultBudgetUSD
+        let limit = Double(maxLatencyMs > 0 ? maxLatencyMs : defaultMaxLatencyMs)
+        let costShare = budget > 0 ? min(1, output.decision.estimatedCostUSD / budget) : 0
+        let latencyShare = limit > 0 ? min(1, Double(output.latencyMs) / limit) : 0
+        return max(0, 1 - 0.5 * costShare - 0.5 * latencyShare)
     }
 }

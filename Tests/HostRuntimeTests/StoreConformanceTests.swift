@@ -116,6 +116,76 @@ struct StoreConformanceTests {
         await second.stop(deadline: .now + .seconds(10))
     }
 
+    func call(_ store: StoreInstance, _ operation: String, _ input: String) async throws -> JSONValue {
+        try json(await store.call(operation, Array(input.utf8)))
+    }
+
+    @Test("rewards: one per request id, listed newest first with filters, summarised per model", arguments: backends)
+    func rewards(backend: StoreBackend) async throws {
+        let store = try await start(backend, config: try backend.freshConfig())
+        func reward(_ id: String, model: String, time: Int, reward: Double, success: Bool) -> String {
+            #"{"request_id":"\#(id)","time_unix_ms":\#(time),"model_id":"\#(model)","provider_id":"p","mode":"normal","kind":"chat","success":\#(success),"cost_usd":0.01,"latency_ms":100,"reward":\#(reward)}"#
+        }
+        #expect(try await call(store, "reward.append", reward("a", model: "m1", time: 1000, reward: 0.8, success: true))["stored"] == .bool(true))
+        #expect(try await call(store, "reward.append", reward("a", model: "m1", time: 1000, reward: 0.8, success: true))["stored"] == .bool(false))
+        _ = try await call(store, "reward.append", reward("b", model: "m1", time: 2000, reward: 0.4, success: true))
+        _ = try await call(store, "reward.append", reward("c", model: "m2", time: 3000, reward: 0, success: false))
+        let all = try await call(store, "reward.list", #"{"limit":10}"#)
+        #expect(all["total"] == .number(3))
+        #expect(all["rows"]?.arrayValue?.compactMap { $0["request_id"]?.stringValue } == ["c", "b", "a"])
+        let page = try await call(store, "reward.list", #"{"limit":1,"offset":1,"model_id":"m1"}"#)
+        #expect(page["rows"]?.arrayValue?.compactMap { $0["request_id"]?.stringValue } == ["a"])
+        #expect(page["total"] == .number(2))
+        let summary = try await call(store, "reward.summary", #"{}"#)
+        let m1 = summary["models"]?.arrayValue?.first { $0["model_id"]?.stringValue == "m1" }
+        #expect(m1?["count"] == .number(2))
+        #expect(abs((m1?["mean_reward"]?.numberValue ?? 0) - 0.6) < 1e-9)
+        #expect(summary["models"]?.arrayValue?.first { $0["model_id"]?.stringValue == "m2" }?["success_rate"] == .number(0))
+        let bad = await store.call("reward.append", Array(reward("d", model: "m1", time: 1, reward: 3, success: true).utf8))
+        #expect(bad.status == .invalidArgument && bad.message.contains("reward"))
+        await store.stop(deadline: .now + .seconds(10))
+    }
+
+    @Test("TSDB: append points, query in steps per model, prune by age", arguments: backends)
+    func timeSeries(backend: StoreBackend) async throws {
+        let store = try await start(backend, config: try backend.freshConfig())
+        var points: [String] = []
+        for second in 0..<120 {
+            points.append(#"{"metric":"latency_ms","model_id":"\#(second % 2 == 0 ? "m1" : "m2")","provider_id":"p","time_unix_ms":\#(second * 1000),"value":\#(second)}"#)
+        }
+        #expect(try await call(store, "tsdb.append_batch", #"{"points":[\#(points.joined(separator: ","))]}"#)["stored"] == .number(120))
+        let minutes = try await call(store, "tsdb.query", #"{"metric":"latency_ms","start_unix_ms":0,"end_unix_ms":120000,"step_ms":60000}"#)
+        let buckets = try #require(minutes["points"]?.arrayValue)
+        #expect(buckets.map { $0["time_unix_ms"] } == [.number(0), .number(60000)])
+        #expect(buckets.map { $0["count"] } == [.number(60), .number(60)])
+        #expect(buckets.first?["avg"] == .number(29.5))
+        #expect(buckets.last?["max"] == .number(119))
+        let oneModel = try await call(store, "tsdb.query", #"{"metric":"latency_ms","model_id":"m1","start_unix_ms":0,"end_unix_ms":120000,"step_ms":120000}"#)
+        #expect(oneModel["points"]?.arrayValue?.first?["count"] == .number(60))
+        let empty = try await call(store, "tsdb.query", #"{"metric":"cost_usd","start_unix_ms":0,"end_unix_ms":120000,"step_ms":1000}"#)
+        #expect(empty["points"]?.arrayValue?.isEmpty == true)
+        let tooFine = await store.call("tsdb.query", Array(#"{"metric":"latency_ms","start_unix_ms":0,"end_unix_ms":100000000,"step_ms":1}"#.utf8))
+        #expect(tooFine.status == .invalidArgument && tooFine.message.contains("step_ms"))
+        #expect(try await call(store, "tsdb.prune", #"{"before_unix_ms":60000}"#)["deleted"] == .number(60))
+        let after = try await call(store, "tsdb.query", #"{"metric":"latency_ms","start_unix_ms":0,"end_unix_ms":120000,"step_ms":120000}"#)
+        #expect(after["points"]?.arrayValue?.first?["count"] == .number(60))
+        await store.stop(deadline: .now + .seconds(10))
+    }
+
+    @Test("a result batch writes its log row, reward and points once, even when sent twice", arguments: backends)
+    func resultBatchIsIdempotent(backend: StoreBackend) async throws {
+        let store = try await start(backend, config: try backend.freshConfig())
+        let item = #"{"request_id":"r1","time_unix_ms":5000,"kind":"chat","mode":"normal","model_id":"m","provider_id":"p","dispatcher":"temporal","estimated_cost_usd":0.01,"latency_ms":50,"status":"ok","error_class":"","reward":{"request_id":"r1","time_unix_ms":5000,"model_id":"m","success":true,"reward":0.9},"points":[{"metric":"latency_ms","model_id":"m","time_unix_ms":5000,"value":50},{"metric":"errors","model_id":"m","time_unix_ms":5000,"value":0}]}"#
+        #expect(try await call(store, "request_log.append_batch", #"{"rows":[\#(item)]}"#)["stored"] == .number(1))
+        #expect(try await call(store, "request_log.append_batch", #"{"rows":[\#(item)]}"#)["stored"] == .number(0))
+        #expect(try await call(store, "reward.list", "{}")["total"] == .number(1))
+        let latency = try await call(store, "tsdb.query", #"{"metric":"latency_ms","start_unix_ms":0,"end_unix_ms":10000,"step_ms":10000}"#)
+        #expect(latency["points"]?.arrayValue?.first?["count"] == .number(1))
+        let bad = await store.call("request_log.append_batch", Array(#"{"rows":[{"request_id":"r2","points":[{"value":1}]}]}"#.utf8))
+        #expect(bad.status == .invalidArgument && bad.message.contains("rows[0].points"), "\(bad.message)")
+        await store.stop(deadline: .now + .seconds(10))
+    }
+
     @Test("SQLite: an unusable database path is a startup error naming the path")
     func sqliteStartupErrors() async throws {
         let directory = try TestPaths.makeTemporaryDirectory("store")

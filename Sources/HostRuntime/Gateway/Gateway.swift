@@ -38,7 +38,7 @@ public final class Gateway: Sendable {
         let engine = Engine(providers: config.providers, models: config.models) { provider, state in
             logger.notice("provider health changed", metadata: ["provider": "\(provider)", "state": "\(state.rawValue)"])
         }
-        let services = GatewayHostServices(engine: engine, logger: logger)
+        let services = GatewayHostServices(engine: engine, logger: logger, defaults: config.routing)
         do {
             let plugins = try await PluginSet.start(config: config, services: services, strict: true)
             services.results.attach(plugins.store)
@@ -52,7 +52,7 @@ public final class Gateway: Sendable {
     /// Lists what every configured plugin became, without failing on broken ones.
     public static func inspectPlugins(config: GatewayConfig, logger: Logger) async -> [PluginReport] {
         let engine = Engine(providers: config.providers, models: config.models)
-        let services = GatewayHostServices(engine: engine, logger: logger)
+        let services = GatewayHostServices(engine: engine, logger: logger, defaults: config.routing)
         let plugins = try? await PluginSet.start(config: config, services: services, strict: false)
         await plugins?.stopAll(deadline: .seconds(5))
         await engine.shutdown()

@@ -12,10 +12,10 @@ struct GatewayHostServices: HostServices {
     let logger: Logger
     let results: ResultRecorder
 
-    init(engine: Engine, logger: Logger) {
+    init(engine: Engine, logger: Logger, defaults: Policy = Policy()) {
         self.engine = engine
         self.logger = logger
-        self.results = ResultRecorder(logger: logger)
+        self.results = ResultRecorder(logger: logger, defaults: defaults)
     }
 
     func log(plugin: String, level: tokenhub_log_level, message: String) {

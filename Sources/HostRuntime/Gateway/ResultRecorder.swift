@@ -24,8 +24,12 @@ final class ResultRecorder: Sendable {
     private let drops = Mutex<(count: Int, lastReport: ContinuousClock.Instant?)>((0, nil))
     static let dropReportInterval: Duration = .seconds(10)
 
-    init(logger: Logger) {
+    /// The gateway's default policy: rewards of requests that carry no budget use its.
+    private let defaults: Policy
+
+    init(logger: Logger, defaults: Policy = Policy()) {
         self.logger = logger
+        self.defaults = defaults
     }
 
     /// Sends results to `store` from now on.
@@ -41,7 +45,7 @@ final class ResultRecorder: Sendable {
             "error_class": "\(result.output.errorClass?.rawValue ?? "")",
         ])
         guard let store = store.withLock({ $0 }) else { return PluginReply(status: .ok) }
-        let row = Self.row(result)
+        let row = Self.row(result, defaults: defaults)
         queue.withLock { queue in
             queue.rows.append(row)
             if queue.flushing == nil {
@@ -87,21 +91,41 @@ final class ResultRecorder: Sendable {
         }
     }
 
-    /// The store's RequestLogRow for a result.
-    static func row(_ result: LogResult) -> JSONValue {
-        .object([
+    /// The store's request log row for a result, carrying its reward entry and TSDB points
+    /// (the store writes all three once per request id).
+    static func row(_ result: LogResult, defaults: Policy = Policy()) -> JSONValue {
+        let time = JSONValue.number((Date().timeIntervalSince1970 * 1000).rounded())
+        let decision = result.output.decision
+        let success = result.output.error.isEmpty
+        let reward = result.reward(defaultBudgetUSD: defaults.maxBudgetUSD, defaultMaxLatencyMs: defaults.maxLatencyMs)
+        func point(_ metric: String, _ value: Double) -> JSONValue {
+            .object(["metric": .string(metric), "model_id": .string(decision.modelID), "provider_id": .string(decision.providerID),
+                     "time_unix_ms": time, "value": .number(value)])
+        }
+        var points = [point("latency_ms", Double(result.output.latencyMs)), point("cost_usd", decision.estimatedCostUSD),
+                      point("errors", success ? 0 : 1)]
+        if let tokens = result.output.response["usage"]?["total_tokens"]?.numberValue { points.append(point("tokens", tokens)) }
+        return .object([
             "request_id": .string(result.requestID),
-            "time_unix_ms": .number((Date().timeIntervalSince1970 * 1000).rounded()),
+            "time_unix_ms": time,
             "api_key_id": .string(result.apiKeyID),
             "kind": .string(result.kind),
             "mode": .string(result.mode),
-            "model_id": .string(result.output.decision.modelID),
-            "provider_id": .string(result.output.decision.providerID),
+            "model_id": .string(decision.modelID),
+            "provider_id": .string(decision.providerID),
             "dispatcher": .string(result.dispatcher),
-            "estimated_cost_usd": .number(result.output.decision.estimatedCostUSD),
+            "estimated_cost_usd": .number(decision.estimatedCostUSD),
             "latency_ms": .number(Double(result.output.latencyMs)),
-            "status": .string(result.output.error.isEmpty ? "ok" : "error"),
+            "status": .string(success ? "ok" : "error"),
             "error_class": .string(result.output.errorClass?.rawValue ?? ""),
+            "reward": .object([
+                "request_id": .string(result.requestID), "time_unix_ms": time, "api_key_id": .string(result.apiKeyID),
+                "kind": .string(result.kind), "mode": .string(result.mode), "model_id": .string(decision.modelID),
+                "provider_id": .string(decision.providerID), "success": .bool(success),
+                "cost_usd": .number(decision.estimatedCostUSD), "latency_ms": .number(Double(result.output.latencyMs)),
+                "reward": .number(reward),
+            ]),
+            "points": .array(points),
         ])
     }
 }

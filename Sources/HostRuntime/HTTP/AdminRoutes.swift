@@ -7,13 +7,14 @@ import TokenHubCore
 /// The admin API's endpoints, under `/admin/v1`.
 public enum AdminEndpoint: CaseIterable, Sendable {
     case createKey, listKeys, patchKey, deleteKey, rotateKey, logs, audit
+    case rewards, rewardSummary, tsdbQuery
     case listWorkflows, describeWorkflow, workflowHistory
 
     /// The HTTP method.
     public var method: HTTPRequest.Method {
         switch self {
         case .createKey, .rotateKey: .post
-        case .listKeys, .logs, .audit, .listWorkflows, .describeWorkflow, .workflowHistory: .get
+        case .listKeys, .logs, .audit, .rewards, .rewardSummary, .tsdbQuery, .listWorkflows, .describeWorkflow, .workflowHistory: .get
         case .patchKey: .patch
         case .deleteKey: .delete
         }
@@ -27,6 +28,9 @@ public enum AdminEndpoint: CaseIterable, Sendable {
         case .rotateKey: "apikeys/:id/rotate"
         case .logs: "logs"
         case .audit: "audit"
+        case .rewards: "rewards"
+        case .rewardSummary: "rewards/summary"
+        case .tsdbQuery: "tsdb/query"
         case .listWorkflows: "workflows"
         case .describeWorkflow: "workflows/:id"
         case .workflowHistory: "workflows/:id/history"
@@ -65,6 +69,9 @@ struct AdminRoutes: Sendable {
         case .rotateKey: return try await rotateKey(id: id)
         case .logs: return try await list("request_log.list", request)
         case .audit: return try await list("audit.list", request)
+        case .rewards: return try await list("reward.list", request, filters: ["model": "model_id", "mode": "mode"])
+        case .rewardSummary: return try await rewardSummary(request)
+        case .tsdbQuery: return try await tsdbQuery(request)
         case .listWorkflows: return try await WorkflowAdmin(client: gateway.temporal).list(request)
         case .describeWorkflow: return try await WorkflowAdmin(client: gateway.temporal).describe(id: id)
         case .workflowHistory: return try await WorkflowAdmin(client: gateway.temporal).history(id: id)
@@ -172,7 +179,8 @@ struct AdminRoutes: Sendable {
 
     // MARK: Logs
 
-    private func list(_ operation: String, _ request: Request) async throws -> Response {
+    /// `limit` and `offset`, plus string `filters` (query name → store field).
+    private func list(_ operation: String, _ request: Request, filters: [String: String] = [:]) async throws -> Response {
         let query = request.uri.queryParameters
         var input: [String: JSONValue] = [:]
         for name in ["limit", "offset"] {
@@ -180,7 +188,57 @@ struct AdminRoutes: Sendable {
             guard let number = Int(text) else { throw APIError.invalidField(name, "expected an integer, got \"\(text)\"") }
             input[name] = .number(Double(number))
         }
+        for (name, field) in filters {
+            if let text = query[name[...]].map(String.init) { input[field] = .string(text) }
+        }
         return JSONResponse.make(try await call(operation, .object(input)))
+    }
+
+    /// `rewards/summary?model=&mode=&since=`: per model, mean reward, success rate, latency, cost.
+    private func rewardSummary(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        var input: [String: JSONValue] = [:]
+        if let model = query["model"] { input["model_id"] = .string(String(model)) }
+        if let mode = query["mode"] { input["mode"] = .string(String(mode)) }
+        if let since = query["since"].map(String.init) { input["since_unix_ms"] = .number(Double(try Self.timeMs(since, field: "since"))) }
+        return JSONResponse.make(try await call("reward.summary", .object(input)))
+    }
+
+    /// `tsdb/query?metric=&model=&provider=&start=&end=&step=`: times as ms since 1970 or
+    /// RFC 3339, step as ms or `30s`/`5m`/`1h`; defaults: the last hour in 1-minute steps.
+    private func tsdbQuery(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        guard let metric = query["metric"].map(String.init), !metric.isEmpty else {
+            throw APIError.invalidField("metric", "required: one of latency_ms, cost_usd, tokens, errors")
+        }
+        let end = try query["end"].map { (text) throws(APIError) in try Self.timeMs(String(text), field: "end") } ?? Int64(Self.nowMs())
+        let start = try query["start"].map { (text) throws(APIError) in try Self.timeMs(String(text), field: "start") } ?? end - 3_600_000
+        let step = try query["step"].map { (text) throws(APIError) in try Self.durationMs(String(text), field: "step") } ?? 60_000
+        var input: [String: JSONValue] = ["metric": .string(metric), "start_unix_ms": .number(Double(start)),
+                                          "end_unix_ms": .number(Double(end)), "step_ms": .number(Double(step))]
+        if let model = query["model"] { input["model_id"] = .string(String(model)) }
+        if let provider = query["provider"] { input["provider_id"] = .string(String(provider)) }
+        return JSONResponse.make(try await call("tsdb.query", .object(input)))
+    }
+
+    static func timeMs(_ text: String, field: String) throws(APIError) -> Int64 {
+        if let number = Int64(text) { return number }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plain = ISO8601DateFormatter()
+        guard let date = formatter.date(from: text) ?? plain.date(from: text) else {
+            throw APIError.invalidField(field, "expected ms since 1970 or an RFC 3339 time, got \"\(text)\"")
+        }
+        return Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    static func durationMs(_ text: String, field: String) throws(APIError) -> Int64 {
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+        if let number = Int64(text), number > 0 { return number }
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            if let number = Int64(text.dropLast(suffix.count)), number > 0 { return number * scale }
+        }
+        throw APIError.invalidField(field, "expected a positive duration such as 60000, 30s, 5m or 1h, got \"\(text)\"")
     }
 
     // MARK: Store plumbing
