@@ -50,6 +50,51 @@ struct StoreIntegrationTests {
         #expect(try sqlite(database, "SELECT COUNT(*) FROM request_logs") == "5", "rows survive a restart")
     }
 
+    @Test("each request writes a reward entry and TSDB points, read back through /admin/v1/rewards and /admin/v1/tsdb/query")
+    func rewardsAndTimeSeries() async throws {
+        let directory = try TestPaths.makeTemporaryDirectory("store-it")
+        let database = directory.appendingPathComponent("tokenhub.db").path
+        let config = try writeConfig("""
+        dispatch:
+          chain: [DirectDispatch]
+        store:
+          plugin: SQLiteStore
+          config: {path: \(database)}
+        \(echoRegistryYAML)
+        """)
+        let server = try RunningTokenhub(configPath: config)
+        let client = HTTPTestClient(baseURL: server.baseURL)
+        for _ in 0..<3 {
+            let chat = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"score me"}]}}"#)
+            #expect(chat.status == 200)
+        }
+        var rewards = try await client.get("/admin/v1/rewards?limit=10")
+        for _ in 0..<50 where rewards.json?["total"] != .number(3) {
+            try await Task.sleep(for: .milliseconds(100))
+            rewards = try await client.get("/admin/v1/rewards?limit=10")
+        }
+        #expect(rewards.json?["total"] == .number(3))
+        let first = try #require(rewards.json?["rows"]?.arrayValue?.first)
+        #expect(first["success"] == .bool(true) && first["model_id"]?.stringValue == "echo-1")
+        #expect((first["reward"]?.numberValue ?? 0) > 0.9, "a free, instant answer scores near 1")
+        let summary = try await client.get("/admin/v1/rewards/summary?model=echo-1")
+        #expect(summary.json?["models"]?.arrayValue?.first?["count"] == .number(3))
+
+        let now = Int(Date().timeIntervalSince1970 * 1000)
+        let series = try await client.get("/admin/v1/tsdb/query?metric=latency_ms&model=echo-1&start=\(now - 600_000)&end=\(now + 1000)&step=10m")
+        #expect(series.status == 200)
+        let counts = series.json?["points"]?.arrayValue?.compactMap { $0["count"]?.numberValue } ?? []
+        #expect(counts.reduce(0, +) == 3)
+        let tokens = try await client.get("/admin/v1/tsdb/query?metric=tokens")
+        #expect((tokens.json?["points"]?.arrayValue?.first?["sum"]?.numberValue ?? 0) > 0, "echo answers carry usage")
+        let badStep = try await client.get("/admin/v1/tsdb/query?metric=latency_ms&step=soon")
+        #expect(badStep.status == 400 && String(decoding: badStep.body, as: UTF8.self).contains("step"))
+        let noMetric = try await client.get("/admin/v1/tsdb/query")
+        #expect(noMetric.status == 400)
+        server.stop()
+        #expect(try sqlite(database, "SELECT COUNT(*) FROM rewards") == "3")
+    }
+
     @Test("an unusable database path stops tokenhub at startup with the path in the error")
     func badDatabase() throws {
         let directory = try TestPaths.makeTemporaryDirectory("store-it")
