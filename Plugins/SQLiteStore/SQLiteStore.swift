@@ -149,6 +149,30 @@ final class SQLiteStore: SwiftStore {
                 let before = Int64(try PayloadFields(input, path: "").int("before_unix_ms", default: 0))
                 guard before > 0 else { throw PayloadError("before_unix_ms: required, a time in ms since 1970") }
                 return Self.reply(await writer.run { connection throws(SQLiteError) in try TimeSeries.prune(beforeUnixMs: before, on: connection) })
+            case "provider.upsert", "model.upsert":
+                let table: RegistryRecords.Table = operation.hasPrefix("provider") ? .providers : .models
+                let fields = try PayloadFields(input, path: "")
+                guard let record = fields["record"], let id = record["id"]?.stringValue, !id.isEmpty else {
+                    throw PayloadError("record: required, an object with a non-empty \"id\"")
+                }
+                let onlyIfAbsent = try fields.bool("only_if_absent", default: false)
+                return Self.reply(await writer.run { connection throws(SQLiteError) in
+                    try RegistryRecords.upsert(table, record: record, onlyIfAbsent: onlyIfAbsent, on: connection)
+                })
+            case "provider.list", "model.list":
+                let table: RegistryRecords.Table = operation.hasPrefix("provider") ? .providers : .models
+                return Self.reply(await reader.run { connection throws(SQLiteError) in try RegistryRecords.list(table, on: connection) })
+            case "provider.delete", "model.delete":
+                let table: RegistryRecords.Table = operation.hasPrefix("provider") ? .providers : .models
+                let id = try PayloadFields(input, path: "").requiredString("id")
+                return Self.reply(await writer.run { connection throws(SQLiteError) in try RegistryRecords.delete(table, id: id, on: connection) })
+            case "routing_config.get":
+                return Self.reply(await reader.run { connection throws(SQLiteError) in try RegistryRecords.getSetting("routing", on: connection) })
+            case "routing_config.put":
+                guard let value = try PayloadFields(input, path: "")["value"], case .object = value else {
+                    throw PayloadError("value: required, the routing config object")
+                }
+                return Self.reply(await writer.run { connection throws(SQLiteError) in try RegistryRecords.putSetting("routing", value: value, on: connection) })
             case "apikey.create":
                 let record = try APIKeys.Record(json: input)
                 return Self.reply(await writer.run { connection throws(SQLiteError) in try APIKeys.create(record, on: connection) })

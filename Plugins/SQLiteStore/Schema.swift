@@ -72,6 +72,13 @@ enum Schema {
         );
         CREATE INDEX tsdb_points_by_metric_time ON tsdb_points(metric, time_unix_ms);
         """,
+        // 4: the registry (providers and models as the host's JSON records) and settings
+        // such as the routing config. Records are opaque to the store: the host validates them.
+        """
+        CREATE TABLE registry_providers (id TEXT PRIMARY KEY, record TEXT NOT NULL, updated_unix_ms INTEGER NOT NULL);
+        CREATE TABLE registry_models (id TEXT PRIMARY KEY, record TEXT NOT NULL, updated_unix_ms INTEGER NOT NULL);
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_unix_ms INTEGER NOT NULL);
+        """,
     ]
 
     /// Brings the database to the latest version, one transaction per migration.

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Synchronization
 import TokenHubCore
 
 /// Routes requests to models and calls providers, with failover and health tracking. Knows
@@ -7,14 +8,22 @@ import TokenHubCore
 ///
 /// THREAD: all methods may be called concurrently.
 public final class Engine: Sendable {
-    /// The providers it routes across.
-    public let providers: [ProviderSpec]
-    /// The models it routes across.
-    public let models: [ModelSpec]
     /// Provider health, fed by every attempt.
     public let health: HealthTracker
 
-    private let adapters: [String: any ProviderAdapter]
+    /// Providers, models and their adapters, replaced as a whole: a request routes on the
+    /// registry it started with, and the next request sees a replacement at once.
+    struct Registry: Sendable {
+        var providers: [ProviderSpec]
+        var models: [ModelSpec]
+        var adapters: [String: any ProviderAdapter]
+    }
+    private let registry: Mutex<Registry>
+
+    /// The providers it routes across now.
+    public var providers: [ProviderSpec] { registry.withLock { $0.providers } }
+    /// The models it routes across now.
+    public var models: [ModelSpec] { registry.withLock { $0.models } }
 
     /// One connection pool for every engine of the process (a config reload builds a new
     /// engine; it keeps the warm connections). Never shut down: it lives as long as the process.
@@ -29,10 +38,19 @@ public final class Engine: Sendable {
     /// Creates an engine over a registry; `onHealthChange` hears provider state changes.
     public init(providers: [ProviderSpec], models: [ModelSpec],
                 onHealthChange: @escaping @Sendable (String, ProviderHealth.State) -> Void = { _, _ in }) {
-        self.providers = providers
-        self.models = models
         self.health = HealthTracker(onChange: onHealthChange)
-        let transport = HTTPTransport(client: Self.providerClient)
+        registry = Mutex(Self.registry(providers: providers, models: models))
+    }
+
+    /// Replaces the providers and models (an admin change); requests already routing finish
+    /// on the registry they started with.
+    public func replaceRegistry(providers: [ProviderSpec], models: [ModelSpec]) {
+        let replacement = Self.registry(providers: providers, models: models)
+        registry.withLock { $0 = replacement }
+    }
+
+    private static func registry(providers: [ProviderSpec], models: [ModelSpec]) -> Registry {
+        let transport = HTTPTransport(client: providerClient)
         var adapters: [String: any ProviderAdapter] = [:]
         for provider in providers {
             switch provider.type {
@@ -41,7 +59,7 @@ public final class Engine: Sendable {
             case .anthropic: adapters[provider.id] = AnthropicAdapter(provider: provider, transport: transport)
             }
         }
-        self.adapters = adapters
+        return Registry(providers: providers, models: models, adapters: adapters)
     }
 
     /// Lets in-flight provider calls end; the shared connection pool stays up for the process.
@@ -49,21 +67,23 @@ public final class Engine: Sendable {
 
     /// The models a client may name (enabled, with an enabled provider).
     public var usableModels: [ModelSpec] {
-        let enabledProviders = Set(providers.filter(\.enabled).map(\.id))
-        return models.filter { $0.enabled && enabledProviders.contains($0.providerID) }
+        let current = registry.withLock { $0 }
+        let enabledProviders = Set(current.providers.filter(\.enabled).map(\.id))
+        return current.models.filter { $0.enabled && enabledProviders.contains($0.providerID) }
     }
 
     /// Ranks the eligible models for a request, with current health.
     public func plan(_ request: ChatRequest, policy: Policy) -> RoutePlan {
-        Router.plan(request: request, policy: policy, providers: providers, models: models, health: health.views())
+        let current = registry.withLock { $0 }
+        return Router.plan(request: request, policy: policy, providers: current.providers, models: current.models, health: health.views())
     }
 
     /// Routes `input` and sends it with failover; a provider failure is a ChatOutput with
     /// `error` and `error_class` set, never a thrown error.
     public func routeAndSend(_ input: ChatInput) async -> ChatOutput {
         let started = ContinuousClock.now
-        let outcome = await withFailover(input, started: started) { candidate, deadline in
-            await self.adapter(for: candidate).send(input.request, model: candidate.model, deadline: deadline)
+        let outcome = await withFailover(input, started: started) { adapter, candidate, deadline in
+            await adapter.send(input.request, model: candidate.model, deadline: deadline)
         }
         switch outcome {
         case .failure(let failed):
@@ -80,8 +100,8 @@ public final class Engine: Sendable {
     /// A decision and an open stream, or the failure output. Streams fail over only before
     /// the first byte reaches the client.
     public func routeAndStream(_ input: ChatInput) async -> Result<(Decision, AsyncThrowingStream<StreamChunk, any Error>), ChatOutputError> {
-        let outcome = await withFailover(input, started: .now) { candidate, deadline in
-            await self.adapter(for: candidate).stream(input.request, model: candidate.model, deadline: deadline)
+        let outcome = await withFailover(input, started: .now) { adapter, candidate, deadline in
+            await adapter.stream(input.request, model: candidate.model, deadline: deadline)
         }
         return outcome.map { stream, candidate, reason in
             (Decision(modelID: candidate.model.id, providerID: candidate.provider.id, estimatedCostUSD: candidate.estimatedCostUSD, reason: reason),
@@ -93,17 +113,19 @@ public final class Engine: Sendable {
     /// attempt's health, until one succeeds, the rules give up, or the deadline passes.
     private func withFailover<Value>(
         _ input: ChatInput, started: ContinuousClock.Instant,
-        attempt: (RouteCandidate, ContinuousClock.Instant) async -> Result<Value, ProviderFailure>
+        attempt: (any ProviderAdapter, RouteCandidate, ContinuousClock.Instant) async -> Result<Value, ProviderFailure>
     ) async -> Result<(Value, RouteCandidate, String), ChatOutputError> {
         let deadline = started + .milliseconds(input.policy.maxLatencyMs)
-        let plan = plan(input.request, policy: input.policy)
+        let current = registry.withLock { $0 }
+        let plan = Router.plan(request: input.request, policy: input.policy, providers: current.providers, models: current.models,
+                               health: health.views())
         guard !plan.candidates.isEmpty else { return .failure(ChatOutputError(output: Self.noEligibleModel(plan, started: started))) }
         var failover = FailoverState(candidates: plan.candidates)
         var reason = failover.current.reason
         while true {
             let candidate = failover.current
             let attemptStart = ContinuousClock.now
-            let result = await attempt(candidate, deadline)
+            let result = await attempt(current.adapters[candidate.provider.id] ?? EchoAdapter(), candidate, deadline)
             let attemptMs = Self.milliseconds(ContinuousClock.now - attemptStart)
             switch result {
             case .success(let value):
@@ -128,10 +150,6 @@ public final class Engine: Sendable {
                 }
             }
         }
-    }
-
-    private func adapter(for candidate: RouteCandidate) -> any ProviderAdapter {
-        adapters[candidate.provider.id] ?? EchoAdapter()
     }
 
     static func noEligibleModel(_ plan: RoutePlan, started: ContinuousClock.Instant) -> ChatOutput {

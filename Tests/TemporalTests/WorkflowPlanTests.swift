@@ -17,7 +17,9 @@ import TokenHubWorkflows
         let second = try ChatWorkflow().plan(input: input, results: StepResults(["chat": .completed(output.json)]), context: context)
         #expect(second.steps.map(\.typeName) == ["ChatActivity", "LogResultActivity"])
         let log = try LogResult(json: second.steps[1].input)
-        #expect(log.requestID == "r1" && log.dispatcher == "temporal" && log.output.decision.modelID == "m")
+        #expect(log.requestID == "r1")
+        #expect(log.dispatcher == "temporal")
+        #expect(log.output.decision.modelID == "m")
 
         let done = try ChatWorkflow().plan(input: input, results: StepResults(["chat": .completed(output.json), "log-result": .completed(.null)]), context: context)
         #expect(done.completion == .complete(output.json))

@@ -19,6 +19,8 @@ public final class Gateway: Sendable {
     let services: GatewayHostServices
     /// The admin API's view of Temporal; nil when `temporal.enabled` is false.
     let temporal: TemporalConnection?
+    /// Providers, models and the routing defaults: seeded from the config, kept in the store.
+    let registry: RegistryService
 
     private init(config: GatewayConfig, engine: Engine, plugins: PluginSet, logger: Logger, services: GatewayHostServices) {
         self.config = config
@@ -26,6 +28,7 @@ public final class Gateway: Sendable {
         self.plugins = plugins
         self.logger = logger
         self.services = services
+        registry = RegistryService(engine: engine, store: plugins.store, routing: config.routing, logger: logger)
         // No I/O here; the connection is made on the first admin call.
         temporal = config.temporal.enabled
             ? try? TemporalConnection(target: config.temporal.host, namespace: config.temporal.namespace,
@@ -42,7 +45,14 @@ public final class Gateway: Sendable {
         do {
             let plugins = try await PluginSet.start(config: config, services: services, strict: true)
             services.results.attach(plugins.store)
-            return Gateway(config: config, engine: engine, plugins: plugins, logger: logger, services: services)
+            let gateway = Gateway(config: config, engine: engine, plugins: plugins, logger: logger, services: services)
+            do {
+                try await gateway.registry.seedAndLoad(providers: config.providers, models: config.models)
+            } catch {
+                // The config's registry stays in force; admin registry changes will fail loudly.
+                logger.error("registry: could not seed or load from the store; routing on config.yaml's registry", metadata: ["error": "\(error.message)"])
+            }
+            return gateway
         } catch {
             await engine.shutdown()
             throw error

@@ -7,20 +7,27 @@ import TokenHubCore
 /// The admin API's endpoints, under `/admin/v1`.
 public enum AdminEndpoint: CaseIterable, Sendable {
     case createKey, listKeys, patchKey, deleteKey, rotateKey, logs, audit
+    case createProvider, listProviders, patchProvider, deleteProvider
+    case createModel, listModels, patchModel, deleteModel
+    case getRoutingConfig, putRoutingConfig
     case rewards, rewardSummary, tsdbQuery
     case listWorkflows, describeWorkflow, workflowHistory
 
     /// The HTTP method.
     public var method: HTTPRequest.Method {
         switch self {
-        case .createKey, .rotateKey: .post
+        case .createKey, .rotateKey, .createProvider, .createModel: .post
+        case .putRoutingConfig: .put
+        case .listProviders, .listModels, .getRoutingConfig: .get
+        case .patchProvider, .patchModel: .patch
+        case .deleteProvider, .deleteModel: .delete
         case .listKeys, .logs, .audit, .rewards, .rewardSummary, .tsdbQuery, .listWorkflows, .describeWorkflow, .workflowHistory: .get
         case .patchKey: .patch
         case .deleteKey: .delete
         }
     }
 
-    /// The path below `/admin/v1` (`:id` is a key id).
+    /// The path below `/admin/v1` (`:id` is an id; `**` the rest of the path, an id with `/`).
     public var path: String {
         switch self {
         case .createKey, .listKeys: "apikeys"
@@ -28,6 +35,12 @@ public enum AdminEndpoint: CaseIterable, Sendable {
         case .rotateKey: "apikeys/:id/rotate"
         case .logs: "logs"
         case .audit: "audit"
+        case .createProvider, .listProviders: "providers"
+        case .patchProvider, .deleteProvider: "providers/:id"
+        case .createModel, .listModels: "models"
+        // Model IDs may contain `/` (e.g. meta/llama-3): the rest of the path is the ID.
+        case .patchModel, .deleteModel: "models/**"
+        case .getRoutingConfig, .putRoutingConfig: "routing-config"
         case .rewards: "rewards"
         case .rewardSummary: "rewards/summary"
         case .tsdbQuery: "tsdb/query"
@@ -69,6 +82,42 @@ struct AdminRoutes: Sendable {
         case .rotateKey: return try await rotateKey(id: id)
         case .logs: return try await list("request_log.list", request)
         case .audit: return try await list("audit.list", request)
+        case .createProvider:
+            let provider = try await gateway.registry.upsertProvider(try await body(request))
+            try await audit("provider.upsert", resource: "providers/\(provider.id)")
+            return JSONResponse.make(status: .created, RegistryRecord.json(provider, withKey: false))
+        case .listProviders:
+            return JSONResponse.make(.object(["providers": .array(gateway.engine.providers.map { RegistryRecord.json($0, withKey: false) })]))
+        case .patchProvider:
+            let provider = try await gateway.registry.patchProvider(id: id, try await body(request))
+            try await audit("provider.update", resource: "providers/\(id)")
+            return JSONResponse.make(RegistryRecord.json(provider, withKey: false))
+        case .deleteProvider:
+            try await gateway.registry.deleteProvider(id: id)
+            try await audit("provider.delete", resource: "providers/\(id)")
+            return Response(status: .noContent)
+        case .createModel:
+            let model = try await gateway.registry.upsertModel(try await body(request))
+            try await audit("model.upsert", resource: "models/\(model.id)")
+            return JSONResponse.make(status: .created, RegistryRecord.json(model))
+        case .listModels:
+            return JSONResponse.make(.object(["models": .array(gateway.engine.models.map(RegistryRecord.json))]))
+        case .patchModel:
+            let modelID = Self.catchAllID(context)
+            let model = try await gateway.registry.patchModel(id: modelID, try await body(request))
+            try await audit("model.update", resource: "models/\(modelID)")
+            return JSONResponse.make(RegistryRecord.json(model))
+        case .deleteModel:
+            let modelID = Self.catchAllID(context)
+            try await gateway.registry.deleteModel(id: modelID)
+            try await audit("model.delete", resource: "models/\(modelID)")
+            return Response(status: .noContent)
+        case .getRoutingConfig:
+            return JSONResponse.make(RegistryRecord.json(gateway.registry.routing))
+        case .putRoutingConfig:
+            let policy = try await gateway.registry.putRouting(try await body(request))
+            try await audit("routing_config.put", resource: "routing-config")
+            return JSONResponse.make(RegistryRecord.json(policy))
         case .rewards: return try await list("reward.list", request, filters: ["model": "model_id", "mode": "mode"])
         case .rewardSummary: return try await rewardSummary(request)
         case .tsdbQuery: return try await tsdbQuery(request)
@@ -93,6 +142,16 @@ struct AdminRoutes: Sendable {
         } catch {
             return APIError(.internalServerError, "\(error)", type: "server_error").response
         }
+    }
+
+    private func body(_ request: Request) async throws -> JSONValue {
+        try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
+    }
+
+    /// The model ID a `models/**` route caught, percent-decoded.
+    static func catchAllID(_ context: GatewayRequestContext) -> String {
+        let raw = context.parameters[Parameters.recursiveCaptureKey].map(String.init) ?? ""
+        return raw.removingPercentEncoding ?? raw
     }
 
     // MARK: API keys

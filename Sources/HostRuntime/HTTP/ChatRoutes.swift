@@ -7,7 +7,7 @@ extension GatewayRoutes {
     /// `POST /v1/chat`: TokenHub's envelope through the dispatch chain.
     func chat(_ request: Request, apiKeyID: String) async throws -> Response {
         let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
-        var (chatRequest, policy) = try RequestReader.chatEnvelope(body, defaults: gateway.config.routing)
+        var (chatRequest, policy) = try RequestReader.chatEnvelope(body, defaults: gateway.registry.routing)
         try Directives.apply(to: &chatRequest, policy: &policy)
         let input = ChatInput(requestID: Gateway.newRequestID(), apiKeyID: apiKeyID, request: chatRequest, policy: policy,
                               idempotencyKey: try Self.idempotencyKey(request))
@@ -35,7 +35,7 @@ extension GatewayRoutes {
     func chatCompletions(_ request: Request, apiKeyID: String) async throws -> Response {
         let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
         var chatRequest = try RequestReader.openAIRequest(body)
-        var policy = gateway.config.routing
+        var policy = gateway.registry.routing
         try Directives.apply(to: &chatRequest, policy: &policy)
         let input = ChatInput(requestID: Gateway.newRequestID(), apiKeyID: apiKeyID, request: chatRequest, policy: policy,
                               idempotencyKey: try Self.idempotencyKey(request))

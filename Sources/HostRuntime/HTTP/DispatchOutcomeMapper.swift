@@ -23,7 +23,7 @@ enum DispatchOutcomeMapper {
     static func dispatchPlan(_ input: OrchestrationInput, gateway: Gateway) async throws(APIError) -> Served {
         let bytes = JSONCoding.encode(input)
         // An orchestration is several model calls; each has the default deadline.
-        let deadline = ContinuousClock.now + .milliseconds(gateway.config.routing.maxLatencyMs * 8) + deadlineGrace
+        let deadline = ContinuousClock.now + .milliseconds(gateway.registry.routing.maxLatencyMs * 8) + deadlineGrace
         let outcome = await gateway.plugins.chain.plan(bytes, deadline: deadline)
         return try served(outcome)
     }
