@@ -34,10 +34,14 @@ extension TemporalConnection: TemporalClient {
         }
     }
 
+    /// Consecutive failed result polls retried before the wait is reported as failed.
+    static let resultPollRetries = 5
+
     public func result(of handle: WorkflowHandle, timeout: Duration) async throws(TemporalError) -> WorkflowOutcome {
         let deadline = ContinuousClock.now + timeout
         var runID = handle.runID
         var token = Data()
+        var failures = 0
         while true {
             let remaining = deadline - .now
             guard remaining > .zero else {
@@ -53,8 +57,18 @@ extension TemporalConnection: TemporalClient {
             request.nextPageToken = token
             // The server holds the poll ≤ 20 s, then answers with no event and a token.
             let callTimeout = min(remaining, Self.pollTimeout)
-            let response = try await call("GetWorkflowExecutionHistory") {
-                try await service.getWorkflowExecutionHistory(request, options: Self.options(timeout: callTimeout))
+            let response: Temporal_Api_Workflowservice_V1_GetWorkflowExecutionHistoryResponse
+            do {
+                response = try await call("GetWorkflowExecutionHistory") {
+                    try await service.getWorkflowExecutionHistory(request, options: Self.options(timeout: callTimeout))
+                }
+                failures = 0
+            } catch where error.code == .unavailable && failures < Self.resultPollRetries {
+                // Reading history is idempotent: a reset stream under load is retried on the
+                // same run rather than reported (which would send the request to the fallback).
+                failures += 1
+                try? await Task.sleep(for: .milliseconds(50 * failures))
+                continue
             }
             guard let event = response.history.events.first else {
                 token = response.nextPageToken
