@@ -408,12 +408,16 @@ typedef const tokenhub_plugin_descriptor *(*tokenhub_plugin_entry_fn)(void);
  *
  * LogResult:
  *   { "request_id", "api_key_id", "kind": "chat"|"plan", "mode": string,
- *     "output": ChatOutput, "dispatcher": string }
+ *     "output": ChatOutput, "dispatcher": string,
+ *     "budget_usd"?: number, "max_latency_ms"?: int }   the request's limits; its reward is
+ *                                                         scored against them (0 = defaults)
  *
  * Store operations (on_call), input -> result:
  *   "request_log.append"  RequestLogRow -> { "stored": bool }   false when the request_id was
  *                          already stored: the same request logged twice is kept once.
- *   "request_log.append_batch"  { "rows": [RequestLogRow] } -> { "stored": int }  (duplicates skipped)
+ *   "request_log.append_batch"  { "rows": [RequestLogRow + "reward"?: RewardRow + "points"?: [Point]] }
+ *                          -> { "stored": int }  A row's reward and points are written with it, in
+ *                          one transaction, and only when the row is new (duplicates skipped).
  *   "request_log.list"    { "limit": int (1-1000, default 50), "offset": int, "api_key_id"?: string }
  *                          -> { "rows": [RequestLogRow, newest first], "total": int }
  *   "request_log.spend"   { "api_key_id": string, "since_unix_ms": int } -> { "usd": number }
@@ -425,6 +429,22 @@ typedef const tokenhub_plugin_descriptor *(*tokenhub_plugin_entry_fn)(void);
  *   "apikey.list"         {} -> { "keys": [APIKeyRecord without key_hash] }
  *   "audit.append"        { "time_unix_ms", "request_id", "action", "resource", "detail" } -> { "stored": true }
  *   "audit.list"          { "limit", "offset" } -> { "rows": [...newest first] }
+ *   "reward.append"       RewardRow -> { "stored": bool }   (one per request_id)
+ *   "reward.list"         { "limit", "offset", "model_id"?, "mode"?, "since_unix_ms"? }
+ *                          -> { "rows": [RewardRow, newest first], "total": int }
+ *   "reward.summary"      { "model_id"?, "mode"?, "since_unix_ms"? } -> { "models": [{ "model_id",
+ *                          "count", "mean_reward", "success_rate", "mean_latency_ms", "total_cost_usd" }] }
+ *   "tsdb.append_batch"   { "points": [Point] } -> { "stored": int }
+ *   "tsdb.query"          { "metric", "model_id"?, "provider_id"?, "start_unix_ms", "end_unix_ms",
+ *                          "step_ms" (at most 10000 steps) } -> { "metric", "step_ms", "points":
+ *                          [{ "time_unix_ms" (bucket start), "count", "sum", "avg", "min", "max" }] }
+ *   "tsdb.prune"          { "before_unix_ms" } -> { "deleted": int }
+ *   "provider.upsert", "model.upsert"   { "record": object with "id", "only_if_absent"?: bool }
+ *                          -> { "stored": bool }   records are the host's; the store keeps them
+ *   "provider.list", "model.list"       {} -> { "records": [object, by id] }
+ *   "provider.delete", "model.delete"   { "id" } -> { "deleted": bool }
+ *   "routing_config.get"  {} -> { "value": object | null }
+ *   "routing_config.put"  { "value": object } -> { "stored": true }
  *
  * APIKeyRecord (the key itself is never stored, only its SHA-256 as lowercase hex):
  *   { "id", "name", "key_hash", "key_prefix", "scopes": ["chat"|"plan"] (empty = all),
@@ -435,6 +455,12 @@ typedef const tokenhub_plugin_descriptor *(*tokenhub_plugin_entry_fn)(void);
  *   { "request_id", "time_unix_ms": int, "api_key_id", "kind", "mode", "model_id", "provider_id",
  *     "dispatcher", "estimated_cost_usd": number, "latency_ms": int,
  *     "status": "ok"|"error", "error_class": string }
+ *
+ * RewardRow:
+ *   { "request_id", "time_unix_ms", "api_key_id", "kind", "mode", "model_id", "provider_id",
+ *     "success": bool, "cost_usd": number, "latency_ms": int, "reward": number (0-1) }
+ *
+ * Point (TSDB): { "metric", "model_id", "provider_id", "time_unix_ms": int, "value": number }
  */
 
 #ifdef __cplusplus
