@@ -25,7 +25,9 @@ extension TemporalConnection: TemporalClient {
         }
         do {
             let response = try await call("StartWorkflowExecution") {
-                try await service.startWorkflowExecution(request, options: Self.options(timeout: Self.callTimeout))
+                // waitForReady rides out a reconnect (the server may drop a busy connection);
+                // the short deadline bounds what a request pays when the server is really down.
+                try await service.startWorkflowExecution(request, options: Self.options(timeout: Self.startTimeout, waitForReady: true))
             }
             return WorkflowHandle(workflowID: start.workflowID, runID: response.runID, started: response.started)
         } catch where error.code == .alreadyStarted && start.idPolicy == .attachToExisting {
@@ -33,6 +35,9 @@ extension TemporalConnection: TemporalClient {
             return WorkflowHandle(workflowID: start.workflowID, runID: "", started: false)
         }
     }
+
+    /// How long a start may wait for a connection before the request falls back.
+    static let startTimeout: Duration = .seconds(2)
 
     /// Consecutive failed result polls retried before the wait is reported as failed.
     static let resultPollRetries = 5
@@ -67,7 +72,7 @@ extension TemporalConnection: TemporalClient {
                 // Reading history is idempotent: a reset stream under load is retried on the
                 // same run rather than reported (which would send the request to the fallback).
                 failures += 1
-                try? await Task.sleep(for: .milliseconds(50 * failures))
+                try? await Task.sleep(for: .milliseconds(100 * failures))
                 continue
             }
             guard let event = response.history.events.first else {
