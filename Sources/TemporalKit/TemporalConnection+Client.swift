@@ -5,6 +5,13 @@ import TokenHubCore
 
 extension TemporalConnection: TemporalClient {
     public func startWorkflow(_ start: WorkflowStart) async throws(TemporalError) -> WorkflowHandle {
+        try await startWorkflow(start, eagerWorker: nil)
+    }
+
+    /// Starts a workflow; with `eagerWorker` (a worker of this process polling the start's
+    /// task queue) it asks for eager execution, and the server may hand the first workflow
+    /// task back in the response instead of through the task queue.
+    func startWorkflow(_ start: WorkflowStart, eagerWorker: TemporalWorker?) async throws(TemporalError) -> WorkflowHandle {
         var request = Temporal_Api_Workflowservice_V1_StartWorkflowExecutionRequest()
         request.namespace = namespace
         request.workflowID = start.workflowID
@@ -18,7 +25,7 @@ extension TemporalConnection: TemporalClient {
         if start.executionTimeout > .zero { request.workflowExecutionTimeout = .init(rounding: start.executionTimeout) }
         switch start.idPolicy {
         case .unique:
-            break
+            request.requestEagerExecution = eagerWorker?.runs(taskQueue: start.taskQueue) ?? false
         case .attachToExisting:
             request.workflowIDReusePolicy = .rejectDuplicate
             request.workflowIDConflictPolicy = .useExisting
@@ -28,6 +35,9 @@ extension TemporalConnection: TemporalClient {
                 // waitForReady rides out a reconnect (the server may drop a busy connection);
                 // the short deadline bounds what a request pays when the server is really down.
                 try await service.startWorkflowExecution(request, options: Self.options(timeout: Self.startTimeout, waitForReady: true))
+            }
+            if response.hasEagerWorkflowTask, !response.eagerWorkflowTask.taskToken.isEmpty, let eagerWorker {
+                eagerWorker.runEager(response.eagerWorkflowTask)
             }
             return WorkflowHandle(workflowID: start.workflowID, runID: response.runID, started: response.started)
         } catch where error.code == .alreadyStarted && start.idPolicy == .attachToExisting {

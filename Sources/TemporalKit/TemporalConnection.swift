@@ -1,4 +1,5 @@
 import GRPCCore
+import NIOCore
 import GRPCNIOTransportHTTP2Posix
 import TemporalProto
 
@@ -43,6 +44,11 @@ public final class TemporalConnection: Sendable {
         // decides how often requests try.
         config.backoff = .init(initial: .milliseconds(100), max: .seconds(2), multiplier: 1.6, jitter: 0.2)
         config.connection.maxIdleTime = nil
+        config.channelDebuggingCallbacks.onCreateTCPConnection = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(PingResponder(), position: .first)
+            }
+        }
         let transport: HTTP2ClientTransport.Posix
         do {
             transport = try HTTP2ClientTransport.Posix(target: resolvable, transportSecurity: .plaintext, config: config)

@@ -67,8 +67,9 @@ public final class TemporalManager: Sendable {
             : nil
     }
 
-    /// The client for handlers.
-    public var client: any TemporalClient { connection }
+    /// The client for handlers: starts ask for eager execution when this process runs the
+    /// worker, so the first workflow task skips the task queue.
+    public var client: any TemporalClient { EagerStartClient(connection: connection, worker: worker) }
 
     /// Starts the worker and the namespace check; `events` hears how the check goes.
     public func start(events: @escaping @Sendable (Event) -> Void = { _ in }) {
@@ -97,5 +98,31 @@ public final class TemporalManager: Sendable {
         namespaceCheck.withLock { $0?.cancel() }
         await worker?.stop(deadline: deadline)
         connection.close()
+    }
+}
+
+/// The connection's client, with eager workflow start through this process's worker.
+struct EagerStartClient: TemporalClient {
+    let connection: TemporalConnection
+    let worker: TemporalWorker?
+
+    func startWorkflow(_ start: WorkflowStart) async throws(TemporalError) -> WorkflowHandle {
+        try await connection.startWorkflow(start, eagerWorker: worker)
+    }
+
+    func result(of handle: WorkflowHandle, timeout: Duration) async throws(TemporalError) -> WorkflowOutcome {
+        try await connection.result(of: handle, timeout: timeout)
+    }
+
+    func listWorkflows(status: WorkflowStatus?, limit: Int) async throws(TemporalError) -> [WorkflowSummary] {
+        try await connection.listWorkflows(status: status, limit: limit)
+    }
+
+    func describeWorkflow(id: String) async throws(TemporalError) -> WorkflowDescription {
+        try await connection.describeWorkflow(id: id)
+    }
+
+    func history(workflowID: String) async throws(TemporalError) -> [HistoryEventSummary] {
+        try await connection.history(workflowID: workflowID)
     }
 }

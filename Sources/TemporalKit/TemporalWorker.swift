@@ -71,6 +71,16 @@ public final class TemporalWorker: Sendable {
         }
     }
 
+    /// True when this worker polls `taskQueue` for workflow tasks.
+    func runs(taskQueue: String) -> Bool {
+        taskQueue == self.taskQueue && pollers.withLock { !$0.isEmpty }
+    }
+
+    /// Runs a workflow task the server handed back outside polling (eager workflow start).
+    func runEager(_ task: Temporal_Api_Workflowservice_V1_PollWorkflowTaskQueueResponse) {
+        Task { await self.handleWorkflowTask(task) }
+    }
+
     /// Activities running now.
     public var runningActivities: Int { running.withLock { $0 } }
 
@@ -122,14 +132,27 @@ public final class TemporalWorker: Sendable {
             return
         }
         switch WorkflowReplayer.decide(definition, events: events) {
-        case .commands(let commands):
+        case .commands(var commands):
+            // Activities on our own queue are offered to us directly in the response (eager
+            // dispatch), skipping a trip through the task queue when the server allows it.
+            for index in commands.indices where commands[index].commandType == .scheduleActivityTask
+                && commands[index].scheduleActivityTaskCommandAttributes.taskQueue.name == taskQueue {
+                commands[index].scheduleActivityTaskCommandAttributes.requestEagerExecution = true
+            }
             var request = Temporal_Api_Workflowservice_V1_RespondWorkflowTaskCompletedRequest()
             request.taskToken = task.taskToken
             request.commands = commands
             request.identity = connection.identity
             request.namespace = connection.namespace
-            _ = try? await connection.call("RespondWorkflowTaskCompleted") {
+            let response = try? await connection.call("RespondWorkflowTaskCompleted") {
                 try await connection.service.respondWorkflowTaskCompleted(request, options: TemporalConnection.options(timeout: TemporalConnection.callTimeout))
+            }
+            for activity in response?.activityTasks ?? [] where !activity.taskToken.isEmpty {
+                running.withLock { $0 += 1 }
+                Task {
+                    await self.runActivity(activity)
+                    self.running.withLock { $0 -= 1 }
+                }
             }
         case .failTask(let nondeterministic, let message):
             await failWorkflowTask(task, cause: nondeterministic ? .nonDeterministicError : .workflowWorkerUnhandledFailure, message: message)

@@ -943,6 +943,11 @@ public nonisolated struct Temporal_Api_Workflowservice_V1_StartWorkflowExecution
   /// Clears the value of `retryPolicy`. Subsequent reads from it will return its default value.
   public mutating func clearRetryPolicy() {_uniqueStorage()._retryPolicy = nil}
 
+  public var requestEagerExecution: Bool {
+    get {_storage._requestEagerExecution}
+    set {_uniqueStorage()._requestEagerExecution = newValue}
+  }
+
   public var workflowIDConflictPolicy: Temporal_Api_Workflowservice_V1_WorkflowIdConflictPolicy {
     get {_storage._workflowIDConflictPolicy}
     set {_uniqueStorage()._workflowIDConflictPolicy = newValue}
@@ -962,6 +967,15 @@ public nonisolated struct Temporal_Api_Workflowservice_V1_StartWorkflowExecution
 
   public var runID: String = String()
 
+  public var eagerWorkflowTask: Temporal_Api_Workflowservice_V1_PollWorkflowTaskQueueResponse {
+    get {_eagerWorkflowTask ?? Temporal_Api_Workflowservice_V1_PollWorkflowTaskQueueResponse()}
+    set {_eagerWorkflowTask = newValue}
+  }
+  /// Returns true if `eagerWorkflowTask` has been explicitly set.
+  public var hasEagerWorkflowTask: Bool {self._eagerWorkflowTask != nil}
+  /// Clears the value of `eagerWorkflowTask`. Subsequent reads from it will return its default value.
+  public mutating func clearEagerWorkflowTask() {self._eagerWorkflowTask = nil}
+
   public var started: Bool = false
 
   public var status: Temporal_Api_Workflowservice_V1_WorkflowExecutionStatus = .unspecified
@@ -969,6 +983,8 @@ public nonisolated struct Temporal_Api_Workflowservice_V1_StartWorkflowExecution
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _eagerWorkflowTask: Temporal_Api_Workflowservice_V1_PollWorkflowTaskQueueResponse? = nil
 }
 
 public nonisolated struct Temporal_Api_Workflowservice_V1_GetWorkflowExecutionHistoryRequest: Sendable {
@@ -1217,6 +1233,8 @@ public nonisolated struct Temporal_Api_Workflowservice_V1_RespondWorkflowTaskCom
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
+
+  public var activityTasks: [Temporal_Api_Workflowservice_V1_PollActivityTaskQueueResponse] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2179,6 +2197,11 @@ public nonisolated struct Temporal_Api_Workflowservice_V1_ScheduleActivityTaskCo
   public var hasRetryPolicy: Bool {_storage._retryPolicy != nil}
   /// Clears the value of `retryPolicy`. Subsequent reads from it will return its default value.
   public mutating func clearRetryPolicy() {_uniqueStorage()._retryPolicy = nil}
+
+  public var requestEagerExecution: Bool {
+    get {_storage._requestEagerExecution}
+    set {_uniqueStorage()._requestEagerExecution = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -3594,7 +3617,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_RegisterNamespaceResponse:
 
 nonisolated extension Temporal_Api_Workflowservice_V1_StartWorkflowExecutionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StartWorkflowExecutionRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}workflow_id\0\u{3}workflow_type\0\u{3}task_queue\0\u{1}input\0\u{3}workflow_execution_timeout\0\u{3}workflow_run_timeout\0\u{3}workflow_task_timeout\0\u{1}identity\0\u{3}request_id\0\u{3}workflow_id_reuse_policy\0\u{3}retry_policy\0\u{4}\u{a}workflow_id_conflict_policy\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}namespace\0\u{3}workflow_id\0\u{3}workflow_type\0\u{3}task_queue\0\u{1}input\0\u{3}workflow_execution_timeout\0\u{3}workflow_run_timeout\0\u{3}workflow_task_timeout\0\u{1}identity\0\u{3}request_id\0\u{3}workflow_id_reuse_policy\0\u{3}retry_policy\0\u{4}\u{5}request_eager_execution\0\u{4}\u{5}workflow_id_conflict_policy\0")
 
   fileprivate class _StorageClass {
     var _namespace: String = String()
@@ -3609,6 +3632,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_StartWorkflowExecutionRequ
     var _requestID: String = String()
     var _workflowIDReusePolicy: Temporal_Api_Workflowservice_V1_WorkflowIdReusePolicy = .unspecified
     var _retryPolicy: Temporal_Api_Workflowservice_V1_RetryPolicy? = nil
+    var _requestEagerExecution: Bool = false
     var _workflowIDConflictPolicy: Temporal_Api_Workflowservice_V1_WorkflowIdConflictPolicy = .unspecified
 
       // This property is used as the initial default value for new instances of the type.
@@ -3632,6 +3656,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_StartWorkflowExecutionRequ
       _requestID = source._requestID
       _workflowIDReusePolicy = source._workflowIDReusePolicy
       _retryPolicy = source._retryPolicy
+      _requestEagerExecution = source._requestEagerExecution
       _workflowIDConflictPolicy = source._workflowIDConflictPolicy
     }
   }
@@ -3663,6 +3688,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_StartWorkflowExecutionRequ
         case 10: try { try decoder.decodeSingularStringField(value: &_storage._requestID) }()
         case 11: try { try decoder.decodeSingularEnumField(value: &_storage._workflowIDReusePolicy) }()
         case 12: try { try decoder.decodeSingularMessageField(value: &_storage._retryPolicy) }()
+        case 17: try { try decoder.decodeSingularBoolField(value: &_storage._requestEagerExecution) }()
         case 22: try { try decoder.decodeSingularEnumField(value: &_storage._workflowIDConflictPolicy) }()
         default: break
         }
@@ -3712,6 +3738,9 @@ nonisolated extension Temporal_Api_Workflowservice_V1_StartWorkflowExecutionRequ
       try { if let v = _storage._retryPolicy {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
       } }()
+      if _storage._requestEagerExecution != false {
+        try visitor.visitSingularBoolField(value: _storage._requestEagerExecution, fieldNumber: 17)
+      }
       if _storage._workflowIDConflictPolicy != .unspecified {
         try visitor.visitSingularEnumField(value: _storage._workflowIDConflictPolicy, fieldNumber: 22)
       }
@@ -3736,6 +3765,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_StartWorkflowExecutionRequ
         if _storage._requestID != rhs_storage._requestID {return false}
         if _storage._workflowIDReusePolicy != rhs_storage._workflowIDReusePolicy {return false}
         if _storage._retryPolicy != rhs_storage._retryPolicy {return false}
+        if _storage._requestEagerExecution != rhs_storage._requestEagerExecution {return false}
         if _storage._workflowIDConflictPolicy != rhs_storage._workflowIDConflictPolicy {return false}
         return true
       }
@@ -3748,7 +3778,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_StartWorkflowExecutionRequ
 
 nonisolated extension Temporal_Api_Workflowservice_V1_StartWorkflowExecutionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StartWorkflowExecutionResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}run_id\0\u{2}\u{2}started\0\u{2}\u{2}status\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}run_id\0\u{3}eager_workflow_task\0\u{1}started\0\u{2}\u{2}status\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3757,6 +3787,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_StartWorkflowExecutionResp
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.runID) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._eagerWorkflowTask) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.started) }()
       case 5: try { try decoder.decodeSingularEnumField(value: &self.status) }()
       default: break
@@ -3765,9 +3796,16 @@ nonisolated extension Temporal_Api_Workflowservice_V1_StartWorkflowExecutionResp
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.runID.isEmpty {
       try visitor.visitSingularStringField(value: self.runID, fieldNumber: 1)
     }
+    try { if let v = self._eagerWorkflowTask {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
     if self.started != false {
       try visitor.visitSingularBoolField(value: self.started, fieldNumber: 3)
     }
@@ -3779,6 +3817,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_StartWorkflowExecutionResp
 
   public static func ==(lhs: Temporal_Api_Workflowservice_V1_StartWorkflowExecutionResponse, rhs: Temporal_Api_Workflowservice_V1_StartWorkflowExecutionResponse) -> Bool {
     if lhs.runID != rhs.runID {return false}
+    if lhs._eagerWorkflowTask != rhs._eagerWorkflowTask {return false}
     if lhs.started != rhs.started {return false}
     if lhs.status != rhs.status {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -4222,18 +4261,29 @@ nonisolated extension Temporal_Api_Workflowservice_V1_RespondWorkflowTaskComplet
 
 nonisolated extension Temporal_Api_Workflowservice_V1_RespondWorkflowTaskCompletedResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RespondWorkflowTaskCompletedResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{4}\u{2}activity_tasks\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    // Load everything into unknown fields
-    while try decoder.nextFieldNumber() != nil {}
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.activityTasks) }()
+      default: break
+      }
+    }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.activityTasks.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.activityTasks, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Temporal_Api_Workflowservice_V1_RespondWorkflowTaskCompletedResponse, rhs: Temporal_Api_Workflowservice_V1_RespondWorkflowTaskCompletedResponse) -> Bool {
+    if lhs.activityTasks != rhs.activityTasks {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -5804,7 +5854,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_Command: SwiftProtobuf.Mes
 
 nonisolated extension Temporal_Api_Workflowservice_V1_ScheduleActivityTaskCommandAttributes: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScheduleActivityTaskCommandAttributes"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}activity_id\0\u{3}activity_type\0\u{4}\u{2}task_queue\0\u{2}\u{2}input\0\u{3}schedule_to_close_timeout\0\u{3}schedule_to_start_timeout\0\u{3}start_to_close_timeout\0\u{3}heartbeat_timeout\0\u{3}retry_policy\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}activity_id\0\u{3}activity_type\0\u{4}\u{2}task_queue\0\u{2}\u{2}input\0\u{3}schedule_to_close_timeout\0\u{3}schedule_to_start_timeout\0\u{3}start_to_close_timeout\0\u{3}heartbeat_timeout\0\u{3}retry_policy\0\u{3}request_eager_execution\0")
 
   fileprivate class _StorageClass {
     var _activityID: String = String()
@@ -5816,6 +5866,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_ScheduleActivityTaskComman
     var _startToCloseTimeout: SwiftProtobuf.Google_Protobuf_Duration? = nil
     var _heartbeatTimeout: SwiftProtobuf.Google_Protobuf_Duration? = nil
     var _retryPolicy: Temporal_Api_Workflowservice_V1_RetryPolicy? = nil
+    var _requestEagerExecution: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -5835,6 +5886,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_ScheduleActivityTaskComman
       _startToCloseTimeout = source._startToCloseTimeout
       _heartbeatTimeout = source._heartbeatTimeout
       _retryPolicy = source._retryPolicy
+      _requestEagerExecution = source._requestEagerExecution
     }
   }
 
@@ -5862,6 +5914,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_ScheduleActivityTaskComman
         case 9: try { try decoder.decodeSingularMessageField(value: &_storage._startToCloseTimeout) }()
         case 10: try { try decoder.decodeSingularMessageField(value: &_storage._heartbeatTimeout) }()
         case 11: try { try decoder.decodeSingularMessageField(value: &_storage._retryPolicy) }()
+        case 12: try { try decoder.decodeSingularBoolField(value: &_storage._requestEagerExecution) }()
         default: break
         }
       }
@@ -5901,6 +5954,9 @@ nonisolated extension Temporal_Api_Workflowservice_V1_ScheduleActivityTaskComman
       try { if let v = _storage._retryPolicy {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
       } }()
+      if _storage._requestEagerExecution != false {
+        try visitor.visitSingularBoolField(value: _storage._requestEagerExecution, fieldNumber: 12)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -5919,6 +5975,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_ScheduleActivityTaskComman
         if _storage._startToCloseTimeout != rhs_storage._startToCloseTimeout {return false}
         if _storage._heartbeatTimeout != rhs_storage._heartbeatTimeout {return false}
         if _storage._retryPolicy != rhs_storage._retryPolicy {return false}
+        if _storage._requestEagerExecution != rhs_storage._requestEagerExecution {return false}
         return true
       }
       if !storagesAreEqual {return false}
