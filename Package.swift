@@ -140,7 +140,10 @@ let package = Package(
             path: "Plugins/TemporalDispatch",
             linkerSettings: pluginLinkerSettings
         ),
-        .testTarget(name: "TemporalTests", dependencies: ["TemporalKit", "TokenHubWorkflows", "TestSupport"], path: "Tests/TemporalTests",
+        .testTarget(name: "TemporalTests", dependencies: [
+            "TemporalKit", "TokenHubWorkflows", "TestSupport",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+        ], path: "Tests/TemporalTests",
                     resources: [.copy("Histories")]),
         .testTarget(name: "TokenHubCoreTests", dependencies: ["TokenHubCore"], path: "Tests/TokenHubCoreTests"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], path: "Tests/EngineTests"),
