@@ -95,6 +95,40 @@ struct StoreIntegrationTests {
         #expect(try sqlite(database, "SELECT COUNT(*) FROM rewards") == "3")
     }
 
+    @Test("TSDB points older than retention.tsdb_days are pruned at start; newer ones stay")
+    func timeSeriesRetention() async throws {
+        let directory = try TestPaths.makeTemporaryDirectory("store-it")
+        let database = directory.appendingPathComponent("tokenhub.db").path
+        let config = try writeConfig("""
+        dispatch:
+          chain: [DirectDispatch]
+        store:
+          plugin: SQLiteStore
+          config: {path: \(database)}
+        retention:
+          tsdb_days: 7
+        \(echoRegistryYAML)
+        """)
+        var server = try RunningTokenhub(configPath: config)
+        server.stop()
+        let now = Int(Date().timeIntervalSince1970 * 1000)
+        let old = now - 8 * 86_400_000, recent = now - 86_400_000
+        _ = try sqlite(database, "INSERT INTO tsdb_points VALUES ('latency_ms','m','p',\(old),1), ('latency_ms','m','p',\(recent),2)")
+        server = try RunningTokenhub(configPath: config)
+        var remaining = ""
+        for _ in 0..<50 {
+            remaining = try sqlite(database, "SELECT group_concat(value) FROM tsdb_points")
+            if remaining == "2.0" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(remaining == "2.0", "only the point inside 7 days is left")
+        server.stop()
+        let bad = try writeConfig("retention:\n  tsdb_days: -1\n")
+        let check = try Subprocess.run(TestPaths.tokenhub.path, ["check-config", "--config", bad])
+        #expect(check.status == 1)
+        #expect(check.stderr.contains("retention.tsdb_days"), "\(check.stderr)")
+    }
+
     @Test("an unusable database path stops tokenhub at startup with the path in the error")
     func badDatabase() throws {
         let directory = try TestPaths.makeTemporaryDirectory("store-it")

@@ -105,7 +105,7 @@ public enum ConfigLoader {
             routing: Policy(), temporal: TemporalSettings(), source: document.source)
         if document.isNull { return config }
         let sections = try document.mapping(allowed: [
-            "server", "plugins", "dispatch", "store", "telemetry", "providers", "models", "routing", "temporal",
+            "server", "plugins", "dispatch", "store", "telemetry", "providers", "models", "routing", "temporal", "retention",
         ])
         if let node = sections["server"], !node.isNull { config.server = try readServer(node, defaults: config.server) }
         if let node = sections["plugins"], !node.isNull {
@@ -128,6 +128,10 @@ public enum ConfigLoader {
         }
         if let node = sections["routing"], !node.isNull { config.routing = try RegistryConfigReader.routing(node) }
         if let node = sections["temporal"], !node.isNull { config.temporal = try readTemporal(node) }
+        if let node = sections["retention"], !node.isNull {
+            let members = try node.mapping(allowed: ["tsdb_days"])
+            if let days = members["tsdb_days"] { config.tsdbRetentionDays = try days.int(in: 0...36_500) }
+        }
         return config
     }
 

@@ -21,6 +21,8 @@ public struct GatewayConfig: Sendable {
     public var routing: Policy
     /// The seed's Temporal settings (`TOKENHUB_TEMPORAL_*`).
     public var temporal: TemporalSettings
+    /// Days of TSDB points the store keeps (`retention.tsdb_days`, default 30; 0 = forever).
+    public var tsdbRetentionDays: Int = 30
     /// Where this config came from: a path or "embedded default config".
     public var source: String
 }

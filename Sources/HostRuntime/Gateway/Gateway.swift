@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Logging
+import Synchronization
 import TemporalKit
 import TokenHubCore
 
@@ -21,6 +22,8 @@ public final class Gateway: Sendable {
     let temporal: TemporalConnection?
     /// Providers, models and the routing defaults: seeded from the config, kept in the store.
     let registry: RegistryService
+    /// The hourly TSDB prune, cancelled at shutdown.
+    private let retention = Mutex<Task<Void, Never>?>(nil)
 
     private init(config: GatewayConfig, engine: Engine, plugins: PluginSet, logger: Logger, services: GatewayHostServices) {
         self.config = config
@@ -52,6 +55,10 @@ public final class Gateway: Sendable {
                 // The config's registry stays in force; admin registry changes will fail loudly.
                 logger.error("registry: could not seed or load from the store; routing on config.yaml's registry", metadata: ["error": "\(error.message)"])
             }
+            if let store = plugins.store {
+                let days = config.tsdbRetentionDays
+                gateway.retention.withLock { $0 = Task { await TimeSeriesRetention.run(store: store, days: days, logger: logger) } }
+            }
             return gateway
         } catch {
             await engine.shutdown()
@@ -71,6 +78,7 @@ public final class Gateway: Sendable {
 
     /// Drains and stops every plugin.
     public func shutdown() async {
+        retention.withLock { $0?.cancel() }
         await plugins.chain.stopAll(deadline: .now + .seconds(30))
         await services.results.flush()
         await plugins.store?.stop(deadline: .now + .seconds(30))
