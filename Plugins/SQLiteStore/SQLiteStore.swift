@@ -100,9 +100,7 @@ final class SQLiteStore: SwiftStore {
                 })
             case "request_log.list":
                 let fields = try PayloadFields(input, path: "")
-                let limit = try fields.int("limit", default: 50), offset = try fields.int("offset", default: 0)
-                guard (1...1000).contains(limit) else { throw PayloadError("limit: expected 1 to 1000, got \(limit)") }
-                guard offset >= 0 else { throw PayloadError("offset: expected 0 or more, got \(offset)") }
+                let (limit, offset) = try Self.page(fields)
                 let key = fields["api_key_id"] == nil ? nil : try fields.string("api_key_id")
                 return Self.reply(await reader.run { connection throws(SQLiteError) in
                     try RequestLogs.list(limit: limit, offset: offset, apiKeyID: key, on: connection)
@@ -119,9 +117,7 @@ final class SQLiteStore: SwiftStore {
                 return Self.reply(await writer.run { connection throws(SQLiteError) in try Rewards.append(row, on: connection) })
             case "reward.list":
                 let fields = try PayloadFields(input, path: "")
-                let limit = try fields.int("limit", default: 50), offset = try fields.int("offset", default: 0)
-                guard (1...1000).contains(limit) else { throw PayloadError("limit: expected 1 to 1000, got \(limit)") }
-                guard offset >= 0 else { throw PayloadError("offset: expected 0 or more, got \(offset)") }
+                let (limit, offset) = try Self.page(fields)
                 let filter = try Rewards.Filter(fields)
                 return Self.reply(await reader.run { connection throws(SQLiteError) in
                     try Rewards.list(limit: limit, offset: offset, filter: filter, on: connection)
@@ -197,8 +193,7 @@ final class SQLiteStore: SwiftStore {
                 return Self.reply(await writer.run { connection throws(SQLiteError) in try APIKeys.appendAudit(fields, on: connection) })
             case "audit.list":
                 let fields = try PayloadFields(input, path: "")
-                let limit = try fields.int("limit", default: 50), offset = try fields.int("offset", default: 0)
-                guard (1...1000).contains(limit), offset >= 0 else { throw PayloadError("limit/offset: expected limit 1 to 1000 and offset >= 0") }
+                let (limit, offset) = try Self.page(fields)
                 return Self.reply(await reader.run { connection throws(SQLiteError) in try APIKeys.listAudit(limit: limit, offset: offset, on: connection) })
             default:
                 return .failure(.notSupported, "unknown operation \"\(operation)\"")
@@ -212,6 +207,14 @@ final class SQLiteStore: SwiftStore {
         guard let (writer, reader) = workers.withLock({ $0 }) else { return }
         await writer.shutdown()
         await reader.shutdown()
+    }
+
+    /// `limit` (1 to 1000, default 50) and `offset` (0 or more) of the list operations.
+    private static func page(_ fields: PayloadFields) throws(PayloadError) -> (limit: Int, offset: Int) {
+        let limit = try fields.int("limit", default: 50), offset = try fields.int("offset", default: 0)
+        guard (1...1000).contains(limit) else { throw PayloadError("limit: expected 1 to 1000, got \(limit)") }
+        guard offset >= 0 else { throw PayloadError("offset: expected 0 or more, got \(offset)") }
+        return (limit, offset)
     }
 
     private static func reply(_ result: Result<JSONValue, SQLiteError>) -> PluginReply {
