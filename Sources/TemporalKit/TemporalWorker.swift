@@ -30,7 +30,7 @@ public final class TemporalWorker: Sendable {
     private let workflows: [String: any WorkflowDefinition]
     private let activities: [String: ActivityHandler]
     private let options: Options
-    private let slots: ConcurrencyLimit
+    private let slots: AsyncSemaphore
     private let pollers = Mutex<[Task<Void, Never>]>([])
     private let running = Mutex<Int>(0)
 
@@ -42,7 +42,7 @@ public final class TemporalWorker: Sendable {
         self.workflows = Dictionary(workflows.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.activities = activities
         self.options = options
-        self.slots = ConcurrencyLimit(options.maxConcurrentActivities)
+        self.slots = AsyncSemaphore(options.maxConcurrentActivities)
     }
 
     /// Starts the pollers and returns at once.

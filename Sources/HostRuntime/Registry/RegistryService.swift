@@ -18,7 +18,7 @@ final class RegistryService: Sendable {
     private let logger: Logger
     private let routingDefaults: Mutex<Policy>
     /// Serializes read-modify-write of the registry.
-    private let changes = AsyncLock()
+    private let changes = AsyncSemaphore(1)
 
     init(engine: Engine, store: StoreInstance?, routing: Policy, logger: Logger) {
         self.engine = engine
@@ -73,7 +73,7 @@ final class RegistryService: Sendable {
 
     /// Creates or replaces a provider.
     func upsertProvider(_ record: JSONValue) async throws(APIError) -> ProviderSpec {
-        try await changes.run { () async throws(APIError) -> ProviderSpec in
+        try await changes.withPermit { () async throws(APIError) -> ProviderSpec in
             let provider = try RegistryRecord.provider(record)
             _ = try await call("provider.upsert", ["record": RegistryRecord.json(provider, withKey: true)])
             try await reload()
@@ -83,7 +83,7 @@ final class RegistryService: Sendable {
 
     /// Changes some fields of a provider; a patch without `api_key` keeps the stored key.
     func patchProvider(id: String, _ patch: JSONValue) async throws(APIError) -> ProviderSpec {
-        try await changes.run { () async throws(APIError) -> ProviderSpec in
+        try await changes.withPermit { () async throws(APIError) -> ProviderSpec in
             guard let existing = engine.providers.first(where: { $0.id == id }) else { throw APIError(.notFound, "no provider with id \(id)", code: "not_found") }
             guard case .object(let fields) = patch else { throw APIError.invalidField("body", "expected a JSON object") }
             if let newID = fields["id"], newID != .string(id) { throw APIError.invalidField("id", "cannot be changed (delete and create instead)") }
@@ -99,7 +99,7 @@ final class RegistryService: Sendable {
 
     /// Deletes a provider no model uses.
     func deleteProvider(id: String) async throws(APIError) {
-        try await changes.run { () async throws(APIError) in
+        try await changes.withPermit { () async throws(APIError) in
             let users = engine.models.filter { $0.providerID == id }.map(\.id)
             guard users.isEmpty else {
                 throw APIError(.conflict, "provider \(id) is used by model(s) \(users.joined(separator: ", ")); delete or move them first", code: "in_use")
@@ -113,7 +113,7 @@ final class RegistryService: Sendable {
 
     /// Creates or replaces a model.
     func upsertModel(_ record: JSONValue) async throws(APIError) -> ModelSpec {
-        try await changes.run { () async throws(APIError) -> ModelSpec in
+        try await changes.withPermit { () async throws(APIError) -> ModelSpec in
             let model = try RegistryRecord.model(record, providers: engine.providers)
             _ = try await call("model.upsert", ["record": RegistryRecord.json(model)])
             try await reload()
@@ -123,7 +123,7 @@ final class RegistryService: Sendable {
 
     /// Changes some fields of a model.
     func patchModel(id: String, _ patch: JSONValue) async throws(APIError) -> ModelSpec {
-        try await changes.run { () async throws(APIError) -> ModelSpec in
+        try await changes.withPermit { () async throws(APIError) -> ModelSpec in
             guard let existing = engine.models.first(where: { $0.id == id }) else { throw APIError(.notFound, "no model with id \(id)", code: "not_found") }
             guard case .object(let fields) = patch else { throw APIError.invalidField("body", "expected a JSON object") }
             if let newID = fields["id"], newID != .string(id) { throw APIError.invalidField("id", "cannot be changed (delete and create instead)") }
@@ -138,7 +138,7 @@ final class RegistryService: Sendable {
 
     /// Deletes a model.
     func deleteModel(id: String) async throws(APIError) {
-        try await changes.run { () async throws(APIError) in
+        try await changes.withPermit { () async throws(APIError) in
             guard try await call("model.delete", ["id": .string(id)])["deleted"] == .bool(true) else {
                 throw APIError(.notFound, "no model with id \(id)", code: "not_found")
             }
@@ -148,7 +148,7 @@ final class RegistryService: Sendable {
 
     /// Replaces the default routing policy.
     func putRouting(_ record: JSONValue) async throws(APIError) -> Policy {
-        try await changes.run { () async throws(APIError) -> Policy in
+        try await changes.withPermit { () async throws(APIError) -> Policy in
             let policy = try RegistryRecord.routing(record)
             _ = try await call("routing_config.put", ["value": RegistryRecord.json(policy)])
             routingDefaults.withLock { $0 = policy }
@@ -166,35 +166,5 @@ final class RegistryService: Sendable {
         case .invalidArgument: throw APIError(.badRequest, reply.message, code: "invalid_field")
         default: throw APIError(.serviceUnavailable, "store: \(reply.message)", type: "server_error", code: "store_error")
         }
-    }
-}
-
-/// One holder at a time across suspension points (a mutex cannot be held over an `await`).
-final class AsyncLock: Sendable {
-    private let limit = Mutex<(busy: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func run<T>(_ body: () async throws(APIError) -> T) async throws(APIError) -> T {
-        await acquire()
-        defer { release() }
-        return try await body()
-    }
-
-    private func acquire() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let granted = limit.withLock { state -> Bool in
-                if !state.busy { state.busy = true; return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if granted { continuation.resume() }
-        }
-    }
-
-    private func release() {
-        let next = limit.withLock { state -> CheckedContinuation<Void, Never>? in
-            if state.waiters.isEmpty { state.busy = false; return nil }
-            return state.waiters.removeFirst()
-        }
-        next?.resume()
     }
 }
