@@ -61,6 +61,9 @@ public struct WorkflowHandle: Sendable, Hashable {
     public var runID: String
     /// False when an existing run was found instead of a new one started.
     public var started: Bool
+    /// When this process ran the run's first workflow task (eager start): the result it
+    /// closed the run with, once the server accepted it; nil when that task did not close it.
+    var closedByFirstTask: Task<JSONValue?, Never>? = nil
 }
 
 /// How a workflow run closed.
@@ -156,7 +159,7 @@ public struct HistoryEventSummary: Sendable, Equatable {
     public var type: String
     /// When the server recorded it.
     public var time: Date?
-    /// The activity type, for activity events that name one.
+    /// The activity type, for activity events that name one (and `LocalActivity` markers).
     public var activityType: String?
     /// A failure message, for events that carry one.
     public var failure: String?

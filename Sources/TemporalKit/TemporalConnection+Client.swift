@@ -36,10 +36,11 @@ extension TemporalConnection: TemporalClient {
                 // the short deadline bounds what a request pays when the server is really down.
                 try await service.startWorkflowExecution(request, options: Self.options(timeout: Self.startTimeout, waitForReady: true))
             }
+            var handle = WorkflowHandle(workflowID: start.workflowID, runID: response.runID, started: response.started)
             if response.hasEagerWorkflowTask, !response.eagerWorkflowTask.taskToken.isEmpty, let eagerWorker {
-                eagerWorker.runEager(response.eagerWorkflowTask)
+                handle.closedByFirstTask = eagerWorker.runEager(response.eagerWorkflowTask)
             }
-            return WorkflowHandle(workflowID: start.workflowID, runID: response.runID, started: response.started)
+            return handle
         } catch where error.code == .alreadyStarted && start.idPolicy == .attachToExisting {
             // Closed with this ID before: its result is the answer (the latest run).
             return WorkflowHandle(workflowID: start.workflowID, runID: "", started: false)
@@ -54,6 +55,11 @@ extension TemporalConnection: TemporalClient {
 
     public func result(of handle: WorkflowHandle, timeout: Duration) async throws(TemporalError) -> WorkflowOutcome {
         let deadline = ContinuousClock.now + timeout
+        // Our worker ran the first task; if it closed the run, that result is final and the
+        // long poll (a server round trip and a history read) is not needed.
+        if let closing = handle.closedByFirstTask, let result = await closing.value {
+            return .completed(result)
+        }
         var runID = handle.runID
         var token = Data()
         var failures = 0
@@ -203,6 +209,10 @@ extension TemporalConnection: TemporalClient {
         switch event.attributes {
         case .activityTaskScheduledEventAttributes(let attributes):
             summary.activityType = attributes.activityType.name
+        case .markerRecordedEventAttributes(let attributes) where attributes.markerName == WorkflowReplayer.localActivityMarker:
+            // An activity run inside the workflow task: the marker names it.
+            summary.activityType = (try? JSONPayloads.decodeFirst(attributes.details["type"] ?? PBPayloads()))?.stringValue
+            if attributes.hasFailure { summary.failure = attributes.failure.message }
         case .activityTaskFailedEventAttributes(let attributes):
             summary.failure = attributes.failure.message
         case .activityTaskTimedOutEventAttributes(let attributes):

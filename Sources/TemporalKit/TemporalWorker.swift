@@ -9,9 +9,10 @@ import TokenHubCore
 /// through the registered handlers.
 ///
 /// THREAD: `start` and `stop` from one owner; the pollers run as their own tasks.
-/// Workflow tasks are CPU-only and run on the poller that received them; activities run as
-/// separate tasks, at most `maxConcurrentActivities` at once (a poller waits for a free slot
-/// before asking the server for more work, so the server never hands us more than we run).
+/// Workflow tasks and activities run as separate tasks, at most `maxConcurrentWorkflowTasks`
+/// and `maxConcurrentActivities` at once (a poller waits for a free slot before asking the
+/// server for more work, so the server never hands us more than we run). A workflow task may
+/// run steps with a local attempt budget itself (see `ActivityOptions.localAttemptBudget`).
 public final class TemporalWorker: Sendable {
     /// Pollers and limits.
     public struct Options: Sendable {
@@ -21,6 +22,8 @@ public final class TemporalWorker: Sendable {
         public var activityPollers = 4
         /// Activities running at once.
         public var maxConcurrentActivities = 128
+        /// Polled workflow tasks handled at once (a task may run local attempts).
+        public var maxConcurrentWorkflowTasks = 128
         /// Creates the defaults.
         public init() {}
     }
@@ -31,8 +34,10 @@ public final class TemporalWorker: Sendable {
     private let activities: [String: ActivityHandler]
     private let options: Options
     private let slots: AsyncSemaphore
+    private let workflowTaskSlots: AsyncSemaphore
     private let pollers = Mutex<[Task<Void, Never>]>([])
     private let running = Mutex<Int>(0)
+    private let escalated = Mutex<[String: Task<Result<JSONValue, ActivityFailure>, Never>]>([:])
 
     /// Creates a worker; nothing is polled before `start`.
     public init(connection: TemporalConnection, taskQueue: String, workflows: [any WorkflowDefinition],
@@ -43,6 +48,7 @@ public final class TemporalWorker: Sendable {
         self.activities = activities
         self.options = options
         self.slots = AsyncSemaphore(options.maxConcurrentActivities)
+        self.workflowTaskSlots = AsyncSemaphore(options.maxConcurrentWorkflowTasks)
     }
 
     /// Starts the pollers and returns at once.
@@ -77,8 +83,14 @@ public final class TemporalWorker: Sendable {
     }
 
     /// Runs a workflow task the server handed back outside polling (eager workflow start).
-    func runEager(_ task: Temporal_Api_Workflowservice_V1_PollWorkflowTaskQueueResponse) {
-        Task { await self.handleWorkflowTask(task) }
+    /// Returns the result the task closed the run with, nil when it did not close it.
+    func runEager(_ task: Temporal_Api_Workflowservice_V1_PollWorkflowTaskQueueResponse) -> Task<JSONValue?, Never> {
+        running.withLock { $0 += 1 }
+        return Task {
+            let closedWith = await self.handleWorkflowTask(task)
+            self.running.withLock { $0 -= 1 }
+            return closedWith
+        }
     }
 
     /// Activities running now.
@@ -89,6 +101,11 @@ public final class TemporalWorker: Sendable {
     private func pollWorkflowTasks() async {
         var backoff = PollBackoff()
         while !Task.isCancelled {
+            await workflowTaskSlots.acquire()
+            if Task.isCancelled {
+                workflowTaskSlots.release()
+                return
+            }
             var request = Temporal_Api_Workflowservice_V1_PollWorkflowTaskQueueRequest()
             request.namespace = connection.namespace
             request.taskQueue.name = taskQueue
@@ -100,19 +117,33 @@ public final class TemporalWorker: Sendable {
                         request, options: TemporalConnection.options(timeout: TemporalConnection.pollTimeout, waitForReady: true))
                 }
                 backoff.reset()
-                guard !task.taskToken.isEmpty else { continue }
-                await handleWorkflowTask(task)
+                guard !task.taskToken.isEmpty else {
+                    workflowTaskSlots.release()
+                    continue
+                }
+                // A task may run local attempts for seconds; the poller goes back to polling.
+                running.withLock { $0 += 1 }
+                Task {
+                    await self.handleWorkflowTask(task)
+                    self.running.withLock { $0 -= 1 }
+                    self.workflowTaskSlots.release()
+                }
             } catch {
+                workflowTaskSlots.release()
                 if Task.isCancelled { return }
                 if error.code != .timeout { await backoff.wait() }
             }
         }
     }
 
-    private func handleWorkflowTask(_ task: Temporal_Api_Workflowservice_V1_PollWorkflowTaskQueueResponse) async {
+    /// Handles one workflow task; returns the result it closed the run with, if the server
+    /// accepted a completion.
+    @discardableResult
+    private func handleWorkflowTask(_ task: Temporal_Api_Workflowservice_V1_PollWorkflowTaskQueueResponse) async -> JSONValue? {
+        let received = ContinuousClock.now
         if task.hasQuery {
             await refuseQuery(task)
-            return
+            return nil
         }
         var events = task.history.events
         if !task.nextPageToken.isEmpty {
@@ -120,7 +151,7 @@ public final class TemporalWorker: Sendable {
                 events += try await connection.fullHistory(workflowID: task.workflowExecution.workflowID,
                                                            runID: task.workflowExecution.runID, firstPageToken: task.nextPageToken)
             } catch {
-                return // The task times out and the server hands it out again.
+                return nil // The task times out and the server hands it out again.
             }
         }
         guard let definition = workflows[task.workflowType.name] else {
@@ -129,35 +160,127 @@ public final class TemporalWorker: Sendable {
             try? await Task.sleep(for: .seconds(2))
             await failWorkflowTask(task, cause: .workflowWorkerUnhandledFailure,
                                    message: "this worker has no workflow type \"\(task.workflowType.name)\" (it runs \(workflows.keys.sorted().joined(separator: ", ")))")
-            return
+            return nil
         }
-        switch WorkflowReplayer.decide(definition, events: events) {
-        case .commands(var commands):
-            // Activities on our own queue are offered to us directly in the response (eager
-            // dispatch), skipping a trip through the task queue when the server allows it.
-            for index in commands.indices where commands[index].commandType == .scheduleActivityTask
-                && commands[index].scheduleActivityTaskCommandAttributes.taskQueue.name == taskQueue {
-                commands[index].scheduleActivityTaskCommandAttributes.requestEagerExecution = true
+        var local: [String: WorkflowReplayer.LocalOutcome] = [:]
+        // Local attempts must leave time to report before the workflow task times out.
+        let localDeadline = received + Self.workflowTaskTimeout(events) / 2
+        while true {
+            switch WorkflowReplayer.decide(definition, events: events, local: local) {
+            case .runLocally(let steps):
+                let outcomes = await runLocally(steps, workflowID: task.workflowExecution.workflowID, deadline: localDeadline)
+                local.merge(outcomes) { _, new in new }
+            case .commands(var commands):
+                let accepted = await complete(task, commands: &commands)
+                guard accepted, let closing = commands.last, closing.commandType == .completeWorkflowExecution else { return nil }
+                return try? JSONPayloads.decodeFirst(closing.completeWorkflowExecutionCommandAttributes.result)
+            case .failTask(let nondeterministic, let message):
+                await failWorkflowTask(task, cause: nondeterministic ? .nonDeterministicError : .workflowWorkerUnhandledFailure, message: message)
+                return nil
             }
-            var request = Temporal_Api_Workflowservice_V1_RespondWorkflowTaskCompletedRequest()
-            request.taskToken = task.taskToken
-            request.commands = commands
-            request.identity = connection.identity
-            request.namespace = connection.namespace
-            let response = try? await connection.call("RespondWorkflowTaskCompleted") {
-                try await connection.service.respondWorkflowTaskCompleted(request, options: TemporalConnection.options(timeout: TemporalConnection.callTimeout))
-            }
-            for activity in response?.activityTasks ?? [] where !activity.taskToken.isEmpty {
-                running.withLock { $0 += 1 }
-                Task {
-                    await self.runActivity(activity)
-                    self.running.withLock { $0 -= 1 }
-                }
-            }
-        case .failTask(let nondeterministic, let message):
-            await failWorkflowTask(task, cause: nondeterministic ? .nonDeterministicError : .workflowWorkerUnhandledFailure, message: message)
         }
     }
+
+    /// Reports the task's commands; true when the server accepted them.
+    private func complete(_ task: Temporal_Api_Workflowservice_V1_PollWorkflowTaskQueueResponse, commands: inout [PBCommand]) async -> Bool {
+        // Activities on our own queue are offered to us directly in the response (eager
+        // dispatch), skipping a trip through the task queue when the server allows it.
+        for index in commands.indices where commands[index].commandType == .scheduleActivityTask
+            && commands[index].scheduleActivityTaskCommandAttributes.taskQueue.name == taskQueue {
+            commands[index].scheduleActivityTaskCommandAttributes.requestEagerExecution = true
+        }
+        var request = Temporal_Api_Workflowservice_V1_RespondWorkflowTaskCompletedRequest()
+        request.taskToken = task.taskToken
+        request.commands = commands
+        request.identity = connection.identity
+        request.namespace = connection.namespace
+        let response = try? await connection.call("RespondWorkflowTaskCompleted") {
+            try await connection.service.respondWorkflowTaskCompleted(request, options: TemporalConnection.options(timeout: TemporalConnection.callTimeout))
+        }
+        for activity in response?.activityTasks ?? [] where !activity.taskToken.isEmpty {
+            running.withLock { $0 += 1 }
+            Task {
+                await self.runActivity(activity)
+                self.running.withLock { $0 -= 1 }
+            }
+        }
+        return response != nil
+    }
+
+    /// The run's workflow task timeout (the server's default when the start set none).
+    static func workflowTaskTimeout(_ events: [PBHistoryEvent]) -> Duration {
+        guard case .workflowExecutionStartedEventAttributes(let started)? = events.first?.attributes,
+              started.hasWorkflowTaskTimeout, started.workflowTaskTimeout.seconds > 0 else { return .seconds(10) }
+        return .seconds(started.workflowTaskTimeout.seconds)
+    }
+
+    // MARK: Local attempts
+
+    /// Runs `steps` inside the workflow task, each within its budget and before `deadline`.
+    /// A step still running then is escalated: it keeps running, parked under its workflow
+    /// and activity ID, and the activity task the server hands out for it joins it.
+    private func runLocally(_ steps: [WorkflowStep], workflowID: String, deadline: ContinuousClock.Instant) async -> [String: WorkflowReplayer.LocalOutcome] {
+        await withTaskGroup(of: (String, WorkflowReplayer.LocalOutcome).self) { group in
+            for step in steps {
+                group.addTask {
+                    guard let handler = self.activities[step.typeName] else { return (step.id, .escalated) }
+                    let attempt = ActivityAttempt(input: step.input, attempt: 1, workflowID: workflowID, activityID: step.id)
+                    let call = Task { () async -> Result<JSONValue, ActivityFailure> in
+                        do throws(ActivityFailure) { return .success(try await handler(attempt)) } catch { return .failure(error) }
+                    }
+                    let limit = min(ContinuousClock.now + step.localAttemptBudget, deadline)
+                    switch await Self.value(of: call, before: limit) {
+                    case .success(let value)?:
+                        return (step.id, .finished(.completed(value)))
+                    case .failure(let failure)? where failure.nonRetryable:
+                        return (step.id, .finished(.failed(failure.message)))
+                    case .failure?:
+                        return (step.id, .escalated) // the activity's retry policy takes over
+                    case nil:
+                        self.park(call, key: Self.escalationKey(workflowID, step.id))
+                        return (step.id, .escalated)
+                    }
+                }
+            }
+            var outcomes: [String: WorkflowReplayer.LocalOutcome] = [:]
+            for await (id, outcome) in group { outcomes[id] = outcome }
+            return outcomes
+        }
+    }
+
+    /// The call's result if it arrives before `limit`; nil if not (the call keeps running).
+    private static func value<T: Sendable>(of call: Task<T, Never>, before limit: ContinuousClock.Instant) async -> T? {
+        await withTaskGroup(of: T?.self) { group in
+            group.addTask { await call.value }
+            group.addTask {
+                try? await Task.sleep(until: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    private static func escalationKey(_ workflowID: String, _ activityID: String) -> String { workflowID + "\u{0}" + activityID }
+
+    /// Keeps an escalated call until its activity task claims it; an unclaimed one (the task
+    /// went to another worker) is dropped a while after it finished.
+    private func park(_ call: Task<Result<JSONValue, ActivityFailure>, Never>, key: String) {
+        escalated.withLock { $0[key] = call }
+        Task {
+            _ = await call.value
+            try? await Task.sleep(for: Self.unclaimedEscalationLifetime)
+            _ = self.escalated.withLock { $0.removeValue(forKey: key) }
+        }
+    }
+
+    /// How long a finished escalated call waits for its activity task.
+    static let unclaimedEscalationLifetime: Duration = .seconds(300)
+
+    /// Escalated calls waiting for their activity task, by workflow and activity ID.
+    var escalatedCount: Int { escalated.withLock { $0.count } }
+
 
     private func failWorkflowTask(_ task: Temporal_Api_Workflowservice_V1_PollWorkflowTaskQueueResponse,
                                   cause: Temporal_Api_Workflowservice_V1_WorkflowTaskFailedCause, message: String) async {
@@ -229,7 +352,11 @@ public final class TemporalWorker: Sendable {
 
     private func runActivity(_ task: Temporal_Api_Workflowservice_V1_PollActivityTaskQueueResponse) async {
         let outcome: Result<JSONValue, ActivityFailure>
-        if let handler = activities[task.activityType.name] {
+        if let call = escalated.withLock({ $0.removeValue(forKey: Self.escalationKey(task.workflowExecution.workflowID, task.activityID)) }) {
+            // This worker started the step inside a workflow task and it outgrew its budget:
+            // the running call is this activity's attempt.
+            outcome = await withHeartbeats(task) { await call.value }
+        } else if let handler = activities[task.activityType.name] {
             do {
                 let input = try JSONPayloads.decodeFirst(task.input)
                 let attempt = ActivityAttempt(input: input, attempt: Int(task.attempt), workflowID: task.workflowExecution.workflowID,

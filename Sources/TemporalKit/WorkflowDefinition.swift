@@ -106,6 +106,12 @@ public struct WorkflowStep: Sendable, Equatable {
         WorkflowStep(id: workflowID, kind: .childWorkflow(type: type), input: input)
     }
 
+    /// The budget of a first attempt inside the workflow task; zero when there is none.
+    public var localAttemptBudget: Duration {
+        if case .activity(_, let options) = kind { return options.localAttemptBudget }
+        return .zero
+    }
+
     /// The activity or workflow type name.
     public var typeName: String {
         switch kind {
@@ -126,15 +132,23 @@ public struct ActivityOptions: Sendable, Equatable {
     public var initialRetryInterval: Duration
     /// Failure types that are never retried.
     public var nonRetryableErrorTypes: [String]
+    /// Zero: the step is always a regular activity. Otherwise the worker first runs it inside
+    /// the workflow task and records its result as a `LocalActivity` marker, which costs no
+    /// task-queue round trip; if the attempt has not finished within this budget (or fails in
+    /// a way a retry could fix), the step becomes a regular activity with the options above,
+    /// and the call already running in this worker completes it: the work is not started twice.
+    public var localAttemptBudget: Duration
 
     /// Creates options.
     public init(startToClose: Duration, heartbeat: Duration = .zero, maximumAttempts: Int,
-                initialRetryInterval: Duration = .seconds(1), nonRetryableErrorTypes: [String] = []) {
+                initialRetryInterval: Duration = .seconds(1), nonRetryableErrorTypes: [String] = [],
+                localAttemptBudget: Duration = .zero) {
         self.startToClose = startToClose
         self.heartbeat = heartbeat
         self.maximumAttempts = maximumAttempts
         self.initialRetryInterval = initialRetryInterval
         self.nonRetryableErrorTypes = nonRetryableErrorTypes
+        self.localAttemptBudget = localAttemptBudget
     }
 }
 

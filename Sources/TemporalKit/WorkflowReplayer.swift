@@ -4,7 +4,7 @@ import TokenHubCore
 /// Rebuilds a workflow's state from its full history and decides the commands of the
 /// current workflow task. Pure: no I/O, so replay tests feed it recorded histories.
 ///
-/// The history's command-produced events (`ActivityTaskScheduled`,
+/// The history's command-produced events (`ActivityTaskScheduled`, `LocalActivity` markers,
 /// `StartChildWorkflowExecutionInitiated`) are the steps the workflow took in earlier tasks.
 /// Re-running `plan` must reproduce them in the same order with the same IDs and types;
 /// anything else is nondeterminism and fails the task (cause `NON_DETERMINISTIC_ERROR`)
@@ -16,7 +16,21 @@ public enum WorkflowReplayer {
         case commands([PBCommand])
         /// `RespondWorkflowTaskFailed` with this cause and message.
         case failTask(nondeterministic: Bool, message: String)
+        /// Run these steps inside this task first (they have a local attempt budget and no
+        /// outcome yet), then decide again with their outcomes.
+        case runLocally([WorkflowStep])
     }
+
+    /// How a step's attempt inside the workflow task went.
+    public enum LocalOutcome: Sendable, Equatable {
+        /// It finished: recorded as a `LocalActivity` marker.
+        case finished(StepResult)
+        /// It did not finish in its budget (or failed retryably): scheduled as an activity.
+        case escalated
+    }
+
+    /// The marker name local activities are recorded under (the name the official SDKs use).
+    public static let localActivityMarker = "LocalActivity"
 
     /// A step the history says was taken.
     struct RecordedStep: Equatable {
@@ -26,8 +40,10 @@ public enum WorkflowReplayer {
         var eventID: Int64
     }
 
-    /// Decides one workflow task from `events` (the full history up to the task's start).
-    public static func decide(_ definition: any WorkflowDefinition, events: [PBHistoryEvent]) -> Decision {
+    /// Decides one workflow task from `events` (the full history up to the task's start) and
+    /// the outcomes of the steps this task already ran locally.
+    public static func decide(_ definition: any WorkflowDefinition, events: [PBHistoryEvent],
+                              local: [String: LocalOutcome] = [:]) -> Decision {
         guard let first = events.first, case .workflowExecutionStartedEventAttributes(let started) = first.attributes else {
             return .failTask(nondeterministic: false, message: "history does not begin with WorkflowExecutionStarted")
         }
@@ -37,7 +53,8 @@ public enum WorkflowReplayer {
         } catch {
             return .commands([failCommand(message: "workflow input: \(error.message)", type: "InvalidInput")])
         }
-        let (recorded, results) = replay(events)
+        var (recorded, results) = replay(events)
+        for case let (id, .finished(result)) in local { results.byID[id] = result }
         let context = WorkflowContext(workflowID: started.workflowID, taskQueue: started.taskQueue.name,
                                       parentWorkflowID: started.parentWorkflowExecution.workflowID)
         let plan: WorkflowPlan
@@ -56,7 +73,24 @@ public enum WorkflowReplayer {
                 return .failTask(nondeterministic: true, message: "history event \(step.eventID) started \(step.typeName) \"\(step.id)\", but \(definition.name) now takes \(planned.typeName) \"\(planned.id)\" as step \(index + 1)")
             }
         }
-        var commands = plan.steps.dropFirst(recorded.count).map { command(for: $0, taskQueue: context.taskQueue) }
+        var commands: [PBCommand] = []
+        var runNow: [WorkflowStep] = []
+        for step in plan.steps.dropFirst(recorded.count) {
+            if step.localAttemptBudget > .zero {
+                switch local[step.id] {
+                case .finished(let result)?:
+                    commands.append(markerCommand(for: step, result: result))
+                    continue
+                case nil:
+                    runNow.append(step)
+                    continue
+                case .escalated?:
+                    break
+                }
+            }
+            commands.append(command(for: step, taskQueue: context.taskQueue))
+        }
+        if !runNow.isEmpty { return .runLocally(runNow) }
         switch plan.completion {
         case .complete(let result)?:
             var command = PBCommand()
@@ -93,6 +127,11 @@ public enum WorkflowReplayer {
                 if let id = stepByEventID[attributes.scheduledEventID] { results[id] = .failed("activity timed out: \(attributes.failure.message)") }
             case .activityTaskCanceledEventAttributes(let attributes):
                 if let id = stepByEventID[attributes.scheduledEventID] { results[id] = .failed("activity canceled") }
+            case .markerRecordedEventAttributes(let attributes) where attributes.markerName == localActivityMarker:
+                let id = (try? JSONPayloads.decodeFirst(attributes.details["activity_id"] ?? PBPayloads()))?.stringValue ?? ""
+                let type = (try? JSONPayloads.decodeFirst(attributes.details["type"] ?? PBPayloads()))?.stringValue ?? ""
+                recorded.append(RecordedStep(id: id, typeName: type, isChild: false, eventID: event.eventID))
+                results[id] = attributes.hasFailure ? .failed(attributes.failure.message) : decodedResult(attributes.details["result"] ?? PBPayloads())
             case .startChildWorkflowExecutionInitiatedEventAttributes(let attributes):
                 recorded.append(RecordedStep(id: attributes.workflowID, typeName: attributes.workflowType.name, isChild: true, eventID: event.eventID))
                 stepByEventID[event.eventID] = attributes.workflowID
@@ -154,6 +193,29 @@ public enum WorkflowReplayer {
             command.commandType = .startChildWorkflowExecution
             command.startChildWorkflowExecutionCommandAttributes = attributes
         }
+        return command
+    }
+
+    /// The `LocalActivity` marker recording a step run inside the workflow task.
+    static func markerCommand(for step: WorkflowStep, result: StepResult) -> PBCommand {
+        var attributes = Temporal_Api_Workflowservice_V1_RecordMarkerCommandAttributes()
+        attributes.markerName = localActivityMarker
+        attributes.details["activity_id"] = JSONPayloads.encode(.string(step.id))
+        attributes.details["type"] = JSONPayloads.encode(.string(step.typeName))
+        switch result {
+        case .completed(let value):
+            attributes.details["result"] = JSONPayloads.encode(value)
+        case .failed(let message):
+            var failure = PBFailure()
+            failure.message = message
+            failure.source = "TokenHub"
+            failure.applicationFailureInfo.type = "LocalActivityFailed"
+            failure.applicationFailureInfo.nonRetryable = true
+            attributes.failure = failure
+        }
+        var command = PBCommand()
+        command.commandType = .recordMarker
+        command.recordMarkerCommandAttributes = attributes
         return command
     }
 

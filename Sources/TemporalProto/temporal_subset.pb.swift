@@ -198,6 +198,7 @@ public nonisolated enum Temporal_Api_Workflowservice_V1_CommandType: SwiftProtob
   case scheduleActivityTask // = 1
   case completeWorkflowExecution // = 4
   case failWorkflowExecution // = 5
+  case recordMarker // = 9
   case startChildWorkflowExecution // = 11
   case UNRECOGNIZED(Int)
 
@@ -211,6 +212,7 @@ public nonisolated enum Temporal_Api_Workflowservice_V1_CommandType: SwiftProtob
     case 1: self = .scheduleActivityTask
     case 4: self = .completeWorkflowExecution
     case 5: self = .failWorkflowExecution
+    case 9: self = .recordMarker
     case 11: self = .startChildWorkflowExecution
     default: self = .UNRECOGNIZED(rawValue)
     }
@@ -222,6 +224,7 @@ public nonisolated enum Temporal_Api_Workflowservice_V1_CommandType: SwiftProtob
     case .scheduleActivityTask: return 1
     case .completeWorkflowExecution: return 4
     case .failWorkflowExecution: return 5
+    case .recordMarker: return 9
     case .startChildWorkflowExecution: return 11
     case .UNRECOGNIZED(let i): return i
     }
@@ -233,6 +236,7 @@ public nonisolated enum Temporal_Api_Workflowservice_V1_CommandType: SwiftProtob
     .scheduleActivityTask,
     .completeWorkflowExecution,
     .failWorkflowExecution,
+    .recordMarker,
     .startChildWorkflowExecution,
   ]
 
@@ -2095,6 +2099,14 @@ public nonisolated struct Temporal_Api_Workflowservice_V1_Command: Sendable {
     set {attributes = .failWorkflowExecutionCommandAttributes(newValue)}
   }
 
+  public var recordMarkerCommandAttributes: Temporal_Api_Workflowservice_V1_RecordMarkerCommandAttributes {
+    get {
+      if case .recordMarkerCommandAttributes(let v)? = attributes {return v}
+      return Temporal_Api_Workflowservice_V1_RecordMarkerCommandAttributes()
+    }
+    set {attributes = .recordMarkerCommandAttributes(newValue)}
+  }
+
   public var startChildWorkflowExecutionCommandAttributes: Temporal_Api_Workflowservice_V1_StartChildWorkflowExecutionCommandAttributes {
     get {
       if case .startChildWorkflowExecutionCommandAttributes(let v)? = attributes {return v}
@@ -2109,11 +2121,37 @@ public nonisolated struct Temporal_Api_Workflowservice_V1_Command: Sendable {
     case scheduleActivityTaskCommandAttributes(Temporal_Api_Workflowservice_V1_ScheduleActivityTaskCommandAttributes)
     case completeWorkflowExecutionCommandAttributes(Temporal_Api_Workflowservice_V1_CompleteWorkflowExecutionCommandAttributes)
     case failWorkflowExecutionCommandAttributes(Temporal_Api_Workflowservice_V1_FailWorkflowExecutionCommandAttributes)
+    case recordMarkerCommandAttributes(Temporal_Api_Workflowservice_V1_RecordMarkerCommandAttributes)
     case startChildWorkflowExecutionCommandAttributes(Temporal_Api_Workflowservice_V1_StartChildWorkflowExecutionCommandAttributes)
 
   }
 
   public init() {}
+}
+
+public nonisolated struct Temporal_Api_Workflowservice_V1_RecordMarkerCommandAttributes: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var markerName: String = String()
+
+  public var details: Dictionary<String,Temporal_Api_Workflowservice_V1_Payloads> = [:]
+
+  public var failure: Temporal_Api_Workflowservice_V1_Failure {
+    get {_failure ?? Temporal_Api_Workflowservice_V1_Failure()}
+    set {_failure = newValue}
+  }
+  /// Returns true if `failure` has been explicitly set.
+  public var hasFailure: Bool {self._failure != nil}
+  /// Clears the value of `failure`. Subsequent reads from it will return its default value.
+  public mutating func clearFailure() {self._failure = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _failure: Temporal_Api_Workflowservice_V1_Failure? = nil
 }
 
 public nonisolated struct Temporal_Api_Workflowservice_V1_ScheduleActivityTaskCommandAttributes: @unchecked Sendable {
@@ -2475,6 +2513,14 @@ public nonisolated struct Temporal_Api_Workflowservice_V1_HistoryEvent: Sendable
     set {attributes = .activityTaskCanceledEventAttributes(newValue)}
   }
 
+  public var markerRecordedEventAttributes: Temporal_Api_Workflowservice_V1_MarkerRecordedEventAttributes {
+    get {
+      if case .markerRecordedEventAttributes(let v)? = attributes {return v}
+      return Temporal_Api_Workflowservice_V1_MarkerRecordedEventAttributes()
+    }
+    set {attributes = .markerRecordedEventAttributes(newValue)}
+  }
+
   public var workflowExecutionTerminatedEventAttributes: Temporal_Api_Workflowservice_V1_WorkflowExecutionTerminatedEventAttributes {
     get {
       if case .workflowExecutionTerminatedEventAttributes(let v)? = attributes {return v}
@@ -2582,6 +2628,7 @@ public nonisolated struct Temporal_Api_Workflowservice_V1_HistoryEvent: Sendable
     case activityTaskFailedEventAttributes(Temporal_Api_Workflowservice_V1_ActivityTaskFailedEventAttributes)
     case activityTaskTimedOutEventAttributes(Temporal_Api_Workflowservice_V1_ActivityTaskTimedOutEventAttributes)
     case activityTaskCanceledEventAttributes(Temporal_Api_Workflowservice_V1_ActivityTaskCanceledEventAttributes)
+    case markerRecordedEventAttributes(Temporal_Api_Workflowservice_V1_MarkerRecordedEventAttributes)
     case workflowExecutionTerminatedEventAttributes(Temporal_Api_Workflowservice_V1_WorkflowExecutionTerminatedEventAttributes)
     case workflowExecutionCanceledEventAttributes(Temporal_Api_Workflowservice_V1_WorkflowExecutionCanceledEventAttributes)
     case workflowExecutionContinuedAsNewEventAttributes(Temporal_Api_Workflowservice_V1_WorkflowExecutionContinuedAsNewEventAttributes)
@@ -2599,6 +2646,33 @@ public nonisolated struct Temporal_Api_Workflowservice_V1_HistoryEvent: Sendable
   public init() {}
 
   fileprivate var _eventTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+public nonisolated struct Temporal_Api_Workflowservice_V1_MarkerRecordedEventAttributes: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var markerName: String = String()
+
+  public var details: Dictionary<String,Temporal_Api_Workflowservice_V1_Payloads> = [:]
+
+  public var workflowTaskCompletedEventID: Int64 = 0
+
+  public var failure: Temporal_Api_Workflowservice_V1_Failure {
+    get {_failure ?? Temporal_Api_Workflowservice_V1_Failure()}
+    set {_failure = newValue}
+  }
+  /// Returns true if `failure` has been explicitly set.
+  public var hasFailure: Bool {self._failure != nil}
+  /// Clears the value of `failure`. Subsequent reads from it will return its default value.
+  public mutating func clearFailure() {self._failure = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _failure: Temporal_Api_Workflowservice_V1_Failure? = nil
 }
 
 public nonisolated struct Temporal_Api_Workflowservice_V1_WorkflowExecutionStartedEventAttributes: Sendable {
@@ -2642,6 +2716,15 @@ public nonisolated struct Temporal_Api_Workflowservice_V1_WorkflowExecutionStart
   /// Clears the value of `input`. Subsequent reads from it will return its default value.
   public mutating func clearInput() {self._input = nil}
 
+  public var workflowTaskTimeout: SwiftProtobuf.Google_Protobuf_Duration {
+    get {_workflowTaskTimeout ?? SwiftProtobuf.Google_Protobuf_Duration()}
+    set {_workflowTaskTimeout = newValue}
+  }
+  /// Returns true if `workflowTaskTimeout` has been explicitly set.
+  public var hasWorkflowTaskTimeout: Bool {self._workflowTaskTimeout != nil}
+  /// Clears the value of `workflowTaskTimeout`. Subsequent reads from it will return its default value.
+  public mutating func clearWorkflowTaskTimeout() {self._workflowTaskTimeout = nil}
+
   public var attempt: Int32 = 0
 
   public var workflowID: String = String()
@@ -2654,6 +2737,7 @@ public nonisolated struct Temporal_Api_Workflowservice_V1_WorkflowExecutionStart
   fileprivate var _parentWorkflowExecution: Temporal_Api_Workflowservice_V1_WorkflowExecution? = nil
   fileprivate var _taskQueue: Temporal_Api_Workflowservice_V1_TaskQueue? = nil
   fileprivate var _input: Temporal_Api_Workflowservice_V1_Payloads? = nil
+  fileprivate var _workflowTaskTimeout: SwiftProtobuf.Google_Protobuf_Duration? = nil
 }
 
 public nonisolated struct Temporal_Api_Workflowservice_V1_WorkflowExecutionCompletedEventAttributes: Sendable {
@@ -3383,7 +3467,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_EventType: SwiftProtobuf._
 }
 
 nonisolated extension Temporal_Api_Workflowservice_V1_CommandType: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0COMMAND_TYPE_UNSPECIFIED\0\u{1}COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK\0\u{2}\u{3}COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION\0\u{1}COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION\0\u{2}\u{6}COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0COMMAND_TYPE_UNSPECIFIED\0\u{1}COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK\0\u{2}\u{3}COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION\0\u{1}COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION\0\u{2}\u{4}COMMAND_TYPE_RECORD_MARKER\0\u{2}\u{2}COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION\0")
 }
 
 nonisolated extension Temporal_Api_Workflowservice_V1_WorkflowExecutionStatus: SwiftProtobuf._ProtoNameProviding {
@@ -5748,7 +5832,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_PendingChildExecutionInfo:
 
 nonisolated extension Temporal_Api_Workflowservice_V1_Command: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Command"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}command_type\0\u{3}schedule_activity_task_command_attributes\0\u{4}\u{2}complete_workflow_execution_command_attributes\0\u{3}fail_workflow_execution_command_attributes\0\u{4}\u{7}start_child_workflow_execution_command_attributes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}command_type\0\u{3}schedule_activity_task_command_attributes\0\u{4}\u{2}complete_workflow_execution_command_attributes\0\u{3}fail_workflow_execution_command_attributes\0\u{4}\u{5}record_marker_command_attributes\0\u{4}\u{2}start_child_workflow_execution_command_attributes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -5796,6 +5880,19 @@ nonisolated extension Temporal_Api_Workflowservice_V1_Command: SwiftProtobuf.Mes
           self.attributes = .failWorkflowExecutionCommandAttributes(v)
         }
       }()
+      case 10: try {
+        var v: Temporal_Api_Workflowservice_V1_RecordMarkerCommandAttributes?
+        var hadOneofValue = false
+        if let current = self.attributes {
+          hadOneofValue = true
+          if case .recordMarkerCommandAttributes(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.attributes = .recordMarkerCommandAttributes(v)
+        }
+      }()
       case 12: try {
         var v: Temporal_Api_Workflowservice_V1_StartChildWorkflowExecutionCommandAttributes?
         var hadOneofValue = false
@@ -5835,6 +5932,10 @@ nonisolated extension Temporal_Api_Workflowservice_V1_Command: SwiftProtobuf.Mes
       guard case .failWorkflowExecutionCommandAttributes(let v)? = self.attributes else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     }()
+    case .recordMarkerCommandAttributes?: try {
+      guard case .recordMarkerCommandAttributes(let v)? = self.attributes else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
     case .startChildWorkflowExecutionCommandAttributes?: try {
       guard case .startChildWorkflowExecutionCommandAttributes(let v)? = self.attributes else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
@@ -5847,6 +5948,50 @@ nonisolated extension Temporal_Api_Workflowservice_V1_Command: SwiftProtobuf.Mes
   public static func ==(lhs: Temporal_Api_Workflowservice_V1_Command, rhs: Temporal_Api_Workflowservice_V1_Command) -> Bool {
     if lhs.commandType != rhs.commandType {return false}
     if lhs.attributes != rhs.attributes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Temporal_Api_Workflowservice_V1_RecordMarkerCommandAttributes: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecordMarkerCommandAttributes"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}marker_name\0\u{1}details\0\u{2}\u{2}failure\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.markerName) }()
+      case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Temporal_Api_Workflowservice_V1_Payloads>.self, value: &self.details) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._failure) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.markerName.isEmpty {
+      try visitor.visitSingularStringField(value: self.markerName, fieldNumber: 1)
+    }
+    if !self.details.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Temporal_Api_Workflowservice_V1_Payloads>.self, value: self.details, fieldNumber: 2)
+    }
+    try { if let v = self._failure {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Temporal_Api_Workflowservice_V1_RecordMarkerCommandAttributes, rhs: Temporal_Api_Workflowservice_V1_RecordMarkerCommandAttributes) -> Bool {
+    if lhs.markerName != rhs.markerName {return false}
+    if lhs.details != rhs.details {return false}
+    if lhs._failure != rhs._failure {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -6164,7 +6309,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_History: SwiftProtobuf.Mes
 
 nonisolated extension Temporal_Api_Workflowservice_V1_HistoryEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HistoryEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}event_id\0\u{3}event_time\0\u{3}event_type\0\u{4}\u{3}workflow_execution_started_event_attributes\0\u{3}workflow_execution_completed_event_attributes\0\u{3}workflow_execution_failed_event_attributes\0\u{3}workflow_execution_timed_out_event_attributes\0\u{3}workflow_task_scheduled_event_attributes\0\u{3}workflow_task_started_event_attributes\0\u{3}workflow_task_completed_event_attributes\0\u{4}\u{2}workflow_task_failed_event_attributes\0\u{3}activity_task_scheduled_event_attributes\0\u{3}activity_task_started_event_attributes\0\u{3}activity_task_completed_event_attributes\0\u{3}activity_task_failed_event_attributes\0\u{3}activity_task_timed_out_event_attributes\0\u{4}\u{4}activity_task_canceled_event_attributes\0\u{4}\u{4}workflow_execution_terminated_event_attributes\0\u{4}\u{2}workflow_execution_canceled_event_attributes\0\u{4}\u{4}workflow_execution_continued_as_new_event_attributes\0\u{3}start_child_workflow_execution_initiated_event_attributes\0\u{3}start_child_workflow_execution_failed_event_attributes\0\u{3}child_workflow_execution_started_event_attributes\0\u{3}child_workflow_execution_completed_event_attributes\0\u{3}child_workflow_execution_failed_event_attributes\0\u{3}child_workflow_execution_canceled_event_attributes\0\u{3}child_workflow_execution_timed_out_event_attributes\0\u{3}child_workflow_execution_terminated_event_attributes\0\u{4}C\u{4}worker_may_ignore\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}event_id\0\u{3}event_time\0\u{3}event_type\0\u{4}\u{3}workflow_execution_started_event_attributes\0\u{3}workflow_execution_completed_event_attributes\0\u{3}workflow_execution_failed_event_attributes\0\u{3}workflow_execution_timed_out_event_attributes\0\u{3}workflow_task_scheduled_event_attributes\0\u{3}workflow_task_started_event_attributes\0\u{3}workflow_task_completed_event_attributes\0\u{4}\u{2}workflow_task_failed_event_attributes\0\u{3}activity_task_scheduled_event_attributes\0\u{3}activity_task_started_event_attributes\0\u{3}activity_task_completed_event_attributes\0\u{3}activity_task_failed_event_attributes\0\u{3}activity_task_timed_out_event_attributes\0\u{4}\u{4}activity_task_canceled_event_attributes\0\u{4}\u{2}marker_recorded_event_attributes\0\u{4}\u{2}workflow_execution_terminated_event_attributes\0\u{4}\u{2}workflow_execution_canceled_event_attributes\0\u{4}\u{4}workflow_execution_continued_as_new_event_attributes\0\u{3}start_child_workflow_execution_initiated_event_attributes\0\u{3}start_child_workflow_execution_failed_event_attributes\0\u{3}child_workflow_execution_started_event_attributes\0\u{3}child_workflow_execution_completed_event_attributes\0\u{3}child_workflow_execution_failed_event_attributes\0\u{3}child_workflow_execution_canceled_event_attributes\0\u{3}child_workflow_execution_timed_out_event_attributes\0\u{3}child_workflow_execution_terminated_event_attributes\0\u{4}C\u{4}worker_may_ignore\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -6355,6 +6500,19 @@ nonisolated extension Temporal_Api_Workflowservice_V1_HistoryEvent: SwiftProtobu
         if let v = v {
           if hadOneofValue {try decoder.handleConflictingOneOf()}
           self.attributes = .activityTaskCanceledEventAttributes(v)
+        }
+      }()
+      case 25: try {
+        var v: Temporal_Api_Workflowservice_V1_MarkerRecordedEventAttributes?
+        var hadOneofValue = false
+        if let current = self.attributes {
+          hadOneofValue = true
+          if case .markerRecordedEventAttributes(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.attributes = .markerRecordedEventAttributes(v)
         }
       }()
       case 27: try {
@@ -6577,6 +6735,10 @@ nonisolated extension Temporal_Api_Workflowservice_V1_HistoryEvent: SwiftProtobu
       guard case .activityTaskCanceledEventAttributes(let v)? = self.attributes else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
     }()
+    case .markerRecordedEventAttributes?: try {
+      guard case .markerRecordedEventAttributes(let v)? = self.attributes else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 25)
+    }()
     case .workflowExecutionTerminatedEventAttributes?: try {
       guard case .workflowExecutionTerminatedEventAttributes(let v)? = self.attributes else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 27)
@@ -6640,9 +6802,58 @@ nonisolated extension Temporal_Api_Workflowservice_V1_HistoryEvent: SwiftProtobu
   }
 }
 
+nonisolated extension Temporal_Api_Workflowservice_V1_MarkerRecordedEventAttributes: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MarkerRecordedEventAttributes"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}marker_name\0\u{1}details\0\u{3}workflow_task_completed_event_id\0\u{2}\u{2}failure\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.markerName) }()
+      case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Temporal_Api_Workflowservice_V1_Payloads>.self, value: &self.details) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.workflowTaskCompletedEventID) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._failure) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.markerName.isEmpty {
+      try visitor.visitSingularStringField(value: self.markerName, fieldNumber: 1)
+    }
+    if !self.details.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Temporal_Api_Workflowservice_V1_Payloads>.self, value: self.details, fieldNumber: 2)
+    }
+    if self.workflowTaskCompletedEventID != 0 {
+      try visitor.visitSingularInt64Field(value: self.workflowTaskCompletedEventID, fieldNumber: 3)
+    }
+    try { if let v = self._failure {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Temporal_Api_Workflowservice_V1_MarkerRecordedEventAttributes, rhs: Temporal_Api_Workflowservice_V1_MarkerRecordedEventAttributes) -> Bool {
+    if lhs.markerName != rhs.markerName {return false}
+    if lhs.details != rhs.details {return false}
+    if lhs.workflowTaskCompletedEventID != rhs.workflowTaskCompletedEventID {return false}
+    if lhs._failure != rhs._failure {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Temporal_Api_Workflowservice_V1_WorkflowExecutionStartedEventAttributes: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkflowExecutionStartedEventAttributes"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_type\0\u{4}\u{2}parent_workflow_execution\0\u{4}\u{2}task_queue\0\u{1}input\0\u{2}\u{c}attempt\0\u{4}\u{a}workflow_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workflow_type\0\u{4}\u{2}parent_workflow_execution\0\u{4}\u{2}task_queue\0\u{1}input\0\u{4}\u{3}workflow_task_timeout\0\u{2}\u{9}attempt\0\u{4}\u{a}workflow_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -6654,6 +6865,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_WorkflowExecutionStartedEv
       case 3: try { try decoder.decodeSingularMessageField(value: &self._parentWorkflowExecution) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._taskQueue) }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._input) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._workflowTaskTimeout) }()
       case 18: try { try decoder.decodeSingularInt32Field(value: &self.attempt) }()
       case 28: try { try decoder.decodeSingularStringField(value: &self.workflowID) }()
       default: break
@@ -6678,6 +6890,9 @@ nonisolated extension Temporal_Api_Workflowservice_V1_WorkflowExecutionStartedEv
     try { if let v = self._input {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
     } }()
+    try { if let v = self._workflowTaskTimeout {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
     if self.attempt != 0 {
       try visitor.visitSingularInt32Field(value: self.attempt, fieldNumber: 18)
     }
@@ -6692,6 +6907,7 @@ nonisolated extension Temporal_Api_Workflowservice_V1_WorkflowExecutionStartedEv
     if lhs._parentWorkflowExecution != rhs._parentWorkflowExecution {return false}
     if lhs._taskQueue != rhs._taskQueue {return false}
     if lhs._input != rhs._input {return false}
+    if lhs._workflowTaskTimeout != rhs._workflowTaskTimeout {return false}
     if lhs.attempt != rhs.attempt {return false}
     if lhs.workflowID != rhs.workflowID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}

@@ -3,6 +3,8 @@ import TokenHubCore
 
 /// The seed's ChatWorkflow: `ChatActivity` (route and send through the engine), then
 /// `LogResultActivity` (request log, reward, TSDB points, event), then the ChatOutput.
+/// Both run inside the workflow task first (see `Activities`), so a prompt answer completes
+/// the whole workflow in the task that started it.
 ///
 /// As a child of OrchestrationWorkflow it skips the log step: the parent logs the plan.
 ///
@@ -60,14 +62,25 @@ public enum Activities {
     /// ChatActivity: one attempt per provider call sequence. The engine does its own provider
     /// failover and returns provider errors as a ChatOutput, so the activity fails only when
     /// the worker itself is lost (heartbeat timeout); only then is it retried, at most twice.
+    ///
+    /// It first runs inside the workflow task (`chatLocalBudget`): a call that answers within
+    /// it is recorded as a `LocalActivity` marker and costs no task-queue round trip. A longer
+    /// call becomes a regular, heartbeating activity that the running call completes.
     public static func chatOptions(_ policy: Policy) -> ActivityOptions {
         ActivityOptions(startToClose: .milliseconds(policy.maxLatencyMs) + .seconds(30), heartbeat: .seconds(10),
-                        maximumAttempts: 3, initialRetryInterval: .seconds(1), nonRetryableErrorTypes: [invalidInput])
+                        maximumAttempts: 3, initialRetryInterval: .seconds(1), nonRetryableErrorTypes: [invalidInput],
+                        localAttemptBudget: chatLocalBudget)
     }
 
-    /// LogResultActivity: idempotent (the store keeps one row per request id), so retried freely.
+    /// How long a chat call may run inside the workflow task before it becomes an activity.
+    /// Below half the 10 s default workflow task timeout, so the task is always reported in time.
+    public static let chatLocalBudget: Duration = .seconds(4)
+
+    /// LogResultActivity: idempotent (the store keeps one row per request id), so retried
+    /// freely; a write is a queue append, so it runs inside the workflow task first.
     public static let logOptions = ActivityOptions(startToClose: .seconds(30), maximumAttempts: 10,
-                                                   initialRetryInterval: .milliseconds(500), nonRetryableErrorTypes: [invalidInput])
+                                                   initialRetryInterval: .milliseconds(500), nonRetryableErrorTypes: [invalidInput],
+                                                   localAttemptBudget: .seconds(2))
 
     /// The ChatOutput a chat step produced; a failed step becomes an output carrying the error.
     public static func chatOutput(from result: StepResult) -> ChatOutput {

@@ -78,7 +78,7 @@ struct TemporalIntegrationTests {
         return last
     }
 
-    @Test("a chat runs as ChatWorkflow: ChatActivity then LogResultActivity, readable JSON in the CLI, one log row")
+    @Test("a chat runs as ChatWorkflow: ChatActivity then LogResultActivity (local attempts), readable JSON in the CLI, one log row")
     func chatWorkflow() async throws {
         let temporal = try TemporalDevServer()
         let database = try Self.database()
@@ -97,7 +97,10 @@ struct TemporalIntegrationTests {
         #expect(listed.count == 1)
         #expect(listed.first?["status"]?.stringValue == "WORKFLOW_EXECUTION_STATUS_COMPLETED")
         let history = try temporal.workflowJSON(["show", "--workflow-id", workflowID])
-        #expect(history.contains("\"ChatActivity\"") && history.contains("\"LogResultActivity\""))
+        // A prompt answer runs both steps inside the first workflow task: two LocalActivity
+        // markers, no activity task on the queue.
+        #expect(history.components(separatedBy: "\"LocalActivity\"").count - 1 == 2, "\(history)")
+        #expect(!history.contains("ActivityTaskScheduled") && !history.contains("ACTIVITY_TASK_SCHEDULED"))
         // The plain `show` prints the result as readable JSON (json/plain payloads).
         let shown = try temporal.cli(["workflow", "show", "--workflow-id", workflowID, "--namespace", temporal.namespace])
         #expect(shown.stdout.contains(#""content":"hello temporal""#), "\(shown.stdout)")
@@ -253,6 +256,33 @@ struct TemporalIntegrationTests {
         server.stop()
         // Every request was logged exactly once, whichever path served it.
         #expect(try sqlite(database, "SELECT COUNT(*) = COUNT(DISTINCT request_id) FROM request_logs") == "1")
+    }
+
+    @Test("a provider call longer than its local budget becomes a heartbeating activity: one provider call, one log row")
+    func slowCallEscalatesToAnActivity() async throws {
+        let temporal = try TemporalDevServer()
+        let mock = try await MockUpstream()
+        let delayMs = 5500 // past Activities.chatLocalBudget (4 s)
+        mock.script("slow-mock", [.text("slow answer", delayMs: delayMs), .text("second call", delayMs: 0)])
+        let database = try Self.database()
+        let models = "  - {id: slow-mock, provider: mock, weight: 5, max_context_tokens: 32768, input_price_per_1k: 0.001, output_price_per_1k: 0.001}"
+        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database, mock: mock, models: models))
+        let client = HTTPTestClient(baseURL: server.baseURL)
+
+        let answer = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"slow"}]}}"#)
+        #expect(answer.status == 200, "\(String(decoding: answer.body, as: UTF8.self))")
+        #expect(Self.content(answer) == "slow answer")
+        #expect(answer.json?["dispatcher"]?.stringValue == "temporal")
+        #expect(mock.callCount("slow-mock") == 1)
+        let requestID = try #require(answer.json?["request_id"]?.stringValue)
+        let events = try await client.get("/admin/v1/workflows/chat-\(requestID)/history")
+        let rows = events.json?["events"]?.arrayValue ?? []
+        // The escalated call is a scheduled ChatActivity; the log step still ran locally.
+        #expect(rows.contains { $0["type"]?.stringValue == "ACTIVITY_TASK_SCHEDULED" && $0["activity_type"]?.stringValue == "ChatActivity" })
+        #expect(rows.contains { $0["type"]?.stringValue == "MARKER_RECORDED" && $0["activity_type"]?.stringValue == "LogResultActivity" })
+        #expect(try await waitForSQLite(database, "SELECT COUNT(*), dispatcher, status FROM request_logs", equals: "1|temporal|ok") == "1|temporal|ok")
+        server.stop()
+        mock.stop()
     }
 
     @Test("kill -9 of tokenhub while a workflow waits on a slow provider: restarted, the workflow completes with one log row")

@@ -36,9 +36,16 @@ import TokenHubWorkflows
             return Produced(kind: "complete", id: "", type: "", result: try? JSONPayloads.decodeFirst(a.result))
         case .failWorkflowExecutionCommandAttributes(let a)?:
             return Produced(kind: "fail", id: "", type: a.failure.message)
+        case .recordMarkerCommandAttributes(let a)?:
+            return Produced(kind: "local", id: markerString(a.details["activity_id"]), type: markerString(a.details["type"]),
+                            result: a.details["result"].flatMap { try? JSONPayloads.decodeFirst($0) })
         case nil:
             return Produced(kind: "none", id: "", type: "")
         }
+    }
+
+    static func markerString(_ payloads: PBPayloads?) -> String {
+        payloads.flatMap { try? JSONPayloads.decodeFirst($0) }?.stringValue ?? ""
     }
 
     /// The commands each recorded task produced, keyed by its WorkflowTaskCompleted event id.
@@ -50,6 +57,10 @@ import TokenHubWorkflows
                 byTask[a.workflowTaskCompletedEventID, default: []].append(Produced(kind: "activity", id: a.activityID, type: a.activityType.name))
             case .startChildWorkflowExecutionInitiatedEventAttributes(let a):
                 byTask[a.workflowTaskCompletedEventID, default: []].append(Produced(kind: "child", id: a.workflowID, type: a.workflowType.name))
+            case .markerRecordedEventAttributes(let a):
+                byTask[a.workflowTaskCompletedEventID, default: []].append(
+                    Produced(kind: "local", id: markerString(a.details["activity_id"]), type: markerString(a.details["type"]),
+                             result: a.details["result"].flatMap { try? JSONPayloads.decodeFirst($0) }))
             case .workflowExecutionCompletedEventAttributes(let a):
                 byTask[a.workflowTaskCompletedEventID, default: []].append(
                     Produced(kind: "complete", id: "", type: "", result: try? JSONPayloads.decodeFirst(a.result)))
@@ -60,6 +71,24 @@ import TokenHubWorkflows
         return byTask
     }
 
+    /// Decides a task as the worker did when it was recorded: a step the task ran locally
+    /// finished with the result its marker holds; one it scheduled as an activity had been
+    /// escalated (histories from before local attempts schedule every step).
+    static func decideAsRecorded(_ definition: any WorkflowDefinition, _ seen: [PBHistoryEvent], _ produced: [Produced]) -> WorkflowReplayer.Decision {
+        var local: [String: WorkflowReplayer.LocalOutcome] = [:]
+        while true {
+            let decision = WorkflowReplayer.decide(definition, events: seen, local: local)
+            guard case .runLocally(let steps) = decision else { return decision }
+            for step in steps {
+                if let marker = produced.first(where: { $0.kind == "local" && $0.id == step.id }) {
+                    local[step.id] = .finished(.completed(marker.result ?? .null))
+                } else {
+                    local[step.id] = .escalated
+                }
+            }
+        }
+    }
+
     /// Replays every task of `events` with `definition`; returns how many tasks were checked.
     static func replayEveryTask(_ definition: any WorkflowDefinition, _ events: [PBHistoryEvent]) throws -> Int {
         let recorded = recordedCommands(events)
@@ -67,7 +96,7 @@ import TokenHubWorkflows
         for event in events {
             guard case .workflowTaskCompletedEventAttributes(let completed) = event.attributes else { continue }
             let seen = events.filter { $0.eventID <= completed.startedEventID }
-            let decision = WorkflowReplayer.decide(definition, events: seen)
+            let decision = decideAsRecorded(definition, seen, recorded[event.eventID, default: []])
             guard case .commands(let commands) = decision else {
                 Issue.record("task \(event.eventID): \(decision)")
                 continue
@@ -86,6 +115,54 @@ import TokenHubWorkflows
             return nil
         }
         #expect(types == ["ChatActivity", "LogResultActivity"])
+    }
+
+    /// A prompt answer: both steps ran inside the first task and were recorded as markers.
+    @Test func chatWithLocalAttemptsReplaysAsMarkers() throws {
+        let events = try Self.history("chat-local")
+        #expect(try Self.replayEveryTask(ChatWorkflow(), events) == 1)
+        let recorded = Self.recordedCommands(events).values.flatMap { $0 }
+        #expect(recorded.filter { $0.kind == "local" }.map(\.type) == ["ChatActivity", "LogResultActivity"])
+        // Run fresh from the start with both attempts finishing, the task gives the same
+        // commands: two markers carrying the recorded results, then the completion.
+        let firstStart = try #require(events.first { $0.eventType == .workflowTaskStarted })
+        let decision = Self.decideAsRecorded(ChatWorkflow(), events.filter { $0.eventID <= firstStart.eventID }, recorded)
+        guard case .commands(let commands) = decision else {
+            Issue.record("expected commands, got \(decision)")
+            return
+        }
+        #expect(commands.map(Self.produced).map(\.kind) == ["local", "local", "complete"])
+    }
+
+    /// A call that outgrew its local budget: ChatActivity was scheduled as an activity, the log
+    /// step then ran locally in the next task.
+    @Test func escalatedChatReplaysAsActivityThenMarker() throws {
+        let events = try Self.history("chat-escalated")
+        #expect(try Self.replayEveryTask(ChatWorkflow(), events) == 2)
+        let firstStart = try #require(events.first { $0.eventType == .workflowTaskStarted })
+        // Replayed without the escalation, the first task asks to run the call locally.
+        let decision = WorkflowReplayer.decide(ChatWorkflow(), events: events.filter { $0.eventID <= firstStart.eventID })
+        guard case .runLocally(let steps) = decision else {
+            Issue.record("expected a local attempt, got \(decision)")
+            return
+        }
+        #expect(steps.map(\.typeName) == ["ChatActivity"])
+    }
+
+    /// A marker naming another activity than the workflow takes is nondeterminism, as for
+    /// scheduled activities.
+    @Test func aMarkerForAnotherStepIsNondeterministic() throws {
+        var events = try Self.history("chat-local")
+        let index = try #require(events.firstIndex { $0.eventType == .markerRecorded })
+        events[index].markerRecordedEventAttributes.details["type"] = JSONPayloads.encode(.string("SummarizeActivity"))
+        let lastStart = try #require(events.last { $0.eventType == .workflowTaskStarted })
+        let decision = WorkflowReplayer.decide(ChatWorkflow(), events: events.filter { $0.eventID <= lastStart.eventID } + events.filter { $0.eventType == .markerRecorded })
+        guard case .failTask(let nondeterministic, let message) = decision else {
+            Issue.record("expected a failed task, got \(decision)")
+            return
+        }
+        #expect(nondeterministic)
+        #expect(message.contains("SummarizeActivity"))
     }
 
     @Test func childChatWorkflowSkipsTheLogStep() throws {
