@@ -29,6 +29,7 @@ extension TemporalConnection: TemporalClient {
         case .attachToExisting:
             request.workflowIDReusePolicy = .rejectDuplicate
             request.workflowIDConflictPolicy = .useExisting
+            request.requestEagerExecution = eagerWorker?.runs(taskQueue: start.taskQueue) ?? false
         }
         do {
             let response = try await call("StartWorkflowExecution") {
