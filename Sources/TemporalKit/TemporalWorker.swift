@@ -224,8 +224,11 @@ public final class TemporalWorker: Sendable {
             for step in steps {
                 group.addTask {
                     guard let handler = self.activities[step.typeName] else { return (step.id, .escalated) }
+                    let key = Self.escalationKey(workflowID, step.id)
                     let attempt = ActivityAttempt(input: step.input, attempt: 1, workflowID: workflowID, activityID: step.id)
-                    let call = Task { () async -> Result<JSONValue, ActivityFailure> in
+                    // A retried task (its first report was lost) joins the call still parked
+                    // here instead of starting the work again.
+                    let call = self.escalated.withLock { $0.removeValue(forKey: key) } ?? Task { () async -> Result<JSONValue, ActivityFailure> in
                         do throws(ActivityFailure) { return .success(try await handler(attempt)) } catch { return .failure(error) }
                     }
                     let limit = min(ContinuousClock.now + step.localAttemptBudget, deadline)
@@ -237,7 +240,7 @@ public final class TemporalWorker: Sendable {
                     case .failure?:
                         return (step.id, .escalated) // the activity's retry policy takes over
                     case nil:
-                        self.park(call, key: Self.escalationKey(workflowID, step.id))
+                        self.park(call, key: key)
                         return (step.id, .escalated)
                     }
                 }
@@ -248,17 +251,17 @@ public final class TemporalWorker: Sendable {
         }
     }
 
-    /// The call's result if it arrives before `limit`; nil if not (the call keeps running).
+    /// The call's result if it arrives before `limit`; nil if not. The call keeps running
+    /// either way, and this returns at `limit` without waiting for it (a task group would).
     private static func value<T: Sendable>(of call: Task<T, Never>, before limit: ContinuousClock.Instant) async -> T? {
-        await withTaskGroup(of: T?.self) { group in
-            group.addTask { await call.value }
-            group.addTask {
+        let first = FirstAnswer<T?>()
+        return await withCheckedContinuation { continuation in
+            first.set(continuation)
+            Task { first.answer(await call.value) }
+            Task {
                 try? await Task.sleep(until: limit)
-                return nil
+                first.answer(nil)
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
         }
     }
 
@@ -271,7 +274,9 @@ public final class TemporalWorker: Sendable {
         Task {
             _ = await call.value
             try? await Task.sleep(for: Self.unclaimedEscalationLifetime)
-            _ = self.escalated.withLock { $0.removeValue(forKey: key) }
+            self.escalated.withLock { parked in
+                if parked[key] == call { parked[key] = nil }
+            }
         }
     }
 
@@ -446,5 +451,18 @@ struct PollBackoff {
     mutating func wait() async {
         try? await Task.sleep(for: next)
         next = min(next * 2, .seconds(5))
+    }
+}
+
+/// A continuation resumed by whichever of several racing tasks answers first.
+private final class FirstAnswer<T: Sendable>: Sendable {
+    private let continuation = Mutex<CheckedContinuation<T, Never>?>(nil)
+
+    func set(_ continuation: CheckedContinuation<T, Never>) {
+        self.continuation.withLock { $0 = continuation }
+    }
+
+    func answer(_ value: T) {
+        continuation.withLock { $0.take() }?.resume(returning: value)
     }
 }

@@ -280,6 +280,17 @@ struct TemporalIntegrationTests {
         // The escalated call is a scheduled ChatActivity; the log step still ran locally.
         #expect(rows.contains { $0["type"]?.stringValue == "ACTIVITY_TASK_SCHEDULED" && $0["activity_type"]?.stringValue == "ChatActivity" })
         #expect(rows.contains { $0["type"]?.stringValue == "MARKER_RECORDED" && $0["activity_type"]?.stringValue == "LogResultActivity" })
+        // The first task reported the escalation at the budget, not when the call ended
+        // (a task waiting for the call would miss its timeout on calls over 10 s).
+        let times = rows.compactMap { row -> (String, Date)? in
+            guard let type = row["type"]?.stringValue, let text = row["time"]?.stringValue,
+                  let time = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+            else { return nil }
+            return (type, time)
+        }
+        let started = try #require(times.first { $0.0 == "WORKFLOW_EXECUTION_STARTED" }?.1)
+        let firstReport = try #require(times.first { $0.0 == "WORKFLOW_TASK_COMPLETED" }?.1)
+        #expect(firstReport.timeIntervalSince(started) < 5.0, "first task reported after \(firstReport.timeIntervalSince(started)) s")
         #expect(try await waitForSQLite(database, "SELECT COUNT(*), dispatcher, status FROM request_logs", equals: "1|temporal|ok") == "1|temporal|ok")
         server.stop()
         mock.stop()
