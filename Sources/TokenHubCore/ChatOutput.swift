@@ -70,6 +70,14 @@ public struct ChatOutput: JSONPayload, Hashable {
         self.errorClass = errorClass
     }
 
+    /// The output as a request log keeps it: decision, latency and error, and of the response
+    /// only its `usage`. Logs carry no prompt or answer text, and stay small on the hot path.
+    public var forLog: ChatOutput {
+        var reduced = self
+        reduced.response = response["usage"].map { .object(["usage": $0]) } ?? .null
+        return reduced
+    }
+
     /// Reads an output; absent fields are empty, an unknown error class reads as fatal.
     public init(json: JSONValue) throws(PayloadError) {
         let fields = try PayloadFields(json, path: "")
@@ -100,7 +108,7 @@ public struct LogResult: JSONPayload, Hashable {
     public var kind: String
     /// The routing or orchestration mode.
     public var mode: String
-    /// What the dispatch produced.
+    /// What the dispatch produced, as `ChatOutput.forLog` reduces it.
     public var output: ChatOutput
     /// The dispatcher that served it, e.g. "direct".
     public var dispatcher: String
@@ -116,7 +124,7 @@ public struct LogResult: JSONPayload, Hashable {
         self.apiKeyID = apiKeyID
         self.kind = kind
         self.mode = mode
-        self.output = output
+        self.output = output.forLog
         self.dispatcher = dispatcher
         self.budgetUSD = budgetUSD
         self.maxLatencyMs = maxLatencyMs

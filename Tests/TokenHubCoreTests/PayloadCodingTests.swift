@@ -43,6 +43,23 @@ struct PayloadCodingTests {
         #expect(try JSONCoding.decode(ChatOutput.self, from: Array(overflow.utf8)).errorClass == .contextOverflow)
     }
 
+    @Test("a LogResult keeps the output's decision, latency, error and usage, and none of the answer's text")
+    func logResultCarriesNoContent() throws {
+        let response: JSONValue = .object([
+            "choices": .array([.object(["message": .object(["role": .string("assistant"), "content": .string("secret answer")])])]),
+            "usage": .object(["total_tokens": .number(42)]),
+        ])
+        let output = ChatOutput(decision: Decision(modelID: "m", providerID: "p", estimatedCostUSD: 0.5, reason: "r"),
+                                response: response, latencyMs: 12)
+        let log = LogResult(requestID: "r1", apiKeyID: "", kind: "chat", mode: "normal", output: output, dispatcher: "direct")
+        #expect(log.output.response == .object(["usage": .object(["total_tokens": .number(42)])]))
+        #expect(log.output.decision == output.decision)
+        #expect(log.output.latencyMs == 12)
+        #expect(!log.json.serializedString.contains("secret answer"))
+        let failed = ChatOutput(error: "upstream 500", errorClass: .transient)
+        #expect(failed.forLog == failed)
+    }
+
     @Test("JSONValue keeps every JSON type")
     func jsonValueRoundTrip() throws {
         let text = #"{"a":[1,2.5,"s",true,null,{"b":{}}]}"#

@@ -408,7 +408,8 @@ typedef const tokenhub_plugin_descriptor *(*tokenhub_plugin_entry_fn)(void);
  *
  * LogResult:
  *   { "request_id", "api_key_id", "kind": "chat"|"plan", "mode": string,
- *     "output": ChatOutput, "dispatcher": string,
+ *     "output": ChatOutput, "dispatcher": string,      the host reads only output.response.usage
+ *                                                         of the response: send just that
  *     "budget_usd"?: number, "max_latency_ms"?: int }   the request's limits; its reward is
  *                                                         scored against them (0 = defaults)
  *
