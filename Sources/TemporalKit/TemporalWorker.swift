@@ -257,10 +257,13 @@ public final class TemporalWorker: Sendable {
         let first = FirstAnswer<T?>()
         return await withCheckedContinuation { continuation in
             first.set(continuation)
-            Task { first.answer(await call.value) }
-            Task {
-                try? await Task.sleep(until: limit)
+            let timer = Task {
+                do { try await Task.sleep(until: limit) } catch { return }
                 first.answer(nil)
+            }
+            Task {
+                first.answer(await call.value)
+                timer.cancel()
             }
         }
     }
