@@ -12,18 +12,24 @@ struct StoreIntegrationTests {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test("every chat, completion, stream and plan writes exactly one request log row, kept across restarts")
-    func requestLogRows() async throws {
-        let directory = try TestPaths.makeTemporaryDirectory("store-it")
-        let database = directory.appendingPathComponent("tokenhub.db").path
+    /// A fresh database path and a config using it: DirectDispatch, SQLiteStore, the echo
+    /// registry, plus `extra` top-level YAML.
+    static func storeConfig(extra: String = "") throws -> (database: String, config: String) {
+        let database = try TestPaths.makeTemporaryDirectory("store-it").appendingPathComponent("tokenhub.db").path
         let config = try writeConfig("""
         dispatch:
           chain: [DirectDispatch]
         store:
           plugin: SQLiteStore
           config: {path: \(database)}
-        \(echoRegistryYAML)
+        \(extra)\(echoRegistryYAML)
         """)
+        return (database, config)
+    }
+
+    @Test("every chat, completion, stream and plan writes exactly one request log row, kept across restarts")
+    func requestLogRows() async throws {
+        let (database, config) = try Self.storeConfig()
         var server = try RunningTokenhub(configPath: config)
         var client = HTTPTestClient(baseURL: server.baseURL)
         let chat = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"log me"}]},"policy":{"mode":"cheap"}}"#)
@@ -52,16 +58,7 @@ struct StoreIntegrationTests {
 
     @Test("each request writes a reward entry and TSDB points, read back through /admin/v1/rewards and /admin/v1/tsdb/query")
     func rewardsAndTimeSeries() async throws {
-        let directory = try TestPaths.makeTemporaryDirectory("store-it")
-        let database = directory.appendingPathComponent("tokenhub.db").path
-        let config = try writeConfig("""
-        dispatch:
-          chain: [DirectDispatch]
-        store:
-          plugin: SQLiteStore
-          config: {path: \(database)}
-        \(echoRegistryYAML)
-        """)
+        let (database, config) = try Self.storeConfig()
         let server = try RunningTokenhub(configPath: config)
         let client = HTTPTestClient(baseURL: server.baseURL)
         for _ in 0..<3 {
@@ -97,18 +94,7 @@ struct StoreIntegrationTests {
 
     @Test("TSDB points older than retention.tsdb_days are pruned at start; newer ones stay")
     func timeSeriesRetention() async throws {
-        let directory = try TestPaths.makeTemporaryDirectory("store-it")
-        let database = directory.appendingPathComponent("tokenhub.db").path
-        let config = try writeConfig("""
-        dispatch:
-          chain: [DirectDispatch]
-        store:
-          plugin: SQLiteStore
-          config: {path: \(database)}
-        retention:
-          tsdb_days: 7
-        \(echoRegistryYAML)
-        """)
+        let (database, config) = try Self.storeConfig(extra: "retention:\n  tsdb_days: 7\n")
         var server = try RunningTokenhub(configPath: config)
         server.stop()
         let now = Int(Date().timeIntervalSince1970 * 1000)
