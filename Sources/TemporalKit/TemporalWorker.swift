@@ -100,41 +100,19 @@ public final class TemporalWorker: Sendable {
     // MARK: Workflow tasks
 
     private func pollWorkflowTasks() async {
-        var backoff = PollBackoff()
-        while !Task.isCancelled {
-            await workflowTaskSlots.acquire()
-            if Task.isCancelled {
-                workflowTaskSlots.release()
-                return
-            }
+        // A task may run local attempts for seconds, so it runs apart from its poller.
+        await pollLoop(slots: workflowTaskSlots, poll: { () async throws(TemporalError) -> PBWorkflowTask? in
             var request = Temporal_Api_Workflowservice_V1_PollWorkflowTaskQueueRequest()
             request.namespace = connection.namespace
             request.taskQueue.name = taskQueue
             request.taskQueue.kind = .normal
             request.identity = connection.identity
-            do {
-                let task = try await connection.call("PollWorkflowTaskQueue") {
-                    try await connection.service.pollWorkflowTaskQueue(
-                        request, options: TemporalConnection.options(timeout: TemporalConnection.pollTimeout, waitForReady: true))
-                }
-                backoff.reset()
-                guard !task.taskToken.isEmpty else {
-                    workflowTaskSlots.release()
-                    continue
-                }
-                // A task may run local attempts for seconds; the poller goes back to polling.
-                running.withLock { $0 += 1 }
-                Task {
-                    await self.handleWorkflowTask(task)
-                    self.running.withLock { $0 -= 1 }
-                    self.workflowTaskSlots.release()
-                }
-            } catch {
-                workflowTaskSlots.release()
-                if Task.isCancelled { return }
-                if error.code != .timeout { await backoff.wait() }
+            let task = try await connection.call("PollWorkflowTaskQueue") {
+                try await connection.service.pollWorkflowTaskQueue(
+                    request, options: TemporalConnection.options(timeout: TemporalConnection.pollTimeout, waitForReady: true))
             }
-        }
+            return task.taskToken.isEmpty ? nil : task
+        }, handle: { task in await self.handleWorkflowTask(task) })
     }
 
     /// Handles one workflow task; returns the result it closed the run with, if the server
@@ -245,6 +223,29 @@ public final class TemporalWorker: Sendable {
     // MARK: Activity tasks
 
     private func pollActivityTasks() async {
+        // Unstructured on purpose: an activity outlives its poll and must finish even while
+        // the worker stops polling.
+        await pollLoop(slots: slots, poll: { () async throws(TemporalError) -> PBActivityTask? in
+            var request = Temporal_Api_Workflowservice_V1_PollActivityTaskQueueRequest()
+            request.namespace = connection.namespace
+            request.taskQueue.name = taskQueue
+            request.taskQueue.kind = .normal
+            request.identity = connection.identity
+            let task = try await connection.call("PollActivityTaskQueue") {
+                try await connection.service.pollActivityTaskQueue(
+                    request, options: TemporalConnection.options(timeout: TemporalConnection.pollTimeout, waitForReady: true))
+            }
+            return task.taskToken.isEmpty ? nil : task
+        }, handle: { task in await self.runActivity(task) })
+    }
+
+    /// One poller: waits for a free slot, long-polls, and runs each task it gets in its own
+    /// task (counted in `running`, holding the slot until done), then polls again at once.
+    /// An empty poll frees the slot; errors other than the poll's own timeout back off.
+    private func pollLoop<PolledTask: Sendable>(
+        slots: AsyncSemaphore, poll: () async throws(TemporalError) -> PolledTask?,
+        handle: @escaping @Sendable (PolledTask) async -> Void
+    ) async {
         var backoff = PollBackoff()
         while !Task.isCancelled {
             await slots.acquire()
@@ -252,28 +253,18 @@ public final class TemporalWorker: Sendable {
                 slots.release()
                 return
             }
-            var request = Temporal_Api_Workflowservice_V1_PollActivityTaskQueueRequest()
-            request.namespace = connection.namespace
-            request.taskQueue.name = taskQueue
-            request.taskQueue.kind = .normal
-            request.identity = connection.identity
-            do {
-                let task = try await connection.call("PollActivityTaskQueue") {
-                    try await connection.service.pollActivityTaskQueue(
-                        request, options: TemporalConnection.options(timeout: TemporalConnection.pollTimeout, waitForReady: true))
-                }
+            do throws(TemporalError) {
+                let polled = try await poll()
                 backoff.reset()
-                guard !task.taskToken.isEmpty else {
+                guard let task = polled else {
                     slots.release()
                     continue
                 }
                 running.withLock { $0 += 1 }
-                // Unstructured on purpose: the activity outlives this poll and must finish
-                // even while the worker stops polling.
                 Task {
-                    await self.runActivity(task)
+                    await handle(task)
                     self.running.withLock { $0 -= 1 }
-                    self.slots.release()
+                    slots.release()
                 }
             } catch {
                 slots.release()
