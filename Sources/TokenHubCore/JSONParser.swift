@@ -15,15 +15,20 @@ extension JSONValue {
     /// Parses one JSON document (RFC 8259) from UTF-8 bytes. Strict: invalid UTF-8, trailing
     /// garbage, lone surrogates, leading zeros, NaN and numbers that overflow a Double are errors.
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
-        let contiguous = bytes as? [UInt8] ?? Array(bytes)
-        return try contiguous.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> JSONValue in
-            var parser = JSONByteParser(bytes: buffer)
-            parser.skipWhitespace()
-            let value = try parser.parseValue(depth: 0)
-            parser.skipWhitespace()
-            guard parser.index == buffer.count else { throw parser.error("unexpected data after the JSON value") }
-            return value
-        }
+        // Arrays and ByteBuffer views are parsed in place; anything else is copied once.
+        let parsed = bytes.withContiguousStorageIfAvailable { buffer in Result { () throws(JSONParseError) in try parse(buffer) } }
+        if let parsed { return try parsed.get() }
+        return try Array(bytes).withUnsafeBufferPointer { (buffer) throws(JSONParseError) in try parse(buffer) }
+    }
+
+    /// Parses one JSON document from a buffer the caller keeps alive for the call.
+    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
+        var parser = JSONByteParser(bytes: buffer)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == buffer.count else { throw parser.error("unexpected data after the JSON value") }
+        return value
     }
 
     /// Parses a string's UTF-8 as JSON.
@@ -42,7 +47,12 @@ struct JSONByteParser {
     }
 
     mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
     }
 
     mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
@@ -72,6 +82,8 @@ struct JSONByteParser {
         guard depth <= JSONValue.maxNestingDepth else { throw error("nesting deeper than \(JSONValue.maxNestingDepth) levels") }
         index += 1
         var members: [String: JSONValue] = [:]
+        // Payload objects have a handful of members; sizing once avoids rehashing while growing.
+        members.reserveCapacity(8)
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
         while true {
@@ -110,6 +122,7 @@ struct JSONByteParser {
 
     private mutating func parseNumber() throws(JSONParseError) -> Double {
         let start = index
+        if let integer = parseSmallInteger() { return integer }
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number") }
         if bytes[index] == UInt8(ascii: "0") {
@@ -137,20 +150,55 @@ struct JSONByteParser {
         return value
     }
 
+    /// The common case (counts, token numbers, timestamps): an integer of at most 15 digits,
+    /// exact in a Double, read without building a string. Nil (index unchanged) for anything
+    /// else, which the general path then reads or rejects.
+    private mutating func parseSmallInteger() -> Double? {
+        var position = index
+        let negative = bytes[position] == UInt8(ascii: "-")
+        if negative { position += 1 }
+        let digitsStart = position
+        var value: Int64 = 0
+        while position < bytes.count, isDigit(bytes[position]), position - digitsStart < 15 {
+            value = value * 10 + Int64(bytes[position] - UInt8(ascii: "0"))
+            position += 1
+        }
+        let digits = position - digitsStart
+        guard digits > 0, digits < 15, !(digits > 1 && bytes[digitsStart] == UInt8(ascii: "0")) else { return nil }
+        if position < bytes.count {
+            switch bytes[position] {
+            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "0")...UInt8(ascii: "9"): return nil
+            default: break
+            }
+        }
+        index = position
+        // -0 stays -0.0, as the general path reads it.
+        return negative ? (value == 0 ? -0.0 : Double(-value)) : Double(value)
+    }
+
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
     private mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
-        // Fast path: no escapes, plain UTF-8 up to the closing quote.
+        // Fast path: no escapes, plain UTF-8 up to the closing quote. ASCII needs no validation
+        // (and `String(validating:)` is generic, costing a metadata lookup per string).
+        var ascii = true
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                guard let text = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8 in string") }
+                let text: String
+                if ascii {
+                    text = String(decoding: slice, as: UTF8.self)
+                } else {
+                    guard let valid = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8 in string") }
+                    text = valid
+                }
                 index += 1
                 return text
             }
+            if byte >= 0x80 { ascii = false }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("control character in string") }
             index += 1

@@ -84,8 +84,25 @@ struct JSONParserTests {
         #expect(value["o"] == .object([:]))
     }
 
+    @Test("reads integers of every length the same as the general number path")
+    func readsIntegers() throws {
+        let cases: [(String, Double)] = [
+            ("0", 0), ("7", 7), ("-12", -12), ("12345678901234", 12_345_678_901_234), ("123456789012345", 123_456_789_012_345),
+            ("-99999999999999999", -99_999_999_999_999_999), ("42e2", 4200), ("10.5", 10.5),
+        ]
+        for (text, expected) in cases {
+            #expect(try JSONValue.parse(text) == .number(expected), "\(text)")
+            #expect(try JSONValue.parse("[\(text)]") == .array([.number(expected)]), "[\(text)]")
+            #expect(try JSONValue.parse("{\"n\":\(text)}") == .object(["n": .number(expected)]), "{n:\(text)}")
+        }
+        let negativeZero = try JSONValue.parse("-0").numberValue
+        #expect(negativeZero == 0 && negativeZero?.sign == .minus)
+        let written: JSONValue = .array([.number(0), .number(-7), .number(1_234_567_890_123), .number(-0.5), .number(1e20)])
+        #expect(written.serializedString == "[0,-7,1234567890123,-0.5,1e+20]")
+    }
+
     @Test("refuses malformed documents with the byte offset", arguments: [
-        "", "{", "[1,]", "{\"a\":}", "01", "1.", "-", "NaN", "1e999", "\"\u{01}\"", "\"\\ud800\"", "\"\\x\"", "{} x",
+        "", "{", "[1,]", "{\"a\":}", "01", "-01", "00", "1.", "-", "- 1", "NaN", "1e999", "\"\u{01}\"", "\"\\ud800\"", "\"\\x\"", "{} x",
         "tru", "[1 2]", "{\"a\" 1}", "{1:2}",
     ])
     func refusesMalformed(text: String) {
