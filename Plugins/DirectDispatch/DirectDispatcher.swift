@@ -22,24 +22,26 @@ final class DirectDispatcher: SwiftDispatcher {
 
     func start() throws {}
 
+    // Every reply owes one record: counted before the reply leaves (so `stop()`, which the
+    // host calls once replies are in, waits for it) and settled in `didReply`'s task.
+
     func chat(_ chatInputJSON: [UInt8]) async -> PluginReply {
         let reply = await host.routeAndSend(chatInputJSON)
-        recordInBackground(kind: "chat", inputJSON: chatInputJSON, reply: reply)
+        pendingRecords.withLock { $0 += 1 }
         return reply
     }
 
     func plan(_ orchestrationInputJSON: [UInt8]) async -> PluginReply {
         let reply = await host.orchestrate(orchestrationInputJSON)
-        recordInBackground(kind: "plan", inputJSON: orchestrationInputJSON, reply: reply)
+        pendingRecords.withLock { $0 += 1 }
         return reply
     }
 
-    /// Records off the request's critical path: the client gets its answer without waiting
-    /// for the log write. `stop()` waits for every pending record, so none is lost.
-    private func recordInBackground(kind: String, inputJSON: [UInt8], reply: PluginReply) {
-        pendingRecords.withLock { $0 += 1 }
+    /// Records off the request's critical path: the task is queued after the reply went out,
+    /// so the client's answer is written first.
+    func didReply(to kind: DispatchKind, input: [UInt8], reply: PluginReply) {
         Task {
-            await record(kind: kind, inputJSON: inputJSON, reply: reply)
+            await record(kind: kind.rawValue, inputJSON: input, reply: reply)
             pendingRecords.withLock { $0 -= 1 }
         }
     }

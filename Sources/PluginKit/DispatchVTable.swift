@@ -63,24 +63,30 @@ private let swiftDispatcherStart: @convention(c) (OpaquePointer?, tokenhub_error
 private let swiftDispatcherOnChat: @convention(c) (
     OpaquePointer?, tokenhub_slice, tokenhub_completion_fn?, UnsafeMutableRawPointer?
 ) -> Void = { instance, input, done, userData in
-    serve(instance, input, done, userData) { dispatcher, bytes in await dispatcher.chat(bytes) }
+    serve(.chat, instance, input, done, userData) { dispatcher, bytes in await dispatcher.chat(bytes) }
 }
 
 private let swiftDispatcherOnPlan: @convention(c) (
     OpaquePointer?, tokenhub_slice, tokenhub_completion_fn?, UnsafeMutableRawPointer?
 ) -> Void = { instance, input, done, userData in
-    serve(instance, input, done, userData) { dispatcher, bytes in await dispatcher.plan(bytes) }
+    serve(.plan, instance, input, done, userData) { dispatcher, bytes in await dispatcher.plan(bytes) }
 }
 
-/// Copies the borrowed input, returns at once, and completes `done` from a task.
+/// Copies the borrowed input, returns at once, completes `done` from a task, then tells the
+/// dispatcher the reply went out (so follow-up work queues behind the waiting client).
 private func serve(
-    _ instance: OpaquePointer?, _ input: tokenhub_slice, _ done: tokenhub_completion_fn?,
+    _ kind: DispatchKind, _ instance: OpaquePointer?, _ input: tokenhub_slice, _ done: tokenhub_completion_fn?,
     _ userData: UnsafeMutableRawPointer?,
     _ work: @escaping @Sendable (any SwiftDispatcher, [UInt8]) async -> PluginReply
 ) {
     let dispatcher = SwiftDispatcherInstance.from(instance).dispatcher
     let bytes = input.bytes
-    completeLater(done, userData) { await work(dispatcher, bytes) }
+    let userData = CUserData(userData)
+    Task {
+        let reply = await work(dispatcher, bytes)
+        if let done { reply.deliver(to: done, userData: userData.pointer) }
+        dispatcher.didReply(to: kind, input: bytes, reply: reply)
+    }
 }
 
 private let swiftDispatcherStop: @convention(c) (

@@ -28,5 +28,5 @@ final class FakeServices: HostServices {
     }
 
     func orchestrate(_ orchestrationInputJSON: [UInt8]) async -> PluginReply { .failure(.notSupported, "no") }
-    func logResult(_ logResultJSON: [UInt8]) async -> PluginReply { PluginReply(status: .ok) }
+    func logResult(_ logResultJSON: [UInt8]) -> PluginReply { PluginReply(status: .ok) }
 }

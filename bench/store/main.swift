@@ -12,7 +12,7 @@ struct NoopServices: HostServices {
     func recordMetric(plugin: String, kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double) {}
     func routeAndSend(_ chatInputJSON: [UInt8]) async -> PluginReply { .failure(.notSupported, "") }
     func orchestrate(_ orchestrationInputJSON: [UInt8]) async -> PluginReply { .failure(.notSupported, "") }
-    func logResult(_ logResultJSON: [UInt8]) async -> PluginReply { PluginReply(status: .ok) }
+    func logResult(_ logResultJSON: [UInt8]) -> PluginReply { PluginReply(status: .ok) }
 }
 
 func row(_ id: Int) -> [UInt8] {

@@ -57,14 +57,14 @@ struct GatewayHostServices: HostServices {
         return Self.reply(await engine.orchestrate(input))
     }
 
-    func logResult(_ logResultJSON: [UInt8]) async -> PluginReply {
+    func logResult(_ logResultJSON: [UInt8]) -> PluginReply {
         let result: LogResult
         do {
             result = try JSONCoding.decode(LogResult.self, from: logResultJSON)
         } catch {
             return .failure(.invalidArgument, "LogResult: \(error)")
         }
-        return await results.record(result)
+        return results.record(result)
     }
 
     /// A ChatOutput as the ABI reply: ok, or upstream when the output carries an error.

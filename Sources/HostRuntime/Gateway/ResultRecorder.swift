@@ -38,7 +38,7 @@ final class ResultRecorder: Sendable {
     }
 
     /// Records one result; answers ok even when the store drops it (it is counted).
-    func record(_ result: LogResult) async -> PluginReply {
+    func record(_ result: LogResult) -> PluginReply {
         logger.info("request", metadata: [
             "request_id": "\(result.requestID)", "kind": "\(result.kind)", "dispatcher": "\(result.dispatcher)",
             "model": "\(result.output.decision.modelID)", "latency_ms": "\(result.output.latencyMs)",

@@ -17,7 +17,7 @@ struct StreamRelay {
         let stream: AsyncThrowingStream<StreamChunk, any Error>
         switch await gateway.engine.routeAndStream(input) {
         case .failure(let failure):
-            _ = await gateway.services.results.record(Self.logResult(input, failure.output))
+            _ = gateway.services.results.record(Self.logResult(input, failure.output))
             throw DispatchOutcomeMapper.upstreamError(failure.output)
         case .success(let opened):
             (decision, stream) = opened
@@ -45,7 +45,7 @@ struct StreamRelay {
                 try? await writer.write(Self.event(event))
             }
             output.latencyMs = Int(Engine.milliseconds(.now - started))
-            _ = await services.results.record(Self.logResult(input, output))
+            _ = services.results.record(Self.logResult(input, output))
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)

@@ -16,8 +16,9 @@ public protocol HostServices: Sendable {
     func routeAndSend(_ chatInputJSON: [UInt8]) async -> PluginReply
     /// Run one orchestration: OrchestrationInput JSON in, ChatOutput JSON out.
     func orchestrate(_ orchestrationInputJSON: [UInt8]) async -> PluginReply
-    /// Record one request's outcome (LogResult JSON), once per request id.
-    func logResult(_ logResultJSON: [UInt8]) async -> PluginReply
+    /// Record one request's outcome (LogResult JSON), once per request id. Queues the write and
+    /// returns: never waits on I/O, so the host completes `log_result` before returning.
+    func logResult(_ logResultJSON: [UInt8]) -> PluginReply
 }
 
 /// The `tokenhub_host` table handed to one plugin instance, and the context behind it.
@@ -89,7 +90,12 @@ private typealias AsyncHostFunction = @convention(c) (
 
 private let hostRouteAndSend: AsyncHostFunction = { serveHostCall($0, $1, $2, $3) { await $0.routeAndSend($1) } }
 private let hostOrchestrate: AsyncHostFunction = { serveHostCall($0, $1, $2, $3) { await $0.orchestrate($1) } }
-private let hostLogResult: AsyncHostFunction = { serveHostCall($0, $1, $2, $3) { await $0.logResult($1) } }
+/// Completes before returning (the ABI allows it): recording only queues, and a task per
+/// record would cost every request a scheduling round trip.
+private let hostLogResult: AsyncHostFunction = { rawContext, input, done, userData in
+    let reply = HostTableBox.context(rawContext).services.logResult(input.bytes)
+    if let done { reply.deliver(to: done, userData: userData) }
+}
 
 /// Copies the borrowed input, returns at once, completes `done` from a task.
 private func serveHostCall(
