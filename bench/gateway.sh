@@ -5,7 +5,10 @@
 #   - added latency p50/p99 at concurrency 1 (wrk --latency, microsecond resolution;
 #     tokenhub minus direct-to-mock),
 #   - requests/s at concurrency 256 against a mock answering after 20 ms (wrk), and the ratio,
-#   - tokenhub's peak RSS.
+#   - tokenhub's peak RSS,
+#   - the echo provider's p50/p99 at concurrency 1 (the gateway alone: no upstream call),
+#   - when `perf probe` works (root, uprobes): Swift concurrency global enqueues per echo
+#     request, the figure the event-loop executor hook (ExecutorSetup.swift) is about.
 # Usage: bench/gateway.sh [seconds-per-throughput-run]     (prints figures; asserts nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,9 +31,11 @@ dispatch: {chain: [DirectDispatch]}
 providers:
   - {id: fast, type: openai, base_url: http://127.0.0.1:19101/v1}
   - {id: slow, type: openai, base_url: http://127.0.0.1:19102/v1}
+  - {id: echo, type: echo}
 models:
   - {id: fast-model, provider: fast}
   - {id: slow-model, provider: slow}
+  - {id: echo-model, provider: echo}
 YAML
 "$bin/tokenhub" serve --config "$work/config.yaml" 2>"$work/tokenhub.log" & tokenhub=$!; pids+=($tokenhub)
 for _ in $(seq 100); do curl -s -o /dev/null 127.0.0.1:19100/healthz && break; sleep 0.1; done
@@ -38,7 +43,8 @@ for _ in $(seq 100); do curl -s -o /dev/null 127.0.0.1:19100/healthz && break; s
 body() { printf '{"model":"%s","messages":[{"role":"user","content":"benchmark"}]}' "$1"; }
 body fast-model >"$work/fast.json"
 body slow-model >"$work/slow.json"
-for name in fast slow; do
+body echo-model >"$work/echo.json"
+for name in fast slow echo; do
   cat >"$work/$name.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -60,10 +66,30 @@ t50=$(percentile "$through" 50); t99=$(percentile "$through" 99)
 direct_rps=$(rps http://127.0.0.1:19102/v1/chat/completions)
 through_rps=$(rps http://127.0.0.1:19100/v1/chat/completions)
 rss_kb=$(awk '/VmHWM/ { print $2 }' /proc/$tokenhub/status)
+echo_run=$(wrk -t1 -c1 -d"${seconds}s" --latency -s "$work/echo.lua" http://127.0.0.1:19100/v1/chat/completions 2>/dev/null)
+e50=$(percentile "$echo_run" 50); e99=$(percentile "$echo_run" 99)
+
+# Optional: global enqueues per request, counted with a uprobe on the concurrency runtime.
+enqueues="n/a (needs perf with uprobes)"
+concurrency_lib=$(ldd "$bin/tokenhub" | awk '/libswift_Concurrency/ { print $3 }')
+command -v perf >/dev/null && perf probe -q -d probe_libswift_Concurrency:swift_task_enqueueGlobal >/dev/null 2>&1 || true
+if command -v perf >/dev/null && [ -n "$concurrency_lib" ] \
+    && perf probe -q -x "$concurrency_lib" -a swift_task_enqueueGlobal >/dev/null 2>&1; then
+  perf stat -x, -e probe_libswift_Concurrency:swift_task_enqueueGlobal -p "$tokenhub" -o "$work/enqueues.txt" -- sleep 4 &
+  probe=$!
+  sleep 0.3
+  requests=$(wrk -t1 -c1 -d3s -s "$work/echo.lua" http://127.0.0.1:19100/v1/chat/completions 2>/dev/null | awk '/requests in/ { print $1 }')
+  wait $probe || true
+  enqueues=$(awk -F, -v r="$requests" '/enqueueGlobal/ { printf "%.1f", $1 / r }' "$work/enqueues.txt")
+  perf probe -q -d probe_libswift_Concurrency:swift_task_enqueueGlobal >/dev/null 2>&1 || true
+fi
 
 printf '%-44s %12s %12s %12s\n' "" "direct" "tokenhub" "added/ratio"
 printf '%-44s %10.3f ms %10.3f ms %9.0f us\n' "latency p50, concurrency 1 (wrk ${seconds}s)" "$d50" "$t50" "$(echo "($t50 - $d50) * 1000" | bc -l)"
 printf '%-44s %10.3f ms %10.3f ms %9.0f us\n' "latency p99, concurrency 1" "$d99" "$t99" "$(echo "($t99 - $d99) * 1000" | bc -l)"
 printf '%-44s %12s %12s %12.2f\n' "requests/s, concurrency 256, mock 20 ms (wrk)" "$direct_rps" "$through_rps" "$(echo "$through_rps / $direct_rps" | bc -l)"
 printf '%-44s %25s %9.1f MB\n' "tokenhub peak RSS (VmHWM)" "" "$(echo "$rss_kb / 1024" | bc -l)"
+printf '%-44s %12s %10.3f ms\n' "echo model (no upstream) p50, concurrency 1" "" "$e50"
+printf '%-44s %12s %10.3f ms\n' "echo model (no upstream) p99, concurrency 1" "" "$e99"
+printf '%-44s %25s\n' "global executor enqueues per echo request" "$enqueues"
 echo "ideal at concurrency 256 with 20 ms: 12800 requests/s; targets: added p99 <= 150 us, ratio >= 0.8, RSS <= 64 MB"
