@@ -53,11 +53,15 @@ final class DirectDispatcher: SwiftDispatcher {
         }
     }
 
+    /// What `record` reads of a ChatInput or OrchestrationInput.
+    private static let loggedInputMembers: Set<String> = ["request_id", "api_key_id", "policy", "directive"]
+
     /// Logs the outcome through the host (request log, metrics, events), as the seed's
     /// LogResultActivity does for workflows.
     private func record(kind: String, inputJSON: [UInt8], reply: PluginReply) async {
+        // The request itself (the messages) is not needed for the log: stepped over, not built.
         guard reply.status == .ok || reply.status == .upstream,
-              let input = try? JSONValue.parse(inputJSON),
+              let input = try? JSONValue.parseMembers(Self.loggedInputMembers, of: inputJSON),
               let output = try? JSONCoding.decode(ChatOutput.self, from: reply.result) else { return }
         let requestID = input["request_id"]?.stringValue ?? ""
         let mode = input["policy"]?["mode"]?.stringValue ?? input["directive"]?["mode"]?.stringValue ?? ""

@@ -31,6 +31,21 @@ extension JSONValue {
         return value
     }
 
+    /// Reads only the named members of a JSON object, stepping over the others without building
+    /// them: a few fields of a payload whose bulk (message texts) the caller does not need.
+    /// Skipped members are checked for structure (brackets, strings, literals) but their
+    /// strings are not decoded or validated as UTF-8.
+    public static func parseMembers(_ keys: Set<String>, of bytes: [UInt8]) throws(JSONParseError) -> [String: JSONValue] {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) in
+            var parser = JSONByteParser(bytes: buffer)
+            parser.skipWhitespace()
+            let members = try parser.parseObjectMembers(keys)
+            parser.skipWhitespace()
+            guard parser.index == buffer.count else { throw parser.error("unexpected data after the JSON value") }
+            return members
+        }
+    }
+
     /// Parses a string's UTF-8 as JSON.
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
         try parse(Array(text.utf8))
@@ -100,6 +115,77 @@ struct JSONByteParser {
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
             throw error("expected ',' or '}'")
+        }
+    }
+
+    mutating func parseObjectMembers(_ keys: Set<String>) throws(JSONParseError) -> [String: JSONValue] {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { throw error("expected an object") }
+        index += 1
+        var members: [String: JSONValue] = [:]
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return members }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let key = try parseString()
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+            index += 1
+            skipWhitespace()
+            if keys.contains(key) {
+                members[key] = try parseValue(depth: 1)
+            } else {
+                try skipValue(depth: 1)
+            }
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of input") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return members }
+            throw error("expected ',' or '}'")
+        }
+    }
+
+    /// Steps over one value, checking its structure only.
+    private mutating func skipValue(depth: Int) throws(JSONParseError) {
+        guard depth <= JSONValue.maxNestingDepth else { throw error("nesting deeper than \(JSONValue.maxNestingDepth) levels") }
+        guard index < bytes.count else { throw error("unexpected end of input") }
+        switch bytes[index] {
+        case UInt8(ascii: "\""):
+            index += 1
+            while index < bytes.count {
+                switch bytes[index] {
+                case UInt8(ascii: "\""): index += 1; return
+                case UInt8(ascii: "\\"): index += 2
+                default: index += 1
+                }
+            }
+            throw error("unterminated string")
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let close = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            let isObject = close == UInt8(ascii: "}")
+            index += 1
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == close { index += 1; return }
+            while true {
+                skipWhitespace()
+                if isObject {
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                    try skipValue(depth: depth + 1)
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                    index += 1
+                    skipWhitespace()
+                }
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard index < bytes.count else { throw error("unexpected end of input") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == close { index += 1; return }
+                throw error(isObject ? "expected ',' or '}'" : "expected ',' or ']'")
+            }
+        default:
+            // Literals and numbers are short; the full reader checks them.
+            _ = try parseValue(depth: depth)
         }
     }
 

@@ -119,6 +119,20 @@ struct JSONParserTests {
         #expect((try? JSONValue.parse(fine)) != nil)
     }
 
+    @Test("parseMembers reads the named members and steps over the rest")
+    func parsesSelectedMembers() throws {
+        let text = #"{"skip":{"a":["x\"]}{",{"b":[1,2,{"c":"\\"}]}],"t":true},"keep":{"n":5},"id":"r-1","tail":[null,false,-1.5e3]}"#
+        let members = try JSONValue.parseMembers(["keep", "id", "absent"], of: Array(text.utf8))
+        #expect(members == ["keep": .object(["n": .number(5)]), "id": .string("r-1")])
+        let malformed = [
+            #"{"skip":"unterminated}"#, #"{"skip":[1,2}"#, #"{"skip":{"a" 1},"id":"x"}"#, #"{"id":"x"} tail"#, #"["id"]"#,
+            #"{"skip":nope,"id":"x"}"#, #"{"id":"x",}"#,
+        ]
+        for text in malformed {
+            #expect(throws: JSONParseError.self, "\(text)") { try JSONValue.parseMembers(["id"], of: Array(text.utf8)) }
+        }
+    }
+
     @Test("the writer's output parses back to the same value, keys sorted")
     func roundTrip() throws {
         let value: JSONValue = .object(["b": .array([.number(1), .number(2.5), .string("x\n\u{01}\"")]), "a": .bool(false), "c": .null])
