@@ -8,6 +8,8 @@ import Logging
 enum Main {
     static func main() async {
         ExecutorSetup.adoptEventLoopsAsGlobalExecutor()
+        // Log lines are written by their own thread: an event loop never waits on stderr's reader.
+        LoggingSystem.bootstrapBackground()
         await TokenHubCommand.main()
     }
 }
