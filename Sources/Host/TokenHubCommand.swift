@@ -59,6 +59,7 @@ struct Serve: AsyncParsableCommand {
         let config = try options.load()
         let logger = makeLogger()
         logger.info("config: \(config.source)")
+        logger.info("executor: \(ExecutorSetup.description)")
         let gateway: Gateway
         do {
             gateway = try await Gateway.start(config: config, logger: logger)

@@ -20,12 +20,26 @@ public enum ExecutorSetup {
     /// the event loop's thread, so nonisolated code continues where it is.
     @discardableResult
     public static func adoptEventLoopsAsGlobalExecutor(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
-        if environment["TOKENHUB_GLOBAL_EXECUTOR"] == "default" { return false }
+        if environment["TOKENHUB_GLOBAL_EXECUTOR"] == "default" {
+            outcome.withLock { $0 = "Swift's default global executor (TOKENHUB_GLOBAL_EXECUTOR=default)" }
+            return false
+        }
         if let text = environment["TOKENHUB_EVENT_LOOPS"], let count = Int(text), count > 0 {
             NIOSingletons.groupLoopCountSuggestion = count
         }
-        return EventLoopGlobalExecutor.install()
+        let installed = EventLoopGlobalExecutor.install()
+        outcome.withLock {
+            $0 = installed
+                ? "Swift concurrency runs on NIO's \(NIOSingletons.groupLoopCountSuggestion) event loop(s), generic isolation"
+                : "Swift's default global executor (the event-loop hook could not be installed)"
+        }
+        return installed
     }
+
+    /// What `adoptEventLoopsAsGlobalExecutor` did, for the startup log.
+    public static var description: String { outcome.withLock { $0 } }
+
+    private static let outcome = Mutex("Swift's default global executor (no executor setup ran)")
 }
 
 /// The concurrency runtime's entry point that runs a job isolated to a serial executor; the
