@@ -10,7 +10,8 @@ public enum ExecutorSetup {
     /// hopping between two thread pools (each hop is a thread wake-up on the request path).
     /// Call once, first thing in `main`, on the main thread.
     /// `TOKENHUB_EVENT_LOOPS` overrides the thread count (default: one per core);
-    /// `TOKENHUB_GLOBAL_EXECUTOR=default` keeps Swift's own executor (for comparisons).
+    /// For comparisons (`bench/executor.sh`): `TOKENHUB_GLOBAL_EXECUTOR=default` keeps Swift's own
+    /// executor, `TOKENHUB_GLOBAL_EXECUTOR=nio` uses NIO's takeover described below.
     ///
     /// Why not `NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()`:
     /// it runs every job *isolated to the event loop's serial executor*. Nonisolated async code
@@ -26,6 +27,11 @@ public enum ExecutorSetup {
         }
         if let text = environment["TOKENHUB_EVENT_LOOPS"], let count = Int(text), count > 0 {
             NIOSingletons.groupLoopCountSuggestion = count
+        }
+        if environment["TOKENHUB_GLOBAL_EXECUTOR"] == "nio" {
+            let installed = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+            outcome.withLock { $0 = "NIO's event-loop takeover, loop isolation (TOKENHUB_GLOBAL_EXECUTOR=nio; installed: \(installed))" }
+            return installed
         }
         let installed = EventLoopGlobalExecutor.install()
         outcome.withLock {
