@@ -33,8 +33,8 @@ extension JSONValue {
 
     /// Reads only the named members of a JSON object, stepping over the others without building
     /// them: a few fields of a payload whose bulk (message texts) the caller does not need.
-    /// Skipped members are checked for structure (brackets, strings, literals) but their
-    /// strings are not decoded or validated as UTF-8.
+    /// Skipped members are checked for structure (brackets, keys, strings, literals), but their
+    /// string values are not decoded or validated as UTF-8.
     public static func parseMembers(_ keys: Set<String>, of bytes: [UInt8]) throws(JSONParseError) -> [String: JSONValue] {
         try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) in
             var parser = JSONByteParser(bytes: buffer)
@@ -99,50 +99,52 @@ struct JSONByteParser {
         var members: [String: JSONValue] = [:]
         // Payload objects have a handful of members; sizing once avoids rehashing while growing.
         members.reserveCapacity(8)
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
-            let key = try parseString()
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
-            index += 1
-            skipWhitespace()
+        var isFirst = true
+        while let key = try nextMemberKey(isFirst: &isFirst) {
             members[key] = try parseValue(depth: depth)
-            skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
-            throw error("expected ',' or '}'")
         }
+        return .object(members)
     }
 
     mutating func parseObjectMembers(_ keys: Set<String>) throws(JSONParseError) -> [String: JSONValue] {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { throw error("expected an object") }
         index += 1
         var members: [String: JSONValue] = [:]
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return members }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
-            let key = try parseString()
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
-            index += 1
-            skipWhitespace()
+        var isFirst = true
+        while let key = try nextMemberKey(isFirst: &isFirst) {
             if keys.contains(key) {
                 members[key] = try parseValue(depth: 1)
             } else {
                 try skipValue(depth: 1)
             }
+        }
+        return members
+    }
+
+    /// Inside an object (after `{` or after a member's value): reads up to the next member's
+    /// value and returns its key, or consumes the closing `}` and returns nil.
+    private mutating func nextMemberKey(isFirst: inout Bool) throws(JSONParseError) -> String? {
+        skipWhitespace()
+        guard index < bytes.count else { throw error("unexpected end of input") }
+        if isFirst {
+            isFirst = false
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return nil }
+        } else if bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return nil
+        } else if bytes[index] == UInt8(ascii: ",") {
+            index += 1
             skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return members }
+        } else {
             throw error("expected ',' or '}'")
         }
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+        let key = try parseString()
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+        index += 1
+        skipWhitespace()
+        return key
     }
 
     /// Steps over one value, checking its structure only.
@@ -160,28 +162,21 @@ struct JSONByteParser {
                 }
             }
             throw error("unterminated string")
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-            let close = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
-            let isObject = close == UInt8(ascii: "}")
+        case UInt8(ascii: "{"):
+            index += 1
+            var isFirst = true
+            while try nextMemberKey(isFirst: &isFirst) != nil { try skipValue(depth: depth + 1) }
+        case UInt8(ascii: "["):
             index += 1
             skipWhitespace()
-            if index < bytes.count, bytes[index] == close { index += 1; return }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return }
             while true {
-                skipWhitespace()
-                if isObject {
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
-                    try skipValue(depth: depth + 1)
-                    skipWhitespace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
-                    index += 1
-                    skipWhitespace()
-                }
                 try skipValue(depth: depth + 1)
                 skipWhitespace()
                 guard index < bytes.count else { throw error("unexpected end of input") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == close { index += 1; return }
-                throw error(isObject ? "expected ',' or '}'" : "expected ',' or ']'")
+                if bytes[index] == UInt8(ascii: ",") { index += 1; skipWhitespace(); continue }
+                if bytes[index] == UInt8(ascii: "]") { index += 1; return }
+                throw error("expected ',' or ']'")
             }
         default:
             // Literals and numbers are short; the full reader checks them.
