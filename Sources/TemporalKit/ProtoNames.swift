@@ -18,3 +18,13 @@ public typealias PBWorkflowExecutionInfo = Temporal_Api_Workflowservice_V1_Workf
 public typealias PBWorkflowExecutionStatus = Temporal_Api_Workflowservice_V1_WorkflowExecutionStatus
 typealias PBWorkflowTask = Temporal_Api_Workflowservice_V1_PollWorkflowTaskQueueResponse
 typealias PBActivityTask = Temporal_Api_Workflowservice_V1_PollActivityTaskQueueResponse
+
+extension PBTaskQueue {
+    /// A normal (not sticky) task queue by name: every queue TokenHub names is one.
+    static func normal(_ name: String) -> PBTaskQueue {
+        var queue = PBTaskQueue()
+        queue.name = name
+        queue.kind = .normal
+        return queue
+    }
+}

@@ -16,8 +16,7 @@ extension TemporalConnection: TemporalClient {
         request.namespace = namespace
         request.workflowID = start.workflowID
         request.workflowType.name = start.workflowType
-        request.taskQueue.name = start.taskQueue
-        request.taskQueue.kind = .normal
+        request.taskQueue = .normal(start.taskQueue)
         request.input = JSONPayloads.encode(start.input)
         request.identity = identity
         // The same request id for the same workflow id is an idempotent retry of this start.

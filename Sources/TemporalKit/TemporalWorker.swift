@@ -104,8 +104,7 @@ public final class TemporalWorker: Sendable {
         await pollLoop(slots: workflowTaskSlots, poll: { () async throws(TemporalError) -> PBWorkflowTask? in
             var request = Temporal_Api_Workflowservice_V1_PollWorkflowTaskQueueRequest()
             request.namespace = connection.namespace
-            request.taskQueue.name = taskQueue
-            request.taskQueue.kind = .normal
+            request.taskQueue = .normal(taskQueue)
             request.identity = connection.identity
             let task = try await connection.call("PollWorkflowTaskQueue") {
                 try await connection.service.pollWorkflowTaskQueue(
@@ -228,8 +227,7 @@ public final class TemporalWorker: Sendable {
         await pollLoop(slots: slots, poll: { () async throws(TemporalError) -> PBActivityTask? in
             var request = Temporal_Api_Workflowservice_V1_PollActivityTaskQueueRequest()
             request.namespace = connection.namespace
-            request.taskQueue.name = taskQueue
-            request.taskQueue.kind = .normal
+            request.taskQueue = .normal(taskQueue)
             request.identity = connection.identity
             let task = try await connection.call("PollActivityTaskQueue") {
                 try await connection.service.pollActivityTaskQueue(

@@ -169,8 +169,7 @@ public enum WorkflowReplayer {
             var attributes = Temporal_Api_Workflowservice_V1_ScheduleActivityTaskCommandAttributes()
             attributes.activityID = step.id
             attributes.activityType.name = type
-            attributes.taskQueue.name = taskQueue
-            attributes.taskQueue.kind = .normal
+            attributes.taskQueue = .normal(taskQueue)
             attributes.input = JSONPayloads.encode(step.input)
             attributes.startToCloseTimeout = .init(rounding: options.startToClose)
             if options.heartbeat > .zero { attributes.heartbeatTimeout = .init(rounding: options.heartbeat) }
@@ -186,8 +185,7 @@ public enum WorkflowReplayer {
             var attributes = Temporal_Api_Workflowservice_V1_StartChildWorkflowExecutionCommandAttributes()
             attributes.workflowID = step.id
             attributes.workflowType.name = type
-            attributes.taskQueue.name = taskQueue
-            attributes.taskQueue.kind = .normal
+            attributes.taskQueue = .normal(taskQueue)
             attributes.input = JSONPayloads.encode(step.input)
             attributes.parentClosePolicy = .terminate
             command.commandType = .startChildWorkflowExecution
