@@ -11,15 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 seconds=${2:-5}
-command -v wrk >/dev/null || { apt-get update -qq; apt-get install -y -qq wrk >/dev/null; }
-swift build -c release --product tokenhub >/dev/null
-swift build -c release --product DirectDispatch >/dev/null
-swift build -c release --product MockProvider >/dev/null
-bin=$(swift build -c release --show-bin-path)
-work=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source bench/common.sh
+bench_setup tokenhub DirectDispatch MockProvider
 
 "$bin/MockProvider" 19301 0 & pids+=($!)
 cat >"$work/config.yaml" <<YAML
@@ -32,31 +25,12 @@ models:
   - {id: mock-model, provider: mock}
   - {id: echo-model, provider: echo}
 YAML
-for model in echo mock; do
-  printf '{"model":"%s-model","messages":[{"role":"user","content":"benchmark"}]}' "$model" >"$work/$model.json"
-  printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = io.open("%s"):read("*a")\n' \
-    "$work/$model.json" >"$work/$model.lua"
-done
+for model in echo mock; do chat_request "$model" "$model-model"; done
 url=http://127.0.0.1:19300/v1/chat/completions
 latency() { wrk -t1 -c1 -d"${seconds}s" --latency -s "$work/$1.lua" "$url" 2>/dev/null \
   | awk '$1 == "50%" || $1 == "99%" { printf "%s %s  ", $1, $2 }'; }
 
-probe=no
-concurrency_lib=$(ldd "$bin/tokenhub" | awk '/libswift_Concurrency/ { print $3 }')
-if command -v perf >/dev/null && [ -n "$concurrency_lib" ]; then
-  perf probe -q -d probe_libswift_Concurrency:swift_task_enqueueGlobal >/dev/null 2>&1 || true
-  perf probe -q -x "$concurrency_lib" -a swift_task_enqueueGlobal >/dev/null 2>&1 && probe=yes
-fi
-enqueues() { # $1 = tokenhub pid -> global enqueues per echo request
-  [ "$probe" = yes ] || { echo "n/a"; return; }
-  perf stat -x, -e probe_libswift_Concurrency:swift_task_enqueueGlobal -p "$1" -o "$work/enqueues.txt" -- sleep 3 &
-  local stat=$!
-  sleep 0.3
-  local requests
-  requests=$(wrk -t1 -c1 -d2s -s "$work/echo.lua" "$url" 2>/dev/null | awk '/requests in/ { print $1 }')
-  wait $stat || true
-  awk -F, -v r="$requests" '/enqueueGlobal/ { printf "%.1f", $1 / r }' "$work/enqueues.txt"
-}
+enqueue_probe_start
 
 for round in $(seq "$rounds"); do
   for mode in hook nio default; do
@@ -66,8 +40,7 @@ for round in $(seq "$rounds"); do
     for _ in $(seq 100); do curl -s -o /dev/null 127.0.0.1:19300/healthz && break; sleep 0.1; done
     wrk -t1 -c4 -d2s -s "$work/mock.lua" "$url" >/dev/null 2>&1   # warm up
     printf 'round %s %-8s echo: %s mock: %s enqueues/echo request: %s\n' \
-      "$round" "$mode" "$(latency echo)" "$(latency mock)" "$(enqueues $tokenhub)"
+      "$round" "$mode" "$(latency echo)" "$(latency mock)" "$(enqueues_per_request $tokenhub "$url" "$work/echo.lua")"
     kill $tokenhub; wait $tokenhub 2>/dev/null || true
   done
 done
-[ "$probe" = yes ] && perf probe -q -d probe_libswift_Concurrency:swift_task_enqueueGlobal >/dev/null 2>&1 || true

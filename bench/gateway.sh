@@ -13,15 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
-command -v wrk >/dev/null && command -v bc >/dev/null || { apt-get update -qq; apt-get install -y -qq wrk bc >/dev/null; }
-swift build -c release --product tokenhub >/dev/null
-swift build -c release --product DirectDispatch >/dev/null
-swift build -c release --product MockProvider >/dev/null
-bin=$(swift build -c release --show-bin-path)
-work=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source bench/common.sh
+bench_setup tokenhub DirectDispatch MockProvider
 
 "$bin/MockProvider" 19101 0 & pids+=($!)
 "$bin/MockProvider" 19102 20 & pids+=($!)
@@ -40,17 +33,7 @@ YAML
 "$bin/tokenhub" serve --config "$work/config.yaml" 2>"$work/tokenhub.log" & tokenhub=$!; pids+=($tokenhub)
 for _ in $(seq 100); do curl -s -o /dev/null 127.0.0.1:19100/healthz && break; sleep 0.1; done
 
-body() { printf '{"model":"%s","messages":[{"role":"user","content":"benchmark"}]}' "$1"; }
-body fast-model >"$work/fast.json"
-body slow-model >"$work/slow.json"
-body echo-model >"$work/echo.json"
-for name in fast slow echo; do
-  cat >"$work/$name.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = io.open("$work/$name.json"):read("*a")
-LUA
-done
+for name in fast slow echo; do chat_request "$name" "$name-model"; done
 
 percentile() { # $1 = wrk --latency output, $2 = 50 or 99 -> milliseconds
   awk -v p="$2%" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }' <<<"$1"
@@ -70,19 +53,8 @@ echo_run=$(wrk -t1 -c1 -d"${seconds}s" --latency -s "$work/echo.lua" http://127.
 e50=$(percentile "$echo_run" 50); e99=$(percentile "$echo_run" 99)
 
 # Optional: global enqueues per request, counted with a uprobe on the concurrency runtime.
-enqueues="n/a (needs perf with uprobes)"
-concurrency_lib=$(ldd "$bin/tokenhub" | awk '/libswift_Concurrency/ { print $3 }')
-command -v perf >/dev/null && perf probe -q -d probe_libswift_Concurrency:swift_task_enqueueGlobal >/dev/null 2>&1 || true
-if command -v perf >/dev/null && [ -n "$concurrency_lib" ] \
-    && perf probe -q -x "$concurrency_lib" -a swift_task_enqueueGlobal >/dev/null 2>&1; then
-  perf stat -x, -e probe_libswift_Concurrency:swift_task_enqueueGlobal -p "$tokenhub" -o "$work/enqueues.txt" -- sleep 4 &
-  probe=$!
-  sleep 0.3
-  requests=$(wrk -t1 -c1 -d3s -s "$work/echo.lua" http://127.0.0.1:19100/v1/chat/completions 2>/dev/null | awk '/requests in/ { print $1 }')
-  wait $probe || true
-  enqueues=$(awk -F, -v r="$requests" '/enqueueGlobal/ { printf "%.1f", $1 / r }' "$work/enqueues.txt")
-  perf probe -q -d probe_libswift_Concurrency:swift_task_enqueueGlobal >/dev/null 2>&1 || true
-fi
+enqueue_probe_start
+enqueues=$(enqueues_per_request "$tokenhub" http://127.0.0.1:19100/v1/chat/completions "$work/echo.lua")
 
 printf '%-44s %12s %12s %12s\n' "" "direct" "tokenhub" "added/ratio"
 printf '%-44s %10.3f ms %10.3f ms %9.0f us\n' "latency p50, concurrency 1 (wrk ${seconds}s)" "$d50" "$t50" "$(echo "($t50 - $d50) * 1000" | bc -l)"
