@@ -8,26 +8,31 @@ import TokenHubCore
 /// and the C API lets one writer thread own its connection and commit in groups).
 ///
 /// WAL journal, synchronous=NORMAL, a busy timeout, versioned migrations. One writer thread
-/// with group commit (see `DatabaseWorker`) and one reader thread with its own connection:
-/// readers never wait for writers, and the request path never waits on a disk sync.
+/// with group commit and a bounded commit window for log appends (see `DatabaseWorker`), and
+/// one reader thread with its own connection: readers never wait for writers, and the request
+/// path never waits on a disk sync.
 final class SQLiteStore: SwiftStore {
     private let host: HostTable
     private let path: String
     private let busyTimeoutMs: Int32
+    private let commitWindow: Duration
     private let workers = Mutex<(writer: DatabaseWorker, reader: DatabaseWorker)?>(nil)
 
     init(host: HostTable, configJSON: [UInt8]) throws {
         self.host = host
         let config = try JSONValue.parse(configJSON.isEmpty ? Array("{}".utf8) : configJSON)
         let fields = try PayloadFields(config, path: "config")
-        if let unknown = config.objectValue?.keys.sorted().first(where: { !["path", "busy_timeout_ms"].contains($0) }) {
-            throw PluginError("config.\(unknown): unknown key (SQLiteStore takes path, busy_timeout_ms)")
+        if let unknown = config.objectValue?.keys.sorted().first(where: { !["path", "busy_timeout_ms", "commit_window_ms"].contains($0) }) {
+            throw PluginError("config.\(unknown): unknown key (SQLiteStore takes path, busy_timeout_ms, commit_window_ms)")
         }
         path = try fields.string("path")
         guard !path.isEmpty else { throw PluginError("config.path: required (the database file, e.g. tokenhub.db)") }
         let timeout = try fields.int("busy_timeout_ms", default: 5000)
         guard (0...600_000).contains(timeout) else { throw PluginError("config.busy_timeout_ms: expected 0 to 600000, got \(timeout)") }
         busyTimeoutMs = Int32(timeout)
+        let window = try fields.int("commit_window_ms", default: Self.defaultCommitWindowMs)
+        guard (0...1000).contains(window) else { throw PluginError("config.commit_window_ms: expected 0 to 1000, got \(window)") }
+        commitWindow = .milliseconds(window)
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -42,7 +47,7 @@ final class SQLiteStore: SwiftStore {
             try Schema.migrate(writer)
             let reader = try SQLiteConnection(path: path, readOnly: true, busyTimeoutMs: busyTimeoutMs)
             workers.withLock {
-                $0 = (DatabaseWorker(name: "sqlite-writer", connection: writer, groupCommit: true),
+                $0 = (DatabaseWorker(name: "sqlite-writer", connection: writer, groupCommit: true, commitWindow: commitWindow),
                       DatabaseWorker(name: "sqlite-reader", connection: reader, groupCommit: false))
             }
             host.log(TOKENHUB_LOG_INFO, "SQLite store ready at \(path)")
@@ -64,7 +69,7 @@ final class SQLiteStore: SwiftStore {
             switch operation {
             case "request_log.append":
                 let row = try RequestLogs.Row(json: input)
-                return Self.reply(await writer.run { connection throws(SQLiteError) in try RequestLogs.append(row, on: connection) })
+                return Self.reply(await writer.run(logRows: 1) { connection throws(SQLiteError) in try RequestLogs.append(row, on: connection) })
             case "request_log.append_batch":
                 // Each row may carry its `reward` entry and TSDB `points`; they are written in
                 // the same transaction, and only when the row is new, so a retried result
@@ -89,7 +94,7 @@ final class SQLiteStore: SwiftStore {
                     }
                 }
                 let batch = results
-                return Self.reply(await writer.run { connection throws(SQLiteError) in
+                return Self.reply(await writer.run(logRows: max(1, batch.count)) { connection throws(SQLiteError) in
                     var stored = 0
                     for (row, reward, points) in batch where try RequestLogs.append(row, on: connection)["stored"] == .bool(true) {
                         stored += 1
@@ -114,7 +119,7 @@ final class SQLiteStore: SwiftStore {
                 })
             case "reward.append":
                 let row = try Rewards.Row(json: input)
-                return Self.reply(await writer.run { connection throws(SQLiteError) in try Rewards.append(row, on: connection) })
+                return Self.reply(await writer.run(logRows: 1) { connection throws(SQLiteError) in try Rewards.append(row, on: connection) })
             case "reward.list":
                 let fields = try PayloadFields(input, path: "")
                 let (limit, offset) = try Self.page(fields)
@@ -134,7 +139,7 @@ final class SQLiteStore: SwiftStore {
                     do { points.append(try TimeSeries.Point(json: item)) } catch { throw PayloadError("points[\(index)].\(error.message)") }
                 }
                 let batch = points
-                return Self.reply(await writer.run { connection throws(SQLiteError) in
+                return Self.reply(await writer.run(logRows: max(1, batch.count)) { connection throws(SQLiteError) in
                     try TimeSeries.append(batch, on: connection)
                     return JSONValue.object(["stored": .number(Double(batch.count))])
                 })
@@ -208,6 +213,11 @@ final class SQLiteStore: SwiftStore {
         await writer.shutdown()
         await reader.shutdown()
     }
+
+    /// How long log appends (request logs, rewards, points) may wait for company before their
+    /// commit; see `DatabaseWorker`. 5 ms cut the bytes written per logged request from ~42 KB
+    /// to ~8 KB at concurrency 1 (bench/store.sh).
+    static let defaultCommitWindowMs = 5
 
     /// `limit` (1 to 1000, default 50) and `offset` (0 or more) of the list operations.
     private static func page(_ fields: PayloadFields) throws(PayloadError) -> (limit: Int, offset: Int) {

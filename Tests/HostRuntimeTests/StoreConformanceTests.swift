@@ -186,6 +186,43 @@ struct StoreConformanceTests {
         await store.stop(deadline: .now + .seconds(10))
     }
 
+    @Test("SQLite: log appends wait for the commit window, an admin write closes it, stop flushes it")
+    func sqliteCommitWindow() async throws {
+        let path = try TestPaths.makeTemporaryDirectory("store").appendingPathComponent("tokenhub.db").path
+        let config = #"{"path":"\#(path)","commit_window_ms":1000}"#
+        let store = try await start(.sqlite, config: config)
+
+        let clock = ContinuousClock()
+        let alone = try await clock.measure {
+            _ = try json(await store.call("request_log.append", row("held-alone")))
+        }
+        #expect(alone >= .milliseconds(900), "a lone append is held for company up to the window (took \(alone))")
+
+        // An append waiting in the window, then an API key write: the key must not wait for
+        // the window, and the held append commits with it.
+        let started = clock.now
+        let held = Task { await store.call("request_log.append", self.row("held-with-admin")) }
+        try await Task.sleep(for: .milliseconds(100))
+        let key = #"{"id":"k1","name":"n","key_hash":"h1","key_prefix":"p","scopes":[],"enabled":true}"#
+        _ = try json(await store.call("apikey.create", Array(key.utf8)))
+        _ = try json(await held.value)
+        #expect(clock.now - started < .milliseconds(900), "the admin write closed the window (took \(clock.now - started))")
+
+        // Stop while an append waits: it is committed before the store closes.
+        let pending = Task { await store.call("request_log.append", self.row("held-at-stop")) }
+        try await Task.sleep(for: .milliseconds(100))
+        await store.stop(deadline: .now + .seconds(10))
+        #expect(await pending.value.status == .ok)
+
+        let reopened = try await start(.sqlite, config: config)
+        let listed = try await call(reopened, "request_log.list", "{}")
+        #expect(Set(listed["rows"]?.arrayValue?.compactMap { $0["request_id"]?.stringValue } ?? [])
+                == ["held-alone", "held-with-admin", "held-at-stop"])
+        let bad = try? await start(.sqlite, config: #"{"path":"\#(path)","commit_window_ms":5000}"#)
+        #expect(bad == nil, "a window over 1000 ms is refused")
+        await reopened.stop(deadline: .now + .seconds(10))
+    }
+
     @Test("SQLite: an unusable database path is a startup error naming the path")
     func sqliteStartupErrors() async throws {
         let directory = try TestPaths.makeTemporaryDirectory("store")

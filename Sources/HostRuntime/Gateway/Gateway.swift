@@ -86,11 +86,15 @@ public final class Gateway: Sendable {
         await engine.shutdown()
     }
 
-    /// A fresh request id: `req-` and 32 hex digits.
-    static func newRequestID() -> String {
+    /// A fresh request id: `req-` and 32 hex digits, the first 12 the time in milliseconds and
+    /// the other 20 random. Time first keeps IDs of one period together in the store's unique
+    /// index, so the rows a commit writes share index pages instead of each dirtying its own.
+    static func newRequestID(now: Date = Date()) -> String {
         var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64, low = generator.next() as UInt64
-        return "req-" + String(high, radix: 16).leftPadded(to: 16) + String(low, radix: 16).leftPadded(to: 16)
+        let milliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000)) & 0xFFFF_FFFF_FFFF
+        let random: UInt64 = generator.next(), more: UInt64 = generator.next() & 0xFFFF
+        return "req-" + String(milliseconds, radix: 16).leftPadded(to: 12) + String(random, radix: 16).leftPadded(to: 16)
+            + String(more, radix: 16).leftPadded(to: 4)
     }
 }
 
