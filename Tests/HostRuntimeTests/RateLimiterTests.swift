@@ -23,6 +23,27 @@ struct RateLimiterTests {
         #expect(limiter.check(client: "a", now: start + .milliseconds(500)) == nil)
     }
 
+    @Test("a reload's new settings start every client afresh; the same settings keep the buckets")
+    func update() {
+        let limiter = limiter(rate: 1, burst: 1)
+        let start = ContinuousClock.now
+        #expect(limiter.check(client: "a", now: start) == nil)
+        #expect(limiter.check(client: "a", now: start) != nil)
+        limiter.update(limiter.settings)
+        #expect(limiter.check(client: "a", now: start) != nil, "unchanged settings keep the emptied bucket")
+        var wider = limiter.settings
+        wider.burst = 3
+        limiter.update(wider)
+        #expect(limiter.check(client: "a", now: start) == nil)
+        #expect(limiter.check(client: "a", now: start) == nil)
+        #expect(limiter.check(client: "a", now: start) == nil)
+        #expect(limiter.check(client: "a", now: start) != nil)
+        var off = wider
+        off.enabled = false
+        limiter.update(off)
+        #expect(limiter.check(client: "a", now: start) == nil)
+    }
+
     @Test("X-Forwarded-For counts only behind a trusted proxy")
     func clientIP() {
         let limiter = limiter(proxies: ["10.0.0.1"])

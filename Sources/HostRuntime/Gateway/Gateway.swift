@@ -8,7 +8,8 @@ import TokenHubCore
 /// Everything a request needs, built from one configuration: the engine, the started plugins
 /// and the dispatch chain.
 public final class Gateway: Sendable {
-    /// The configuration it was built from.
+    /// The configuration it was started with. Settings a reload may change (the registry,
+    /// routing defaults, rate limits) are read from their owners, not from here.
     public let config: GatewayConfig
     /// The routing engine.
     public let engine: Engine
@@ -22,6 +23,12 @@ public final class Gateway: Sendable {
     let temporal: TemporalConnection?
     /// Providers, models and the routing defaults: seeded from the config, kept in the store.
     let registry: RegistryService
+    /// The per-client-IP and per-key rate limits; a config reload updates them.
+    let rateLimiter: RateLimiter
+    /// The config last applied (at start or by a reload): reloads compare against it.
+    let applied: Mutex<GatewayConfig>
+    /// Serializes config reloads.
+    let reloads = AsyncSemaphore(1)
     /// The hourly TSDB prune, cancelled at shutdown.
     private let retention = Mutex<Task<Void, Never>?>(nil)
 
@@ -32,6 +39,8 @@ public final class Gateway: Sendable {
         self.logger = logger
         self.services = services
         registry = RegistryService(engine: engine, store: plugins.store, routing: config.routing, logger: logger)
+        rateLimiter = RateLimiter(config.server.rateLimit)
+        applied = Mutex(config)
         // No I/O here; the connection is made on the first admin call.
         temporal = config.temporal.enabled
             ? try? TemporalConnection(target: config.temporal.host, namespace: config.temporal.namespace,

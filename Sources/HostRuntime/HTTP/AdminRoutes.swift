@@ -12,11 +12,12 @@ public enum AdminEndpoint: CaseIterable, Sendable {
     case getRoutingConfig, putRoutingConfig
     case rewards, rewardSummary, tsdbQuery
     case listWorkflows, describeWorkflow, workflowHistory
+    case reloadConfig
 
     /// The HTTP method.
     public var method: HTTPRequest.Method {
         switch self {
-        case .createKey, .rotateKey, .createProvider, .createModel: .post
+        case .createKey, .rotateKey, .createProvider, .createModel, .reloadConfig: .post
         case .putRoutingConfig: .put
         case .listProviders, .listModels, .getRoutingConfig: .get
         case .patchProvider, .patchModel: .patch
@@ -47,6 +48,7 @@ public enum AdminEndpoint: CaseIterable, Sendable {
         case .listWorkflows: "workflows"
         case .describeWorkflow: "workflows/:id"
         case .workflowHistory: "workflows/:id/history"
+        case .reloadConfig: "reload"
         }
     }
 }
@@ -124,6 +126,7 @@ struct AdminRoutes: Sendable {
         case .listWorkflows: return try await WorkflowAdmin(client: gateway.temporal).list(request)
         case .describeWorkflow: return try await WorkflowAdmin(client: gateway.temporal).describe(id: id)
         case .workflowHistory: return try await WorkflowAdmin(client: gateway.temporal).history(id: id)
+        case .reloadConfig: return try await reloadConfig()
         }
     }
 
@@ -142,6 +145,25 @@ struct AdminRoutes: Sendable {
         } catch {
             return APIError(.internalServerError, "\(error)", type: "server_error").response
         }
+    }
+
+    /// `POST reload`: the config file again (see `ConfigReload`). 400 for an invalid file, 409
+    /// when a setting that needs a restart changed; nothing is applied then.
+    private func reloadConfig() async throws -> Response {
+        let outcome: ConfigReloadOutcome
+        do throws(ConfigReloadError) {
+            outcome = try await gateway.reloadConfig()
+        } catch {
+            gateway.logger.error("config reload refused", metadata: ["error": "\(error.message)", "code": "\(error.code.rawValue)"])
+            let status: HTTPResponse.Status = switch error.code {
+            case .invalidConfig: .badRequest
+            case .restartRequired: .conflict
+            case .registryFailed: .badGateway
+            }
+            throw APIError(status, error.message, code: error.code.rawValue)
+        }
+        if store != nil { try await audit("config.reload", resource: "config") }
+        return JSONResponse.make(outcome.json)
     }
 
     private func body(_ request: Request) async throws -> JSONValue {

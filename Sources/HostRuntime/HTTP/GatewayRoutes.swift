@@ -7,13 +7,11 @@ import TokenHubCore
 /// The client API's routes over a gateway.
 public struct GatewayRoutes: Sendable {
     let gateway: Gateway
-    let rateLimiter: RateLimiter
     let keys: APIKeyService?
 
     /// Creates the routes.
     public init(gateway: Gateway) {
         self.gateway = gateway
-        self.rateLimiter = RateLimiter(gateway.config.server.rateLimit)
         self.keys = gateway.plugins.store.map(APIKeyService.init)
     }
 
@@ -40,6 +38,7 @@ public struct GatewayRoutes: Sendable {
         _ request: Request, _ context: GatewayRequestContext, scope: String?,
         _ handler: (Request, String) async throws -> Response
     ) async -> Response {
+        let rateLimiter = gateway.rateLimiter
         let client = rateLimiter.clientIP(socketIP: context.remoteAddress?.ipAddress,
                                           forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!])
         if let wait = rateLimiter.check(client: client) {

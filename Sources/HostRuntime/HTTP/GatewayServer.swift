@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 
 /// The HTTP server over a gateway, as a `Service` with one `run()`.
 public struct GatewayServer: Service {
@@ -15,10 +16,13 @@ public struct GatewayServer: Service {
     }
 
     /// Serves until SIGTERM or SIGINT, then stops accepting, finishes in-flight requests,
-    /// and drains and stops the plugins.
+    /// and drains and stops the plugins. SIGHUP reloads the config (`ConfigReload`).
     public func runUntilSignalled() async throws {
+        let reloader = ConfigReloadOnHangup(gateway: gateway, hangups: await UnixSignalsSequence(trapping: .sighup))
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: self)], gracefulShutdownSignals: [.sigterm, .sigint], logger: gateway.logger))
+            configuration: .init(
+                services: [.init(service: self), .init(service: reloader, successTerminationBehavior: .ignore)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: gateway.logger))
         try await group.run()
     }
 

@@ -30,24 +30,41 @@ struct TokenBucket: Sendable {
 
 /// Per-client token buckets (by IP), as configured under `server.rate_limit`.
 ///
-/// THREAD: safe from any thread.
+/// THREAD: safe from any thread. `update` (a config reload) takes effect on the next check.
 public final class RateLimiter: Sendable {
-    private let settings: RateLimitConfig
-    private let buckets = Mutex<[String: TokenBucket]>([:])
+    private struct State {
+        var settings: RateLimitConfig
+        var buckets: [String: TokenBucket] = [:]
+    }
+    private let state: Mutex<State>
 
     /// Creates a limiter.
     public init(_ settings: RateLimitConfig) {
-        self.settings = settings
+        state = Mutex(State(settings: settings))
+    }
+
+    /// The settings in force.
+    public var settings: RateLimitConfig { state.withLock { $0.settings } }
+
+    /// Replaces the settings. Changed settings start every client with a full bucket of the
+    /// new size; the same settings keep the buckets as they are.
+    public func update(_ settings: RateLimitConfig) {
+        state.withLock { state in
+            guard state.settings != settings else { return }
+            state.settings = settings
+            state.buckets.removeAll()
+        }
     }
 
     /// nil when the client may proceed; otherwise the Retry-After.
     public func check(client: String, now: ContinuousClock.Instant = .now) -> Duration? {
-        guard settings.enabled else { return nil }
-        return buckets.withLock { buckets in
-            if buckets.count > 100_000 { buckets.removeAll(keepingCapacity: true) }
-            var bucket = buckets[client] ?? TokenBucket(rate: settings.requestsPerSecond, burst: Double(settings.burst), now: now)
+        state.withLock { state in
+            let settings = state.settings
+            guard settings.enabled else { return nil }
+            if state.buckets.count > 100_000 { state.buckets.removeAll(keepingCapacity: true) }
+            var bucket = state.buckets[client] ?? TokenBucket(rate: settings.requestsPerSecond, burst: Double(settings.burst), now: now)
             let wait = bucket.take(now: now)
-            buckets[client] = bucket
+            state.buckets[client] = bucket
             return wait
         }
     }
@@ -55,11 +72,11 @@ public final class RateLimiter: Sendable {
     /// nil when the API key `keyID` may proceed at its own `rate` (burst: two seconds' worth).
     public func check(key keyID: String, rate: Double, now: ContinuousClock.Instant = .now) -> Duration? {
         guard rate > 0 else { return nil }
-        return buckets.withLock { buckets in
+        return state.withLock { state in
             let name = "key:" + keyID
-            var bucket = buckets[name] ?? TokenBucket(rate: rate, burst: max(1, rate * 2), now: now)
+            var bucket = state.buckets[name] ?? TokenBucket(rate: rate, burst: max(1, rate * 2), now: now)
             let wait = bucket.take(now: now)
-            buckets[name] = bucket
+            state.buckets[name] = bucket
             return wait
         }
     }
@@ -68,8 +85,9 @@ public final class RateLimiter: Sendable {
     /// untrusted address in X-Forwarded-For.
     public func clientIP(socketIP: String?, forwardedFor: String?) -> String {
         let peer = socketIP ?? "unknown"
-        guard settings.trustedProxies.contains(peer), let forwardedFor else { return peer }
+        let trusted = state.withLock { $0.settings.trustedProxies }
+        guard trusted.contains(peer), let forwardedFor else { return peer }
         let chain = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        return chain.reversed().first { !settings.trustedProxies.contains($0) } ?? peer
+        return chain.reversed().first { !trusted.contains($0) } ?? peer
     }
 }

@@ -51,6 +51,21 @@ final class RegistryService: Sendable {
         }
     }
 
+    /// A config reload's registry: without a store, the config's providers, models and routing
+    /// replace the engine's; with one, the same as at start (`seedAndLoad`, with the config's
+    /// routing unless the store has its own). Serialized with admin changes.
+    func applyConfig(providers: [ProviderSpec], models: [ModelSpec], routing: Policy) async throws(APIError) {
+        try await changes.withPermit { () async throws(APIError) in
+            guard store != nil else {
+                engine.replaceRegistry(providers: providers, models: models)
+                routingDefaults.withLock { $0 = routing }
+                return
+            }
+            routingDefaults.withLock { $0 = routing }
+            try await seedAndLoad(providers: providers, models: models)
+        }
+    }
+
     /// Reads every provider and model from the store into the engine; unreadable records are
     /// skipped and logged rather than taking the registry down.
     private func reload() async throws(APIError) {

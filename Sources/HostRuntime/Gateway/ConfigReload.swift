@@ -1,0 +1,132 @@
+import Foundation
+import TokenHubCore
+
+/// Why a configuration reload was not applied. Nothing changes when one is thrown.
+public struct ConfigReloadError: Error, Sendable, CustomStringConvertible {
+    /// The kinds of refusal.
+    public enum Code: String, Sendable {
+        /// The file does not read or validate (the message names the key and line).
+        case invalidConfig = "invalid_config"
+        /// A setting that only a restart can apply changed.
+        case restartRequired = "restart_required"
+        /// The store refused the registry (the message says why).
+        case registryFailed = "registry_failed"
+    }
+
+    /// What kind of refusal.
+    public var code: Code
+    /// What went wrong, naming the keys involved.
+    public var message: String
+    /// For `.restartRequired`: the changed keys, e.g. `dispatch.chain`, `server.listen`.
+    public var restartKeys: [String] = []
+
+    /// "reload refused: …".
+    public var description: String { "reload refused (\(code.rawValue)): \(message)" }
+}
+
+/// What a configuration reload applied.
+public struct ConfigReloadOutcome: Sendable {
+    /// The file (or the embedded default) that was read.
+    public var source: String
+    /// The reloadable sections whose values differ from before the reload.
+    public var changedSections: [String]
+    /// Providers and models the engine routes on now.
+    public var providers: Int, models: Int
+
+    /// The admin API's answer.
+    public var json: JSONValue {
+        .object([
+            "reloaded": .bool(true), "source": .string(source),
+            "changed": .array(changedSections.map(JSONValue.string)),
+            "providers": .number(Double(providers)), "models": .number(Double(models)),
+        ])
+    }
+}
+
+/// Hot reload of `config.yaml` (on SIGHUP or `POST /admin/v1/reload`): what may change while
+/// serving, and what needs a restart.
+///
+/// A reload re-reads the config the gateway started from, with the environment overrides
+/// applied as at start, and applies `providers`, `models`, `routing` and
+/// `server.rate_limit`. Requests in flight finish on the registry they started with (the
+/// engine swaps whole snapshots); the next request sees the new one. With a store, the store
+/// stays the registry: as at start, the file's providers and models are added when their IDs
+/// are new there, and changes to existing ones go through the admin API. Any other difference
+/// (listen address, admin token, body limit, API-key requirement, plugins, store, Temporal,
+/// retention) needs a restart: the reload is refused, naming those keys, and nothing changes.
+enum ConfigReload {
+    /// The keys only a restart can apply whose values differ between `running` and `candidate`.
+    static func restartOnlyChanges(running: GatewayConfig, candidate: GatewayConfig) -> [String] {
+        let server = (running.server, candidate.server)
+        let checks: [(String, Bool)] = [
+            ("server.listen", server.0.host != server.1.host || server.0.port != server.1.port),
+            ("server.admin_token", server.0.adminToken != server.1.adminToken),
+            ("server.body_limit_bytes", server.0.bodyLimitBytes != server.1.bodyLimitBytes),
+            ("server.require_api_key", server.0.requireAPIKey != server.1.requireAPIKey),
+            ("plugins.dir", running.pluginDirectory != candidate.pluginDirectory),
+            ("dispatch.chain", running.dispatch != candidate.dispatch),
+            ("store", running.store != candidate.store),
+            ("telemetry", running.telemetry != candidate.telemetry),
+            ("temporal", running.temporal != candidate.temporal),
+            ("retention.tsdb_days", running.tsdbRetentionDays != candidate.tsdbRetentionDays),
+        ]
+        return checks.filter(\.1).map(\.0)
+    }
+
+    /// The reloadable sections whose values differ.
+    static func changedSections(from old: GatewayConfig, to new: GatewayConfig) -> [String] {
+        let checks: [(String, Bool)] = [
+            ("providers", old.providers != new.providers),
+            ("models", old.models != new.models),
+            ("routing", old.routing != new.routing),
+            ("server.rate_limit", old.server.rateLimit != new.server.rateLimit),
+        ]
+        return checks.filter(\.1).map(\.0)
+    }
+
+    /// Reads the config again from where `running` came from.
+    static func reread(_ running: GatewayConfig, environment: [String: String]) throws(ConfigError) -> GatewayConfig {
+        running.source == ConfigLoader.embeddedSource
+            ? try ConfigLoader.parse(yaml: DefaultConfig.yaml, source: running.source, environment: environment)
+            : try ConfigLoader.load(path: running.source, environment: environment)
+    }
+}
+
+extension Gateway {
+    /// Re-reads the config file and applies what may change while serving (see
+    /// `ConfigReload`); throws, changing nothing, when the file is invalid or a setting that
+    /// needs a restart changed. Reloads run one at a time.
+    public func reloadConfig(environment: [String: String] = ProcessInfo.processInfo.environment)
+        async throws(ConfigReloadError) -> ConfigReloadOutcome
+    {
+        try await reloads.withPermit { () async throws(ConfigReloadError) -> ConfigReloadOutcome in
+            let running = applied.withLock { $0 }
+            let candidate: GatewayConfig
+            do {
+                candidate = try ConfigReload.reread(running, environment: environment)
+            } catch {
+                throw ConfigReloadError(code: .invalidConfig, message: "\(error)")
+            }
+            let restartKeys = ConfigReload.restartOnlyChanges(running: running, candidate: candidate)
+            guard restartKeys.isEmpty else {
+                throw ConfigReloadError(code: .restartRequired,
+                                        message: "\(restartKeys.joined(separator: ", ")) changed, which takes a restart of tokenhub; nothing was applied",
+                                        restartKeys: restartKeys)
+            }
+            do throws(APIError) {
+                try await registry.applyConfig(providers: candidate.providers, models: candidate.models, routing: candidate.routing)
+            } catch {
+                throw ConfigReloadError(code: .registryFailed, message: error.message)
+            }
+            rateLimiter.update(candidate.server.rateLimit)
+            applied.withLock { $0 = candidate }
+            let outcome = ConfigReloadOutcome(source: candidate.source, changedSections: ConfigReload.changedSections(from: running, to: candidate),
+                                              providers: engine.providers.count, models: engine.models.count)
+            logger.notice("config reloaded", metadata: [
+                "source": "\(outcome.source)", "changed": "\(outcome.changedSections.joined(separator: ","))",
+                "providers": "\(outcome.providers)", "models": "\(outcome.models)",
+            ])
+            return outcome
+        }
+    }
+}
