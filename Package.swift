@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "tokenhub", targets: ["Host"]),
         .library(name: "DirectDispatch", type: .dynamic, targets: ["DirectDispatch"]),
         .library(name: "SQLiteStore", type: .dynamic, targets: ["SQLiteStore"]),
+        .library(name: "PrometheusTelemetry", type: .dynamic, targets: ["PrometheusTelemetry"]),
         .library(name: "TemporalDispatch", type: .dynamic, targets: ["TemporalDispatch"]),
         .executable(name: "ABIBench", targets: ["ABIBench"]),
         .executable(name: "MockProvider", targets: ["MockProvider"]),
@@ -83,6 +84,12 @@ let package = Package(
             name: "DirectDispatch",
             dependencies: ["PluginKit", "PluginAPI", "TokenHubCore"],
             path: "Plugins/DirectDispatch",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .target(
+            name: "PrometheusTelemetry",
+            dependencies: ["PluginKit", "PluginAPI", "TokenHubCore"],
+            path: "Plugins/PrometheusTelemetry",
             linkerSettings: pluginLinkerSettings
         ),
         // Benchmarks (run through bench/*.sh; they print figures and assert nothing).

@@ -17,6 +17,7 @@ public enum PluginExport {
     struct Registration: @unchecked Sendable {
         var dispatcher: (any SwiftDispatcher.Type)?
         var store: (any SwiftStore.Type)?
+        var telemetry: (any SwiftTelemetry.Type)?
         var descriptor: UnsafeMutablePointer<tokenhub_plugin_descriptor>?
     }
 
@@ -26,12 +27,14 @@ public enum PluginExport {
     /// OWNERSHIP: the descriptor and its strings live for the life of the process.
     public static func descriptor(
         name: String, version: String,
-        dispatcher: (any SwiftDispatcher.Type)? = nil, store: (any SwiftStore.Type)? = nil
+        dispatcher: (any SwiftDispatcher.Type)? = nil, store: (any SwiftStore.Type)? = nil,
+        telemetry: (any SwiftTelemetry.Type)? = nil
     ) -> UnsafePointer<tokenhub_plugin_descriptor> {
         registration.withLock { state in
             if let existing = state.descriptor { return UnsafePointer(existing) }
             state.dispatcher = dispatcher
             state.store = store
+            state.telemetry = telemetry
             let descriptor = UnsafeMutablePointer<tokenhub_plugin_descriptor>.allocate(capacity: 1)
             descriptor.initialize(to: tokenhub_plugin_descriptor(
                 struct_size: MemoryLayout<tokenhub_plugin_descriptor>.size,
@@ -40,7 +43,8 @@ public enum PluginExport {
                 name: UnsafePointer(strdup(name)),
                 version: UnsafePointer(strdup(version)),
                 dispatch: dispatcher == nil ? nil : UnsafePointer(dispatchVTable),
-                store: store == nil ? nil : UnsafePointer(storeVTable)
+                store: store == nil ? nil : UnsafePointer(storeVTable),
+                telemetry: telemetry == nil ? nil : UnsafePointer(telemetryVTable)
             ))
             state.descriptor = descriptor
             return UnsafePointer(descriptor)

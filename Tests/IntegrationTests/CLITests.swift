@@ -47,7 +47,7 @@ struct CLITests {
 
     @Test("broken plugins each produce their clear error and never crash the host",
           arguments: [
-            ("wrong_abi", "ABI major version mismatch: plugin has 2.0, host has 1.1"),
+            ("wrong_abi", "ABI major version mismatch: plugin has 2.0, host has 1.2"),
             ("no_entry", "missing entry symbol"),
             ("create_fails", "create failed: config.endpoint: required setting is missing"),
             ("no_dispatch", "kind not offered"),
@@ -96,7 +96,7 @@ struct CLITests {
         #expect(out.contains("file:    \(relay)"))
         #expect(out.contains("dispatch.chain[1]: direct"))
         #expect(out.contains("libDirectDispatch.so"))
-        #expect(out.contains("abi:     1.1"))
+        #expect(out.contains("abi:     1.2"))
         #expect(out.contains("kinds:   dispatch"))
         #expect(out.contains("status:  running"))
         #expect(out.contains("dispatch.chain[2]: future"))
@@ -107,7 +107,7 @@ struct CLITests {
 }
 
 extension CLITests {
-    @Test("a plugin offering the wrong kind is refused as the store; telemetry is refused until the ABI defines it")
+    @Test("a plugin offering the wrong kind is refused as the store and as telemetry")
     func wrongKinds() throws {
         let relay = try CPluginBuilder.build("relay_dispatch")
         let asStore = try tokenhub(["check-config", "--config", try writeConfig("store:\n  plugin: \(relay)\n")])
@@ -115,6 +115,6 @@ extension CLITests {
         #expect(asStore.stderr.contains("kind not offered: `c-relay` is configured as the store, but plugin `c-relay` offers dispatch"), "\(asStore.stderr)")
         let telemetry = try tokenhub(["check-config", "--config", try writeConfig("telemetry:\n  - \(relay)\n")])
         #expect(telemetry.status == 1)
-        #expect(telemetry.stderr.contains("defines no telemetry kind yet"), "\(telemetry.stderr)")
+        #expect(telemetry.stderr.contains("`c-relay` is configured as telemetry, but plugin `c-relay` offers dispatch"), "\(telemetry.stderr)")
     }
 }

@@ -52,6 +52,7 @@ struct ConfigReloadTests {
                         while !stop.isSet {
                             statuses.append(try await client.post("/v1/chat/completions",
                                                                   body: #"{"model":"*","messages":[{"role":"user","content":"hi"}]}"#).status)
+                            stop.countAnswer()
                         }
                         return statuses
                     }
@@ -60,18 +61,24 @@ struct ConfigReloadTests {
             }
         }
 
+        // Each reload happens while answers keep arriving: wait for a few before and after.
+        func trafficFlows() async throws -> Bool {
+            let seen = stop.answers
+            return try await eventually { stop.answers >= seen + 4 }
+        }
+        #expect(try await trafficFlows())
         try config(models: ["echo-a", "echo-b"]).write(toFile: path, atomically: true, encoding: .utf8)
         kill(server.process.processIdentifier, SIGHUP)
         #expect(try await eventually { try await modelIDs(client) == ["echo-a", "echo-b"] }, "the added model is served")
 
+        #expect(try await trafficFlows())
         try config(models: ["echo-b"], routingMode: "cheap").write(toFile: path, atomically: true, encoding: .utf8)
         kill(server.process.processIdentifier, SIGHUP)
         #expect(try await eventually { try await modelIDs(client) == ["echo-b"] }, "the removed model is gone")
 
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await trafficFlows())
         stop.set()
         let statuses = try await traffic.value
-        #expect(statuses.count >= 20, "traffic ran during the reloads (\(statuses.count) requests)")
         #expect(statuses.allSatisfy { $0 == 200 }, "every request answered 200: \(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
 
         let pinned = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"hi"}]}}"#)
@@ -174,9 +181,12 @@ extension ConfigReloadTests {
     }
 }
 
-/// Tells traffic loops to finish their current request and end.
+/// Tells traffic loops to finish their current request and end, and counts their answers.
 private final class StopFlag: Sendable {
     private let flag = Atomic(false)
+    private let answered = Atomic(0)
     var isSet: Bool { flag.load(ordering: .relaxed) }
     func set() { flag.store(true, ordering: .relaxed) }
+    var answers: Int { answered.load(ordering: .relaxed) }
+    func countAnswer() { answered.add(1, ordering: .relaxed) }
 }

@@ -3,9 +3,10 @@ import Foundation
 /// Compiles the C plugins under `Tests/Fixtures/CPlugins` with the system C compiler against
 /// the ABI header alone, as a third-party author would.
 public enum CPluginBuilder {
-    /// Where built fixtures go (one directory per test process).
+    /// Where built fixtures go: a fresh directory per test process (a process ID alone gets
+    /// reused, and a stale library built against an older header would be picked up).
     public static let outputDirectory: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tokenhub-cplugins-\(getpid())")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tokenhub-cplugins-\(getpid())-\(UUID().uuidString.prefix(8))")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }()

@@ -19,21 +19,8 @@ public final class DispatcherInstance: @unchecked Sendable {
     public static func create(
         library: PluginLibrary, name: String, configJSON: [UInt8], services: any HostServices
     ) throws(PluginLoadError) -> DispatcherInstance {
-        guard let vtable = library.dispatchVTable else {
-            throw PluginLoadError(
-                .kindNotOffered, path: library.path,
-                detail: "`\(name)` is configured as a dispatcher, but plugin `\(library.name)` offers \(library.kinds.isEmpty ? "no kind" : library.kinds.map(\.rawValue).joined(separator: ", "))")
-        }
-        let hostTable = HostTableBox(pluginName: name, services: services)
-        var instance: OpaquePointer?
-        let (status, message) = withErrorBuffer { error in
-            withSlice(configJSON) { vtable.pointee.create(hostTable.table, $0, &instance, error) }
-        }
-        guard status == TOKENHUB_OK, let instance else {
-            hostTable.release()
-            let detail = message.isEmpty ? "status \(PluginStatus(code: status))" : message
-            throw PluginLoadError(.createFailed, path: library.path, detail: detail)
-        }
+        let vtable = try library.factory(library.dispatchVTable, kind: "a dispatcher", instanceName: name)
+        let (instance, hostTable) = try library.createInstance(vtable.pointee.create, name: name, configJSON: configJSON, services: services)
         return DispatcherInstance(name: name, library: library, vtable: vtable, instance: instance, hostTable: hostTable)
     }
 

@@ -57,6 +57,7 @@ public final class Gateway: Sendable {
         do {
             let plugins = try await PluginSet.start(config: config, services: services, strict: true)
             services.results.attach(plugins.store)
+            services.telemetry.attach(plugins.telemetry)
             let gateway = Gateway(config: config, engine: engine, plugins: plugins, logger: logger, services: services)
             do {
                 try await gateway.registry.seedAndLoad(providers: config.providers, models: config.models)
@@ -91,6 +92,8 @@ public final class Gateway: Sendable {
         await plugins.chain.stopAll(deadline: .now + .seconds(30))
         await services.results.flush()
         await plugins.store?.stop(deadline: .now + .seconds(30))
+        services.telemetry.attach([])
+        for instance in plugins.telemetry { await instance.stop(deadline: .now + .seconds(30)) }
         temporal?.close()
         await engine.shutdown()
     }

@@ -11,11 +11,15 @@ struct GatewayHostServices: HostServices {
     let engine: Engine
     let logger: Logger
     let results: ResultRecorder
+    /// The telemetry plugins: every result (through `results`) and every metric.
+    let telemetry: TelemetryFanOut
 
     init(engine: Engine, logger: Logger, defaults: Policy = Policy()) {
         self.engine = engine
         self.logger = logger
-        self.results = ResultRecorder(logger: logger, defaults: defaults)
+        let telemetry = TelemetryFanOut()
+        self.telemetry = telemetry
+        self.results = ResultRecorder(logger: logger, defaults: defaults, telemetry: telemetry)
     }
 
     func log(plugin: String, level: tokenhub_log_level, message: String) {
@@ -34,6 +38,7 @@ struct GatewayHostServices: HostServices {
 
     func recordMetric(plugin: String, kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double) {
         logger.trace("metric", metadata: ["plugin": "\(plugin)", "name": "\(name)", "value": "\(value)"])
+        telemetry.observe(metric: kind, name: name, labelsJSON: labelsJSON, value: value)
     }
 
     func routeAndSend(_ chatInputJSON: [UInt8]) async -> PluginReply {

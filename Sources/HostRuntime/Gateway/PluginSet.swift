@@ -28,6 +28,8 @@ public struct PluginSet: Sendable {
     public var chain: DispatchChain
     /// The store from `store`, if configured.
     public var store: StoreInstance?
+    /// The instances from `telemetry`, in order.
+    public var telemetry: [TelemetryInstance] = []
     /// Every configured plugin and what became of it.
     public var reports: [PluginReport]
 
@@ -39,6 +41,7 @@ public struct PluginSet: Sendable {
     ) async throws(PluginLoadError) -> PluginSet {
         var dispatchers: [DispatcherInstance] = []
         var store: StoreInstance?
+        var telemetry: [TelemetryInstance] = []
         var reports: [PluginReport] = []
         let configured = config.dispatch.map { ($0, PluginKind.dispatch) }
             + (config.store.map { [($0, PluginKind.store)] } ?? [])
@@ -62,29 +65,27 @@ public struct PluginSet: Sendable {
                 case .store:
                     store = try await StoreInstance.start(library: library, name: name, configJSON: configJSON, services: services)
                 case .telemetry:
-                    // The ABI defines no telemetry vtable yet. Refusing beats silently ignoring
-                    // the operator's config.
-                    throw PluginLoadError(.kindNotOffered, path: path,
-                                          detail: "`\(reference.keyPath)` needs a telemetry plugin, and ABI \(TOKENHUB_ABI_MAJOR).\(TOKENHUB_ABI_MINOR) defines no telemetry kind yet")
+                    telemetry.append(try TelemetryInstance.create(library: library, name: name, configJSON: configJSON, services: services))
                 }
                 report.status = "running"
             } catch {
                 if strict {
-                    await PluginSet(chain: DispatchChain(dispatchers), store: store, reports: []).stopAll()
+                    await PluginSet(chain: DispatchChain(dispatchers), store: store, telemetry: telemetry, reports: []).stopAll()
                     throw error
                 }
                 report.status = error.description
             }
             reports.append(report)
         }
-        return PluginSet(chain: DispatchChain(dispatchers), store: store, reports: reports)
+        return PluginSet(chain: DispatchChain(dispatchers), store: store, telemetry: telemetry, reports: reports)
     }
 
-    /// Drains and stops the dispatchers, then flushes and stops the store (dispatchers may
-    /// still be recording results while they drain).
+    /// Drains and stops the dispatchers, then flushes and stops the store and the telemetry
+    /// plugins (dispatchers may still be recording results while they drain).
     public func stopAll(deadline: Duration = .seconds(30)) async {
         await chain.stopAll(deadline: .now + deadline)
         await store?.stop(deadline: .now + deadline)
+        for instance in telemetry { await instance.stop(deadline: .now + deadline) }
     }
 }
 

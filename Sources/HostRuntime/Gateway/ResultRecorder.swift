@@ -4,8 +4,8 @@ import PluginKit
 import Synchronization
 import TokenHubCore
 
-/// Where every request's outcome goes: a log line, and the store's request log when a store
-/// is configured. Rows are queued and written in batches: while one batch is in the store,
+/// Where every request's outcome goes: a log line, the telemetry plugins, and the store's
+/// request log when a store is configured. Rows are queued and written in batches: while one batch is in the store,
 /// the next accumulates, so the batching window is one store round trip and no timer delays a
 /// row. `flush()` (on shutdown) writes what is queued. A failing store never fails a request:
 /// the drop is counted and logged at most once per interval.
@@ -27,9 +27,12 @@ final class ResultRecorder: Sendable {
     /// The gateway's default policy: rewards of requests that carry no budget use its.
     private let defaults: Policy
 
-    init(logger: Logger, defaults: Policy = Policy()) {
+    private let telemetry: TelemetryFanOut
+
+    init(logger: Logger, defaults: Policy = Policy(), telemetry: TelemetryFanOut = TelemetryFanOut()) {
         self.logger = logger
         self.defaults = defaults
+        self.telemetry = telemetry
     }
 
     /// Sends results to `store` from now on.
@@ -44,6 +47,7 @@ final class ResultRecorder: Sendable {
             "model": "\(result.output.decision.modelID)", "latency_ms": "\(result.output.latencyMs)",
             "error_class": "\(result.output.errorClass?.rawValue ?? "")",
         ])
+        if !telemetry.isEmpty { telemetry.observe(resultJSON: JSONCoding.encode(result)) }
         guard let store = store.withLock({ $0 }) else { return PluginReply(status: .ok) }
         let row = Self.row(result, defaults: defaults)
         queue.withLock { queue in

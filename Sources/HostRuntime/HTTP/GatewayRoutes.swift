@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import PluginAPI
 import TokenHubCore
 
 /// The client API's routes over a gateway.
@@ -28,6 +29,7 @@ public struct GatewayRoutes: Sendable {
         }
         router.get("/v1/models") { request, context in await self.client(request, context, scope: nil) { _, _ in self.models() } }
         router.get("/healthz") { _, _ in self.health() }
+        router.get("/metrics") { _, _ in await self.metrics() }
         AdminRoutes(gateway: gateway, store: gateway.plugins.store).register(on: router)
     }
 
@@ -35,6 +37,21 @@ public struct GatewayRoutes: Sendable {
     /// budget and own rate limit, then the handler with the key's id. Thrown `APIError`s become
     /// their JSON answers and anything else a 500, so every request gets an answer.
     private func client(
+        _ request: Request, _ context: GatewayRequestContext, scope: String?,
+        _ handler: (Request, String) async throws -> Response
+    ) async -> Response {
+        let response = await answer(request, context, scope: scope, handler)
+        let telemetry = gateway.services.telemetry
+        if !telemetry.isEmpty {
+            // Every answer, including the ones no dispatcher saw (400, 401, 429…).
+            let labels = JSONValue.object(["route": .string(request.uri.path), "status": .string(String(response.status.code))])
+            telemetry.observe(metric: TOKENHUB_METRIC_COUNTER, name: "tokenhub_http_responses_total",
+                              labelsJSON: String(decoding: labels.serialized, as: UTF8.self), value: 1)
+        }
+        return response
+    }
+
+    private func answer(
         _ request: Request, _ context: GatewayRequestContext, scope: String?,
         _ handler: (Request, String) async throws -> Response
     ) async -> Response {
@@ -68,6 +85,17 @@ public struct GatewayRoutes: Sendable {
         var error = APIError(.tooManyRequests, "rate limit exceeded for \(who); retry after \(seconds) s", type: "rate_limit_error", code: "rate_limited")
         error.headers[.retryAfter] = String(seconds)
         return error
+    }
+
+    /// `GET /metrics`: every telemetry plugin's metrics in Prometheus text format; 404 naming
+    /// the fix when none is configured.
+    func metrics() async -> Response {
+        guard let text = await gateway.services.telemetry.scrape() else {
+            return APIError(.notFound, "no telemetry plugin is configured; add `telemetry: [PrometheusTelemetry]` to config.yaml",
+                            code: "no_telemetry").response
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// `GET /v1/models`: the usable models in OpenAI's list shape.

@@ -29,10 +29,13 @@ public struct PluginLibrary: @unchecked Sendable {
     let dispatchVTable: UnsafePointer<tokenhub_dispatch_vtable>?
     /// The store factory, when the plugin offers one (ABI 1.1 and later).
     let storeVTable: UnsafePointer<tokenhub_store_vtable>?
+    /// The telemetry factory, when the plugin offers one (ABI 1.2 and later).
+    let telemetryVTable: UnsafePointer<tokenhub_telemetry_vtable>?
 
     /// The kinds this library offers.
     public var kinds: [PluginKind] {
         (dispatchVTable == nil ? [] : [.dispatch]) + (storeVTable == nil ? [] : [.store])
+            + (telemetryVTable == nil ? [] : [.telemetry])
     }
 
     /// `1.0`.
@@ -76,6 +79,8 @@ public struct PluginLibrary: @unchecked Sendable {
                 detail: "descriptor struct_size is \(d.struct_size), ABI 1.0 needs at least \(storeOffset)")
         }
         let store = d.struct_size >= storeOffset + MemoryLayout<UnsafeRawPointer?>.size ? d.store : nil
+        let telemetryOffset = MemoryLayout<tokenhub_plugin_descriptor>.offset(of: \.telemetry)!
+        let telemetry = d.struct_size >= telemetryOffset + MemoryLayout<UnsafeRawPointer?>.size ? d.telemetry : nil
         guard let name = d.name, let version = d.version else {
             throw PluginLoadError(.invalidDescriptor, path: path, detail: "descriptor name and version must not be NULL")
         }
@@ -85,42 +90,47 @@ public struct PluginLibrary: @unchecked Sendable {
         if let vtable = store {
             try validateStore(vtable.pointee, path: path)
         }
+        if let vtable = telemetry {
+            try validateTelemetry(vtable.pointee, path: path)
+        }
         return PluginLibrary(
             path: path, name: String(cString: name), version: String(cString: version),
-            abiMajor: d.abi_major, abiMinor: d.abi_minor, dispatchVTable: d.dispatch, storeVTable: store)
+            abiMajor: d.abi_major, abiMinor: d.abi_minor, dispatchVTable: d.dispatch, storeVTable: store,
+            telemetryVTable: telemetry)
     }
 
     private static func validateDispatch(_ vtable: tokenhub_dispatch_vtable, path: String) throws(PluginLoadError) {
-        let minimumSize = MemoryLayout<tokenhub_dispatch_vtable>.size
-        guard vtable.struct_size >= minimumSize else {
-            throw PluginLoadError(
-                .invalidDescriptor, path: path,
-                detail: "dispatch vtable struct_size is \(vtable.struct_size), ABI 1.0 needs at least \(minimumSize)")
-        }
-        let missing = [
+        try requireComplete("dispatch", since: "1.0", structSize: vtable.struct_size, minimumSize: MemoryLayout<tokenhub_dispatch_vtable>.size, hooks: [
             ("create", vtable.create == nil), ("start", vtable.start == nil), ("on_chat", vtable.on_chat == nil),
             ("stop", vtable.stop == nil), ("destroy", vtable.destroy == nil),
-        ].filter(\.1).map(\.0)
-        guard missing.isEmpty else {
-            throw PluginLoadError(
-                .invalidDescriptor, path: path,
-                detail: "dispatch vtable has NULL \(missing.joined(separator: ", "))")
-        }
+        ], path: path)
     }
 
     private static func validateStore(_ vtable: tokenhub_store_vtable, path: String) throws(PluginLoadError) {
-        let minimumSize = MemoryLayout<tokenhub_store_vtable>.size
-        guard vtable.struct_size >= minimumSize else {
-            throw PluginLoadError(
-                .invalidDescriptor, path: path,
-                detail: "store vtable struct_size is \(vtable.struct_size), ABI 1.1 needs at least \(minimumSize)")
-        }
-        let missing = [
+        try requireComplete("store", since: "1.1", structSize: vtable.struct_size, minimumSize: MemoryLayout<tokenhub_store_vtable>.size, hooks: [
             ("create", vtable.create == nil), ("start", vtable.start == nil), ("on_call", vtable.on_call == nil),
             ("stop", vtable.stop == nil), ("destroy", vtable.destroy == nil),
-        ].filter(\.1).map(\.0)
+        ], path: path)
+    }
+
+    private static func validateTelemetry(_ vtable: tokenhub_telemetry_vtable, path: String) throws(PluginLoadError) {
+        try requireComplete("telemetry", since: "1.2", structSize: vtable.struct_size, minimumSize: MemoryLayout<tokenhub_telemetry_vtable>.size, hooks: [
+            ("create", vtable.create == nil), ("on_result", vtable.on_result == nil), ("on_metric", vtable.on_metric == nil),
+            ("on_scrape", vtable.on_scrape == nil), ("stop", vtable.stop == nil), ("destroy", vtable.destroy == nil),
+        ], path: path)
+    }
+
+    /// A vtable is usable when it is at least as large as the ABI that introduced its kind
+    /// and none of its required hooks (`(name, isNULL)`) is NULL.
+    private static func requireComplete(_ kind: String, since abi: String, structSize: Int, minimumSize: Int,
+                                        hooks: [(String, Bool)], path: String) throws(PluginLoadError) {
+        guard structSize >= minimumSize else {
+            throw PluginLoadError(.invalidDescriptor, path: path,
+                                  detail: "\(kind) vtable struct_size is \(structSize), ABI \(abi) needs at least \(minimumSize)")
+        }
+        let missing = hooks.filter(\.1).map(\.0)
         guard missing.isEmpty else {
-            throw PluginLoadError(.invalidDescriptor, path: path, detail: "store vtable has NULL \(missing.joined(separator: ", "))")
+            throw PluginLoadError(.invalidDescriptor, path: path, detail: "\(kind) vtable has NULL \(missing.joined(separator: ", "))")
         }
     }
 

@@ -19,19 +19,8 @@ public final class StoreInstance: @unchecked Sendable {
     public static func start(
         library: PluginLibrary, name: String, configJSON: [UInt8], services: any HostServices
     ) async throws(PluginLoadError) -> StoreInstance {
-        guard let vtable = library.storeVTable else {
-            throw PluginLoadError(.kindNotOffered, path: library.path,
-                                  detail: "`\(name)` is configured as the store, but plugin `\(library.name)` offers \(library.kinds.isEmpty ? "no kind" : library.kinds.map(\.rawValue).joined(separator: ", "))")
-        }
-        let hostTable = HostTableBox(pluginName: name, services: services)
-        var created: OpaquePointer?
-        let (status, message) = withErrorBuffer { error in
-            withSlice(configJSON) { vtable.pointee.create(hostTable.table, $0, &created, error) }
-        }
-        guard status == TOKENHUB_OK, let created else {
-            hostTable.release()
-            throw PluginLoadError(.createFailed, path: library.path, detail: message.isEmpty ? "status \(PluginStatus(code: status))" : message)
-        }
+        let vtable = try library.factory(library.storeVTable, kind: "the store", instanceName: name)
+        let (created, hostTable) = try library.createInstance(vtable.pointee.create, name: name, configJSON: configJSON, services: services)
         let store = StoreInstance(name: name, library: library, vtable: vtable, instance: created, hostTable: hostTable)
         let startFunction = vtable.pointee.start!
         let started = await PendingReplies.shared.call(label: "\(name).start", deadline: .now + .seconds(60)) { done, userData in

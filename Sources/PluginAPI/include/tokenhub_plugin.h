@@ -1,5 +1,5 @@
 /*
- * tokenhub_plugin.h — the TokenHub plugin ABI, version 1.1.
+ * tokenhub_plugin.h — the TokenHub plugin ABI, version 1.2.
  *
  * This header is the whole contract between the TokenHub host and a plugin. It is plain C11:
  * a plugin may be written in C, Rust, Swift or anything else that can export a C function.
@@ -11,6 +11,7 @@
  *   3. The host table: what the host offers a plugin (direction host -> plugin: "host_*").
  *   4. The dispatch vtable: what a dispatch plugin offers the host ("on_*" hooks).
  *   4b. The store vtable (since 1.1): persistence behind named operations.
+ *   4c. The telemetry vtable (since 1.2): request results and metrics out, /metrics text in.
  *   5. The descriptor and the one exported entry function.
  *   6. The JSON payload schemas, and the store operations.
  *
@@ -45,7 +46,7 @@ extern "C" {
 
 /** The ABI version this header describes. */
 #define TOKENHUB_ABI_MAJOR 1
-#define TOKENHUB_ABI_MINOR 1
+#define TOKENHUB_ABI_MINOR 2
 
 /** The name of the one symbol every plugin exports (see section 5). */
 #define TOKENHUB_PLUGIN_ENTRY_SYMBOL "tokenhub_plugin_entry"
@@ -332,13 +333,70 @@ typedef struct tokenhub_store_vtable {
 } tokenhub_store_vtable;
 
 /* ---------------------------------------------------------------------------------------- */
+/* 4c. The telemetry vtable (since ABI 1.2)                                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * A telemetry plugin observes: the host hands it every request's result and every metric
+ * recorded through `host_metric_record` (by the host or any plugin), and asks it for its
+ * metrics in Prometheus text format when `GET /metrics` is scraped. Several may be
+ * configured; each sees everything. The observing hooks sit on the request path: they copy
+ * what they need and return, never waiting on I/O or on a lock held across I/O.
+ *
+ * Lifecycle: create -> on_result / on_metric / on_scrape ... -> stop -> destroy.
+ */
+typedef struct tokenhub_telemetry_vtable {
+    /** sizeof(tokenhub_telemetry_vtable) as the plugin compiled it. */
+    size_t struct_size;
+
+    /**
+     * Creates an instance from its `config` object. Validates and allocates; no I/O.
+     * OWNERSHIP, THREAD: as the dispatch vtable's create.
+     */
+    tokenhub_status (*create)(const tokenhub_host *host, tokenhub_slice config_json,
+                              tokenhub_instance **out_instance, tokenhub_error_buffer error);
+
+    /**
+     * One request's outcome, as LogResult JSON (section 6), once per request id.
+     * OWNERSHIP: `log_result_json` is borrowed for the call: copy it. THREAD: any,
+     * concurrently. Returns promptly (no I/O).
+     */
+    void (*on_result)(tokenhub_instance *instance, tokenhub_slice log_result_json);
+
+    /**
+     * One measurement recorded through `host_metric_record`, with the same arguments.
+     * OWNERSHIP, THREAD: as on_result.
+     */
+    void (*on_metric)(tokenhub_instance *instance, tokenhub_metric_kind kind,
+                      tokenhub_slice name, tokenhub_slice labels_json, double value);
+
+    /**
+     * The instance's metrics in Prometheus text exposition format 0.0.4 (`# HELP`, `# TYPE`
+     * and sample lines), for `GET /metrics`; `done` receives the text as its result (empty
+     * for none). The host concatenates the texts of every telemetry plugin, so metric names
+     * must not repeat across plugins.
+     * THREAD: any. Returns at once; `done` fires exactly once.
+     */
+    void (*on_scrape)(tokenhub_instance *instance, tokenhub_completion_fn done, void *user_data);
+
+    /**
+     * Flushes what the plugin exports elsewhere (if anything), then stops. `done` fires once.
+     * THREAD: any; called once, after the last other hook returned. Returns at once.
+     */
+    void (*stop)(tokenhub_instance *instance, tokenhub_completion_fn done, void *user_data);
+
+    /** Frees the instance. Called once, after `stop` completed. */
+    void (*destroy)(tokenhub_instance *instance);
+} tokenhub_telemetry_vtable;
+
+/* ---------------------------------------------------------------------------------------- */
 /* 5. The descriptor and the entry function                                                 */
 /* ---------------------------------------------------------------------------------------- */
 
 /**
  * What a plugin library offers. A library may offer several kinds; a kind it does not offer
- * is NULL. Kinds arriving in later minors are appended: `store` since 1.1 (read it only when
- * `struct_size` covers it), telemetry later.
+ * is NULL. Kinds arriving in later minors are appended (read one only when `struct_size`
+ * covers it): `store` since 1.1, `telemetry` since 1.2.
  * OWNERSHIP: static data of the plugin, valid for the life of the process.
  */
 typedef struct tokenhub_plugin_descriptor {
@@ -356,6 +414,8 @@ typedef struct tokenhub_plugin_descriptor {
     const tokenhub_dispatch_vtable *dispatch;
     /** Since 1.1: the store factory, or NULL. */
     const tokenhub_store_vtable *store;
+    /** Since 1.2: the telemetry factory, or NULL. */
+    const tokenhub_telemetry_vtable *telemetry;
 } tokenhub_plugin_descriptor;
 
 /**

@@ -1,0 +1,65 @@
+import PluginAPI
+import PluginKit
+
+/// One telemetry instance created from a plugin library, seen from the host.
+///
+/// Lifecycle: `create` → `observe`… / `scrape`… → `stop` (then destroyed).
+/// THREAD: every method but `stop` may run concurrently; `stop` runs once, last.
+public final class TelemetryInstance: @unchecked Sendable {
+    /// The configured name (e.g. "prometheus").
+    public let name: String
+    /// The library it came from.
+    public let library: PluginLibrary
+
+    private let vtable: UnsafePointer<tokenhub_telemetry_vtable>
+    private let instance: OpaquePointer
+    private let hostTable: HostTableBox
+
+    /// Creates an instance; any failure is a `PluginLoadError`.
+    public static func create(
+        library: PluginLibrary, name: String, configJSON: [UInt8], services: any HostServices
+    ) throws(PluginLoadError) -> TelemetryInstance {
+        let vtable = try library.factory(library.telemetryVTable, kind: "telemetry", instanceName: name)
+        let (created, hostTable) = try library.createInstance(vtable.pointee.create, name: name, configJSON: configJSON, services: services)
+        return TelemetryInstance(name: name, library: library, vtable: vtable, instance: created, hostTable: hostTable)
+    }
+
+    private init(name: String, library: PluginLibrary, vtable: UnsafePointer<tokenhub_telemetry_vtable>,
+                 instance: OpaquePointer, hostTable: HostTableBox) {
+        self.name = name
+        self.library = library
+        self.vtable = vtable
+        self.instance = instance
+        self.hostTable = hostTable
+    }
+
+    /// Hands the plugin one request's LogResult JSON; returns when the plugin has copied it.
+    public func observe(resultJSON: [UInt8]) {
+        withSlice(resultJSON) { vtable.pointee.on_result(instance, $0) }
+    }
+
+    /// Hands the plugin one metric recorded through `host_metric_record`.
+    public func observe(metric kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double) {
+        withSlice(name) { nameSlice in
+            withSlice(labelsJSON) { vtable.pointee.on_metric(instance, kind, nameSlice, $0, value) }
+        }
+    }
+
+    /// The plugin's metrics in Prometheus text format.
+    public func scrape(deadline: ContinuousClock.Instant = .now + .seconds(10)) async -> PluginReply {
+        let onScrape = vtable.pointee.on_scrape!
+        return await PendingReplies.shared.call(label: "\(name).scrape", deadline: deadline) { done, userData in
+            onScrape(instance, done, userData)
+        }
+    }
+
+    /// Stops and destroys the instance.
+    public func stop(deadline: ContinuousClock.Instant?) async {
+        let stop = vtable.pointee.stop!
+        _ = await PendingReplies.shared.call(label: "\(name).stop", deadline: deadline) { done, userData in
+            stop(instance, done, userData)
+        }
+        vtable.pointee.destroy(instance)
+        hostTable.release()
+    }
+}

@@ -1,0 +1,82 @@
+/*
+ * A third-party telemetry plugin in plain C, built against tokenhub_plugin.h alone.
+ *
+ * It counts the results and metrics the host hands it (atomically: the hooks run
+ * concurrently on the request path) and reports both counts when /metrics is scraped.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tokenhub_plugin.h"
+
+struct tokenhub_instance {
+    atomic_ulong results;
+    atomic_ulong metrics;
+};
+
+static tokenhub_status count_create(const tokenhub_host *host, tokenhub_slice config,
+                                    tokenhub_instance **out, tokenhub_error_buffer error) {
+    (void)host;
+    (void)config;
+    (void)error;
+    tokenhub_instance *instance = calloc(1, sizeof *instance);
+    if (instance == NULL) return TOKENHUB_ERR_INTERNAL;
+    *out = instance;
+    return TOKENHUB_OK;
+}
+
+static void count_on_result(tokenhub_instance *instance, tokenhub_slice log_result_json) {
+    if (log_result_json.len > 0) atomic_fetch_add(&instance->results, 1);
+}
+
+static void count_on_metric(tokenhub_instance *instance, tokenhub_metric_kind kind, tokenhub_slice name,
+                            tokenhub_slice labels_json, double value) {
+    (void)kind;
+    (void)name;
+    (void)labels_json;
+    (void)value;
+    atomic_fetch_add(&instance->metrics, 1);
+}
+
+/* The text lives on the stack: the host copies the result before `done` returns. */
+static void count_on_scrape(tokenhub_instance *instance, tokenhub_completion_fn done, void *user_data) {
+    char text[256];
+    int length = snprintf(text, sizeof text,
+                          "# HELP c_telemetry_results_total Results seen by the C plugin.\n"
+                          "# TYPE c_telemetry_results_total counter\n"
+                          "c_telemetry_results_total %lu\n",
+                          (unsigned long)atomic_load(&instance->results));
+    tokenhub_slice result = {(const uint8_t *)text, (size_t)length};
+    tokenhub_slice empty = {NULL, 0};
+    done(user_data, TOKENHUB_OK, result, empty);
+}
+
+static void count_stop(tokenhub_instance *instance, tokenhub_completion_fn done, void *user_data) {
+    (void)instance;
+    tokenhub_slice empty = {NULL, 0};
+    done(user_data, TOKENHUB_OK, empty, empty);
+}
+
+static void count_destroy(tokenhub_instance *instance) { free(instance); }
+
+static const tokenhub_telemetry_vtable count_vtable = {
+    .struct_size = sizeof(tokenhub_telemetry_vtable),
+    .create = count_create,
+    .on_result = count_on_result,
+    .on_metric = count_on_metric,
+    .on_scrape = count_on_scrape,
+    .stop = count_stop,
+    .destroy = count_destroy,
+};
+
+static const tokenhub_plugin_descriptor count_descriptor = {
+    .struct_size = sizeof(tokenhub_plugin_descriptor),
+    .abi_major = TOKENHUB_ABI_MAJOR,
+    .abi_minor = TOKENHUB_ABI_MINOR,
+    .name = "c-count",
+    .version = "1.0.0",
+    .telemetry = &count_vtable,
+};
+
+const tokenhub_plugin_descriptor *tokenhub_plugin_entry(void) { return &count_descriptor; }
