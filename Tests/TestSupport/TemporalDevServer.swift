@@ -8,13 +8,13 @@ import Glibc
 /// its workflows intact.
 public final class TemporalDevServer: @unchecked Sendable {
     /// The frontend's gRPC port.
-    public let port: Int
+    public private(set) var port: Int
     /// `127.0.0.1:<port>`.
     public var address: String { "127.0.0.1:\(port)" }
     /// The namespace created at start.
     public let namespace = "tokenhub"
-    private let httpPort: Int
-    private let metricsPort: Int
+    private var httpPort: Int
+    private var metricsPort: Int
     private let database: String
     private var process: Process?
     private let logPath: String
@@ -27,7 +27,19 @@ public final class TemporalDevServer: @unchecked Sendable {
         port = try Self.freePort()
         httpPort = try Self.freePort()
         metricsPort = try Self.freePort()
-        try start()
+        // A free port can be taken by another process (another test's server) before this one
+        // binds it: the server then exits at once. Fresh ports, a few times, fix that race.
+        for attempt in 1... {
+            do {
+                try start()
+                return
+            } catch let error as SubprocessError where attempt < 5 && error.message.contains("address already in use") {
+                if let process, process.isRunning { process.terminate(); process.waitUntilExit() }
+                port = try Self.freePort()
+                httpPort = try Self.freePort()
+                metricsPort = try Self.freePort()
+            }
+        }
     }
 
     /// Starts (or restarts) the server process on the same ports and database.
@@ -53,7 +65,9 @@ public final class TemporalDevServer: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 0.2)
         }
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-        throw SubprocessError(message: "temporal server did not become ready on \(address): \(text.suffix(2000))")
+        // The first error line says why; the end of the log is often a Go stack trace.
+        let firstError = text.split(separator: "\n").first { $0.contains("level=ERROR") || $0.contains("address already in use") }
+        throw SubprocessError(message: "temporal server did not become ready on \(address): \(firstError.map { "\($0)\n" } ?? "")\(text.suffix(1500))")
     }
 
     /// Stops the server at once (SIGKILL), as an outage would.
