@@ -86,20 +86,29 @@ struct MetricFamilies {
         return out
     }
 
-    /// `a="x",b="y"`, sorted by name, with values escaped as the format requires.
+    /// `a="x",b="y"`, sorted by name, with values escaped as the format requires. Runs on
+    /// every observation, so values without `\\`, `"` or a newline (nearly all) are copied whole.
     private static func render(_ labels: Labels) -> String {
-        labels.sorted { $0.name < $1.name }.map { label in
-            var escaped = ""
-            for character in label.value {
-                switch character {
-                case "\\": escaped += "\\\\"
-                case "\"": escaped += "\\\""
-                case "\n": escaped += "\\n"
-                default: escaped.append(character)
+        var out = ""
+        for (index, label) in labels.sorted(by: { $0.name < $1.name }).enumerated() {
+            if index > 0 { out += "," }
+            out += label.name
+            out += "=\""
+            if label.value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") }) {
+                for character in label.value.unicodeScalars {
+                    switch character {
+                    case "\\": out += "\\\\"
+                    case "\"": out += "\\\""
+                    case "\n": out += "\\n"
+                    default: out.unicodeScalars.append(character)
+                    }
                 }
+            } else {
+                out += label.value
             }
-            return "\(label.name)=\"\(escaped)\""
-        }.joined(separator: ",")
+            out += "\""
+        }
+        return out
     }
 
     private static func escapeHelp(_ help: String) -> String {

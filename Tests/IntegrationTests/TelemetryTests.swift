@@ -52,6 +52,8 @@ struct TelemetryTests {
         #expect(samples[#"tokenhub_http_responses_total{route="/v1/chat/completions",status="400"}"#] == 1,
                 "a request no dispatcher saw is still counted")
         #expect(samples["tokenhub_telemetry_rejected_total"] == 0)
+        #expect(samples[#"c_telemetry_note{note="say \"hi\"\n"}"#] == 1,
+                "a plugin's host_metric_record reaches PrometheusTelemetry, its label escaped:\n\(text)")
         #expect(server.stop() == 0)
     }
 

@@ -1,8 +1,10 @@
 /*
  * A third-party telemetry plugin in plain C, built against tokenhub_plugin.h alone.
  *
- * It counts the results and metrics the host hands it (atomically: the hooks run
- * concurrently on the request path) and reports both counts when /metrics is scraped.
+ * It counts the results the host hands it (atomically: the hooks run concurrently on the
+ * request path) and reports the count when /metrics is scraped. On its first result it also
+ * records a gauge through host_metric_record whose label needs escaping, which reaches every
+ * telemetry plugin (itself included) through on_metric.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -11,23 +13,31 @@
 #include "tokenhub_plugin.h"
 
 struct tokenhub_instance {
+    const tokenhub_host *host;
     atomic_ulong results;
     atomic_ulong metrics;
 };
 
 static tokenhub_status count_create(const tokenhub_host *host, tokenhub_slice config,
                                     tokenhub_instance **out, tokenhub_error_buffer error) {
-    (void)host;
     (void)config;
     (void)error;
     tokenhub_instance *instance = calloc(1, sizeof *instance);
     if (instance == NULL) return TOKENHUB_ERR_INTERNAL;
+    instance->host = host;
     *out = instance;
     return TOKENHUB_OK;
 }
 
 static void count_on_result(tokenhub_instance *instance, tokenhub_slice log_result_json) {
-    if (log_result_json.len > 0) atomic_fetch_add(&instance->results, 1);
+    if (log_result_json.len == 0) return;
+    if (atomic_fetch_add(&instance->results, 1) == 0) {
+        static const char name[] = "c_telemetry_note";
+        static const char labels[] = "{\"note\":\"say \\\"hi\\\"\\n\"}"; /* note = say "hi" + newline */
+        tokenhub_slice name_slice = {(const uint8_t *)name, sizeof name - 1};
+        tokenhub_slice labels_slice = {(const uint8_t *)labels, sizeof labels - 1};
+        instance->host->host_metric_record(instance->host->host_context, TOKENHUB_METRIC_GAUGE, name_slice, labels_slice, 1);
+    }
 }
 
 static void count_on_metric(tokenhub_instance *instance, tokenhub_metric_kind kind, tokenhub_slice name,
