@@ -4,8 +4,9 @@ import Synchronization
 import TokenHubCore
 
 /// Prometheus metrics for TokenHub: request counts, latency, estimated cost and tokens per
-/// model and provider from every request's result, plus every metric the host and plugins
-/// record through `host_metric_record`, served as text at the host's `GET /metrics`.
+/// model and provider from every request's result; events by type and each provider's health
+/// state from the events; plus every metric the host and plugins record through
+/// `host_metric_record`. Served as text at the host's `GET /metrics`.
 ///
 /// Everything stays in memory; a scrape renders it. Observing takes one short lock.
 final class PrometheusTelemetry: SwiftTelemetry {
@@ -71,6 +72,28 @@ final class PrometheusTelemetry: SwiftTelemetry {
         let recorded = families.withLock { $0.record(familyKind, name, help: "Recorded through host_metric_record.", labels: labels, value: value) }
         if !recorded { rejected.withLock { $0 += 1 } }
     }
+
+    func observe(eventJSON: [UInt8]) {
+        guard let event = try? JSONValue.parse(eventJSON), let type = event["type"]?.stringValue else {
+            rejected.withLock { $0 += 1 }
+            return
+        }
+        families.withLock { families in
+            families.record(.counter, "tokenhub_events_total", help: "Events published by the host and plugins, by type.",
+                            labels: [("type", type)], value: 1)
+            if type == "provider_health", let provider = event["provider"]?.stringValue, let state = event["state"]?.stringValue {
+                // One series per state, 1 for the current one: `max by (provider)` finds it,
+                // and an alert can match `state="down"`.
+                for candidate in Self.healthStates {
+                    families.record(.gauge, "tokenhub_provider_state", help: "1 for the provider's current health state, 0 for the others.",
+                                    labels: [("provider", provider), ("state", candidate)], value: candidate == state ? 1 : 0)
+                }
+            }
+        }
+    }
+
+    /// The engine's provider health states.
+    static let healthStates = ["healthy", "degraded", "down"]
 
     func scrape() async -> String {
         let rejectedCount = rejected.withLock { $0 }

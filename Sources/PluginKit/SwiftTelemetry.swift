@@ -12,10 +12,17 @@ public protocol SwiftTelemetry: AnyObject, Sendable {
     func observe(resultJSON: [UInt8])
     /// One metric recorded through `host_metric_record`.
     func observe(metric kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double)
+    /// One event published through `host_emit_event` (default: ignored).
+    func observe(eventJSON: [UInt8])
     /// The plugin's metrics in Prometheus text exposition format 0.0.4.
     func scrape() async -> String
     /// Flushes and stops.
     func stop() async
+}
+
+extension SwiftTelemetry {
+    /// Ignores events.
+    public func observe(eventJSON: [UInt8]) {}
 }
 
 extension PluginExport {
@@ -26,6 +33,7 @@ extension PluginExport {
             create: swiftTelemetryCreate,
             on_result: swiftTelemetryOnResult,
             on_metric: swiftTelemetryOnMetric,
+            on_event: swiftTelemetryOnEvent,
             on_scrape: swiftTelemetryOnScrape,
             stop: swiftTelemetryStop,
             destroy: swiftTelemetryDestroy
@@ -72,6 +80,10 @@ private let swiftTelemetryOnResult: @convention(c) (OpaquePointer?, tokenhub_sli
 private let swiftTelemetryOnMetric: @convention(c) (OpaquePointer?, tokenhub_metric_kind, tokenhub_slice, tokenhub_slice, Double) -> Void = {
     instance, kind, name, labels, value in
     SwiftTelemetryInstance.from(instance).observe(metric: kind, name: name.string, labelsJSON: labels.string, value: value)
+}
+
+private let swiftTelemetryOnEvent: @convention(c) (OpaquePointer?, tokenhub_slice) -> Void = { instance, event in
+    SwiftTelemetryInstance.from(instance).observe(eventJSON: event.bytes)
 }
 
 private let swiftTelemetryOnScrape: @convention(c) (OpaquePointer?, tokenhub_completion_fn?, UnsafeMutableRawPointer?) -> Void = {

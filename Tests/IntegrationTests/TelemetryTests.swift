@@ -18,9 +18,11 @@ struct TelemetryTests {
         providers:
           - {id: echo, type: echo}
           - {id: mock, type: openai, base_url: \(mock.openAIBaseURL)}
+          - {id: failing, type: openai, base_url: \(mock.openAIBaseURL)}
         models:
           - {id: echo-1, provider: echo}
           - {id: mock-1, provider: mock, input_price_per_1k: 0.001, output_price_per_1k: 0.002}
+          - {id: bad-1, provider: failing, weight: 0}
         """)
         let server = try RunningTokenhub(configPath: path)
         let client = HTTPTestClient(baseURL: server.baseURL)
@@ -29,6 +31,12 @@ struct TelemetryTests {
         }
         #expect(try await client.post("/v1/chat/completions", body: #"{"model":"mock-1","messages":[{"role":"user","content":"hi"}]}"#).status == 200)
         #expect(try await client.post("/v1/chat/completions", body: #"{"messages":[]}"#).status == 400)
+        // Consecutive 500s (each request retries them) take the failing provider out of
+        // `healthy`: health events.
+        mock.script("bad-1", Array(repeating: .status(500, body: #"{"error":{"message":"boom"}}"#), count: 6))
+        for _ in 0..<2 {
+            _ = try await client.post("/v1/chat", body: #"{"request":{"model_hint":"bad-1","messages":[{"role":"user","content":"hi"}]},"policy":{"max_latency_ms":5000}}"#)
+        }
 
         // Results reach telemetry as they are recorded, which may trail the answer slightly.
         var text = ""
@@ -37,13 +45,17 @@ struct TelemetryTests {
             #expect(answer.status == 200)
             #expect(answer.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
             text = String(decoding: answer.body, as: UTF8.self)
-            if text.contains("c_telemetry_results_total 4") { break }
+            if text.contains("c_telemetry_results_total 6") { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        #expect(text.contains("c_telemetry_results_total 4"), "the C plugin saw each request once:\n\(text)")
+        #expect(text.contains("c_telemetry_results_total 6"), "the C plugin saw each dispatched request once:\n\(text)")
         let samples = try ExpositionFormat.parse(text)
         let echo = #"dispatcher="direct",error_class="",kind="chat",mode="normal",model="echo-1",provider="echo",status="ok""#
         #expect(samples[#"tokenhub_requests_total{\#(echo)}"#] == 3, "\(text)")
+        let state = { (name: String) in samples[#"tokenhub_provider_state{provider="failing",state="\#(name)"}"#] }
+        #expect(state("healthy") == 0 && (state("degraded") ?? 0) + (state("down") ?? 0) == 1,
+                "the health events reached the exporter:\n\(text)")
+        #expect((samples[#"tokenhub_events_total{type="provider_health"}"#] ?? 0) >= 1)
         #expect(samples[#"tokenhub_request_duration_seconds_count{kind="chat",model="echo-1",provider="echo"}"#] == 3)
         #expect(samples[#"tokenhub_request_duration_seconds_bucket{kind="chat",model="mock-1",provider="mock",le="+Inf"}"#] == 1)
         #expect((samples[#"tokenhub_cost_usd_total{model="mock-1",provider="mock"}"#] ?? 0) > 0, "the priced model's cost is counted")

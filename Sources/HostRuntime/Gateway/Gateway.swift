@@ -50,10 +50,14 @@ public final class Gateway: Sendable {
 
     /// Builds the engine and starts every plugin; any plugin failure is an error.
     public static func start(config: GatewayConfig, logger: Logger) async throws(PluginLoadError) -> Gateway {
+        let telemetry = TelemetryFanOut()
         let engine = Engine(providers: config.providers, models: config.models) { provider, state in
             logger.notice("provider health changed", metadata: ["provider": "\(provider)", "state": "\(state.rawValue)"])
+            telemetry.observe(eventJSON: JSONValue.object([
+                "type": .string("provider_health"), "provider": .string(provider), "state": .string(state.rawValue),
+            ]).serialized)
         }
-        let services = GatewayHostServices(engine: engine, logger: logger, defaults: config.routing)
+        let services = GatewayHostServices(engine: engine, logger: logger, defaults: config.routing, telemetry: telemetry)
         do {
             let plugins = try await PluginSet.start(config: config, services: services, strict: true)
             services.results.attach(plugins.store)

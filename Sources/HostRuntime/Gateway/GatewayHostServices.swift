@@ -14,10 +14,9 @@ struct GatewayHostServices: HostServices {
     /// The telemetry plugins: every result (through `results`) and every metric.
     let telemetry: TelemetryFanOut
 
-    init(engine: Engine, logger: Logger, defaults: Policy = Policy()) {
+    init(engine: Engine, logger: Logger, defaults: Policy = Policy(), telemetry: TelemetryFanOut = TelemetryFanOut()) {
         self.engine = engine
         self.logger = logger
-        let telemetry = TelemetryFanOut()
         self.telemetry = telemetry
         self.results = ResultRecorder(logger: logger, defaults: defaults, telemetry: telemetry)
     }
@@ -34,6 +33,7 @@ struct GatewayHostServices: HostServices {
 
     func emitEvent(plugin: String, eventJSON: [UInt8]) {
         logger.debug("event", metadata: ["plugin": "\(plugin)", "event": "\(String(decoding: eventJSON, as: UTF8.self))"])
+        telemetry.observe(eventJSON: eventJSON)
     }
 
     func recordMetric(plugin: String, kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double) {

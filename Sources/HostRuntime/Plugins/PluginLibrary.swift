@@ -116,7 +116,7 @@ public struct PluginLibrary: @unchecked Sendable {
     private static func validateTelemetry(_ vtable: tokenhub_telemetry_vtable, path: String) throws(PluginLoadError) {
         try requireComplete("telemetry", since: "1.2", structSize: vtable.struct_size, minimumSize: MemoryLayout<tokenhub_telemetry_vtable>.size, hooks: [
             ("create", vtable.create == nil), ("on_result", vtable.on_result == nil), ("on_metric", vtable.on_metric == nil),
-            ("on_scrape", vtable.on_scrape == nil), ("stop", vtable.stop == nil), ("destroy", vtable.destroy == nil),
+            ("on_event", vtable.on_event == nil), ("on_scrape", vtable.on_scrape == nil), ("stop", vtable.stop == nil), ("destroy", vtable.destroy == nil),
         ], path: path)
     }
 

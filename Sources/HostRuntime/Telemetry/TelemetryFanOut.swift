@@ -30,6 +30,11 @@ final class TelemetryFanOut: Sendable {
         }
     }
 
+    /// Hands one event JSON to every plugin.
+    func observe(eventJSON: [UInt8]) {
+        for instance in instances.withLock({ $0 }) { instance.observe(eventJSON: eventJSON) }
+    }
+
     /// Every plugin's metrics, one after the other; a plugin that fails to answer becomes a
     /// comment line naming it, so one broken exporter never hides the others.
     /// nil when no telemetry plugin is configured.

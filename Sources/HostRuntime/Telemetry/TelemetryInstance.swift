@@ -45,6 +45,11 @@ public final class TelemetryInstance: @unchecked Sendable {
         }
     }
 
+    /// Hands the plugin one event JSON published through `host_emit_event`.
+    public func observe(eventJSON: [UInt8]) {
+        withSlice(eventJSON) { vtable.pointee.on_event(instance, $0) }
+    }
+
     /// The plugin's metrics in Prometheus text format.
     public func scrape(deadline: ContinuousClock.Instant = .now + .seconds(10)) async -> PluginReply {
         let onScrape = vtable.pointee.on_scrape!

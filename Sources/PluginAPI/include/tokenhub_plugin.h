@@ -164,7 +164,7 @@ typedef struct tokenhub_host {
     void (*host_log)(void *host_context, tokenhub_log_level level, tokenhub_slice message);
 
     /**
-     * Publishes an event on the host's event bus (telemetry plugins, SSE subscribers).
+     * Publishes an event to the telemetry plugins (their `on_event`) and the host's debug log.
      * `event_json` is an object with at least `"type"` (string).
      * OWNERSHIP: borrowed for the call. THREAD: any. Never blocks on I/O.
      */
@@ -337,8 +337,9 @@ typedef struct tokenhub_store_vtable {
 /* ---------------------------------------------------------------------------------------- */
 
 /**
- * A telemetry plugin observes: the host hands it every request's result and every metric
- * recorded through `host_metric_record` (by the host or any plugin), and asks it for its
+ * A telemetry plugin observes: the host hands it every request's result, every metric
+ * recorded through `host_metric_record` and every event published through `host_emit_event`
+ * (by the host or any plugin), and asks it for its
  * metrics in Prometheus text format when `GET /metrics` is scraped. Several may be
  * configured; each sees everything. The observing hooks sit on the request path: they copy
  * what they need and return, never waiting on I/O or on a lock held across I/O.
@@ -369,6 +370,14 @@ typedef struct tokenhub_telemetry_vtable {
      */
     void (*on_metric)(tokenhub_instance *instance, tokenhub_metric_kind kind,
                       tokenhub_slice name, tokenhub_slice labels_json, double value);
+
+    /**
+     * One event published through `host_emit_event`: a JSON object with at least "type".
+     * The host publishes {"type": "provider_health", "provider", "state": "healthy" |
+     * "degraded" | "down"} when a provider's state changes.
+     * OWNERSHIP, THREAD: as on_result.
+     */
+    void (*on_event)(tokenhub_instance *instance, tokenhub_slice event_json);
 
     /**
      * The instance's metrics in Prometheus text exposition format 0.0.4 (`# HELP`, `# TYPE`

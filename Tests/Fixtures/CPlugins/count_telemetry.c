@@ -49,6 +49,11 @@ static void count_on_metric(tokenhub_instance *instance, tokenhub_metric_kind ki
     atomic_fetch_add(&instance->metrics, 1);
 }
 
+static void count_on_event(tokenhub_instance *instance, tokenhub_slice event_json) {
+    (void)instance;
+    (void)event_json;
+}
+
 /* The text lives on the stack: the host copies the result before `done` returns. */
 static void count_on_scrape(tokenhub_instance *instance, tokenhub_completion_fn done, void *user_data) {
     char text[256];
@@ -75,6 +80,7 @@ static const tokenhub_telemetry_vtable count_vtable = {
     .create = count_create,
     .on_result = count_on_result,
     .on_metric = count_on_metric,
+    .on_event = count_on_event,
     .on_scrape = count_on_scrape,
     .stop = count_stop,
     .destroy = count_destroy,
