@@ -18,6 +18,15 @@ bench_cleanup() {
   return 0
 }
 
+# serve_tokenhub CONFIG ADDRESS [LOG]: starts `tokenhub serve --config CONFIG` (stderr to LOG,
+# default /dev/null), waits until http://ADDRESS/healthz answers, and sets `tokenhub` to its
+# pid (killed on exit too).
+serve_tokenhub() {
+  "$bin/tokenhub" serve --config "$1" 2>"${3:-/dev/null}" & tokenhub=$!
+  pids+=("$tokenhub")
+  for _ in $(seq 100); do curl -s -o /dev/null "http://$2/healthz" && break; sleep 0.1; done
+}
+
 # chat_request NAME MODEL: $work/NAME.json (a one-message chat for MODEL) and $work/NAME.lua
 # (a wrk script POSTing it).
 chat_request() {

@@ -30,8 +30,7 @@ models:
   - {id: slow-model, provider: slow}
   - {id: echo-model, provider: echo}
 YAML
-"$bin/tokenhub" serve --config "$work/config.yaml" 2>"$work/tokenhub.log" & tokenhub=$!; pids+=($tokenhub)
-for _ in $(seq 100); do curl -s -o /dev/null 127.0.0.1:19100/healthz && break; sleep 0.1; done
+serve_tokenhub "$work/config.yaml" 127.0.0.1:19100 "$work/tokenhub.log"
 
 for name in fast slow echo; do chat_request "$name" "$name-model"; done
 

@@ -31,8 +31,7 @@ $store
 providers: [{id: echo, type: echo}]
 models: [{id: echo-1, provider: echo}]
 YAML
-  "$bin/tokenhub" serve --config "$work/$variant.yaml" 2>/dev/null & pid=$!; pids+=($pid)
-  for _ in $(seq 100); do curl -s -o /dev/null 127.0.0.1:19200/healthz && break; sleep 0.1; done
+  serve_tokenhub "$work/$variant.yaml" 127.0.0.1:19200; pid=$tokenhub
   wrk -t1 -c1 -d2s -s "$work/echo.lua" http://127.0.0.1:19200/v1/chat/completions >/dev/null 2>&1
   sleep 0.2
   bytes0=$(io $pid write_bytes); calls0=$(io $pid syscw); rows0=$([ -n "$store" ] && rows "$db" || echo 0)

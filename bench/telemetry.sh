@@ -23,8 +23,7 @@ $telemetry
 providers: [{id: echo, type: echo}]
 models: [{id: echo-1, provider: echo}]
 YAML
-    "$bin/tokenhub" serve --config "$work/$variant.yaml" 2>/dev/null & pid=$!; pids+=($pid)
-    for _ in $(seq 100); do curl -s -o /dev/null 127.0.0.1:19220/healthz && break; sleep 0.1; done
+    serve_tokenhub "$work/$variant.yaml" 127.0.0.1:19220; pid=$tokenhub
     url=http://127.0.0.1:19220/v1/chat/completions
     wrk -t1 -c1 -d2s -s "$work/echo.lua" "$url" >/dev/null 2>&1
     latency=$(wrk -t1 -c1 -d"${seconds}s" --latency -s "$work/echo.lua" "$url" 2>/dev/null)
