@@ -7,8 +7,9 @@ import TokenHubCore
 /// Where every request's outcome goes: a log line, the telemetry plugins, and the store's
 /// request log when a store is configured. Rows are queued and written in batches: while one
 /// batch is in the store, the next accumulates, so the host's batching window is one store
-/// round trip (the store may hold a batch for its own commit window). `flush()` (on shutdown) writes what is queued. A failing store never fails a request:
-/// the drop is counted and logged at most once per interval.
+/// round trip (the store may hold a batch for its own commit window). `flush()` (on shutdown)
+/// writes what is queued. A failing store never fails a request: the drop is counted and
+/// logged at most once per interval.
 ///
 /// THREAD: all methods may be called concurrently.
 final class ResultRecorder: Sendable {
