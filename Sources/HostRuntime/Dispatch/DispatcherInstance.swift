@@ -5,16 +5,7 @@ import PluginKit
 ///
 /// Lifecycle: `create` → `start` → `chat`/`plan`… → `stop` → (destroyed by `stop`).
 /// THREAD: `chat` and `plan` may run concurrently; `start` and `stop` are called once each.
-public final class DispatcherInstance: @unchecked Sendable {
-    /// The chain entry's name (e.g. "direct"), used in logs and responses.
-    public let name: String
-    /// The library it came from.
-    public let library: PluginLibrary
-
-    private let vtable: UnsafePointer<tokenhub_dispatch_vtable>
-    private let instance: OpaquePointer
-    private let hostTable: HostTableBox
-
+public final class DispatcherInstance: PluginInstance<tokenhub_dispatch_vtable> {
     /// Creates an instance with the plugin's `create`, handing it a host table and its config.
     public static func create(
         library: PluginLibrary, name: String, configJSON: [UInt8], services: any HostServices
@@ -22,15 +13,6 @@ public final class DispatcherInstance: @unchecked Sendable {
         let vtable = try library.factory(library.dispatchVTable, kind: "a dispatcher", instanceName: name)
         let (instance, hostTable) = try library.createInstance(vtable.pointee.create, name: name, configJSON: configJSON, services: services)
         return DispatcherInstance(name: name, library: library, vtable: vtable, instance: instance, hostTable: hostTable)
-    }
-
-    private init(name: String, library: PluginLibrary, vtable: UnsafePointer<tokenhub_dispatch_vtable>,
-                 instance: OpaquePointer, hostTable: HostTableBox) {
-        self.name = name
-        self.library = library
-        self.vtable = vtable
-        self.instance = instance
-        self.hostTable = hostTable
     }
 
     /// Starts the instance; on failure it is destroyed and must not be used again.

@@ -35,3 +35,27 @@ extension PluginLibrary {
         return (created, hostTable)
     }
 }
+
+/// What every host-side instance of a plugin kind holds: its configured name, its library, the
+/// plugin's vtable for that kind, the plugin's instance, and the host table handed to it.
+/// `DispatcherInstance`, `StoreInstance` and `TelemetryInstance` add their kind's calls.
+///
+/// THREAD: immutable; the subclasses state which of their calls may run concurrently.
+public class PluginInstance<VTable>: @unchecked Sendable {
+    /// The configured name (e.g. "direct", "sqlite").
+    public let name: String
+    /// The library it came from.
+    public let library: PluginLibrary
+
+    let vtable: UnsafePointer<VTable>
+    let instance: OpaquePointer
+    let hostTable: HostTableBox
+
+    init(name: String, library: PluginLibrary, vtable: UnsafePointer<VTable>, instance: OpaquePointer, hostTable: HostTableBox) {
+        self.name = name
+        self.library = library
+        self.vtable = vtable
+        self.instance = instance
+        self.hostTable = hostTable
+    }
+}

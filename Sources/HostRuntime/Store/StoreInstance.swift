@@ -5,16 +5,7 @@ import PluginKit
 ///
 /// Lifecycle: `create` → `start` → `call`… → `stop` (flushes, then destroys).
 /// THREAD: `call` may run concurrently; `start` and `stop` are called once each.
-public final class StoreInstance: @unchecked Sendable {
-    /// The configured name (e.g. "sqlite").
-    public let name: String
-    /// The library it came from.
-    public let library: PluginLibrary
-
-    private let vtable: UnsafePointer<tokenhub_store_vtable>
-    private let instance: OpaquePointer
-    private let hostTable: HostTableBox
-
+public final class StoreInstance: PluginInstance<tokenhub_store_vtable> {
     /// Creates and starts (opens, migrates) a store; any failure is a `PluginLoadError`.
     public static func start(
         library: PluginLibrary, name: String, configJSON: [UInt8], services: any HostServices
@@ -31,15 +22,6 @@ public final class StoreInstance: @unchecked Sendable {
             throw PluginLoadError(.startFailed, path: library.path, detail: started.message.isEmpty ? "status \(started.status)" : started.message)
         }
         return store
-    }
-
-    private init(name: String, library: PluginLibrary, vtable: UnsafePointer<tokenhub_store_vtable>,
-                 instance: OpaquePointer, hostTable: HostTableBox) {
-        self.name = name
-        self.library = library
-        self.vtable = vtable
-        self.instance = instance
-        self.hostTable = hostTable
     }
 
     /// Runs one named operation (section 6 of the header) and waits for its result.

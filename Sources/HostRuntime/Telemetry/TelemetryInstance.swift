@@ -5,16 +5,7 @@ import PluginKit
 ///
 /// Lifecycle: `create` → `observe`… / `scrape`… → `stop` (then destroyed).
 /// THREAD: every method but `stop` may run concurrently; `stop` runs once, last.
-public final class TelemetryInstance: @unchecked Sendable {
-    /// The configured name (e.g. "prometheus").
-    public let name: String
-    /// The library it came from.
-    public let library: PluginLibrary
-
-    private let vtable: UnsafePointer<tokenhub_telemetry_vtable>
-    private let instance: OpaquePointer
-    private let hostTable: HostTableBox
-
+public final class TelemetryInstance: PluginInstance<tokenhub_telemetry_vtable> {
     /// Creates an instance; any failure is a `PluginLoadError`.
     public static func create(
         library: PluginLibrary, name: String, configJSON: [UInt8], services: any HostServices
@@ -22,15 +13,6 @@ public final class TelemetryInstance: @unchecked Sendable {
         let vtable = try library.factory(library.telemetryVTable, kind: "telemetry", instanceName: name)
         let (created, hostTable) = try library.createInstance(vtable.pointee.create, name: name, configJSON: configJSON, services: services)
         return TelemetryInstance(name: name, library: library, vtable: vtable, instance: created, hostTable: hostTable)
-    }
-
-    private init(name: String, library: PluginLibrary, vtable: UnsafePointer<tokenhub_telemetry_vtable>,
-                 instance: OpaquePointer, hostTable: HostTableBox) {
-        self.name = name
-        self.library = library
-        self.vtable = vtable
-        self.instance = instance
-        self.hostTable = hostTable
     }
 
     /// Hands the plugin one request's LogResult JSON; returns when the plugin has copied it.
