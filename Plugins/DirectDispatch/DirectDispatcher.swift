@@ -68,7 +68,7 @@ final class DirectDispatcher: SwiftDispatcher {
         let result = LogResult(requestID: requestID, apiKeyID: input["api_key_id"]?.stringValue ?? "", kind: kind, mode: mode,
                                output: output, dispatcher: "direct",
                                budgetUSD: input["policy"]?["max_budget_usd"]?.numberValue ?? 0,
-                               maxLatencyMs: Int(input["policy"]?["max_latency_ms"]?.numberValue ?? 0))
+                               maxLatencyMs: input["policy"]?["max_latency_ms"]?.countValue ?? 0)
         let logged = await host.logResult(JSONCoding.encode(result))
         if logged.status != .ok {
             host.log(TOKENHUB_LOG_WARNING, "log_result failed for \(requestID): \(logged.message)")

@@ -38,20 +38,27 @@ struct TemporalDispatchConfig {
             guard case .bool(let flag) = field else { throw PluginError("config.\(key): expected true or false") }
             return flag
         }
-        func number(_ key: String, _ current: Double, minimum: Double) throws -> Double {
+        func number(_ key: String, _ current: Double, minimum: Double, maximum: Double) throws -> Double {
             guard let field = members[key] else { return current }
-            guard let number = field.numberValue, number >= minimum else { throw PluginError("config.\(key): expected a number ≥ \(minimum)") }
+            guard let number = field.numberValue, number >= minimum, number <= maximum else {
+                throw PluginError("config.\(key): expected a number from \(minimum) to \(maximum), got \(field)")
+            }
             return number
+        }
+        func count(_ key: String, _ current: Int, maximum: Int) throws -> Int {
+            let number = try number(key, Double(current), minimum: 1, maximum: Double(maximum))
+            guard number.rounded() == number else { throw PluginError("config.\(key): expected a whole number, got \(number)") }
+            return Int(number)
         }
         host = try string("host", host)
         namespace = try string("namespace", namespace)
         taskQueue = try string("task_queue", taskQueue)
         registerNamespace = try bool("register_namespace", registerNamespace)
         worker = try bool("worker", worker)
-        breakerFailures = Int(try number("breaker_failures", Double(breakerFailures), minimum: 1))
-        breakerOpenSeconds = try number("breaker_open_seconds", breakerOpenSeconds, minimum: 0.1)
-        workflowPollers = Int(try number("workflow_pollers", Double(workflowPollers), minimum: 1))
-        activityPollers = Int(try number("activity_pollers", Double(activityPollers), minimum: 1))
-        maxConcurrentActivities = Int(try number("max_concurrent_activities", Double(maxConcurrentActivities), minimum: 1))
+        breakerFailures = try count("breaker_failures", breakerFailures, maximum: 1_000_000)
+        breakerOpenSeconds = try number("breaker_open_seconds", breakerOpenSeconds, minimum: 0.1, maximum: 86_400)
+        workflowPollers = try count("workflow_pollers", workflowPollers, maximum: 64)
+        activityPollers = try count("activity_pollers", activityPollers, maximum: 64)
+        maxConcurrentActivities = try count("max_concurrent_activities", maxConcurrentActivities, maximum: 10_000)
     }
 }

@@ -42,7 +42,7 @@ final class TemporalDispatcher: SwiftDispatcher {
             throw PluginError("config.host: \(error.message)")
         }
         client = manager.client
-        breaker = Mutex(CircuitBreaker(failureThreshold: config.breakerFailures, openDuration: .milliseconds(Int64(config.breakerOpenSeconds * 1000))))
+        breaker = Mutex(CircuitBreaker(failureThreshold: config.breakerFailures, openDuration: .milliseconds(saturating: config.breakerOpenSeconds * 1000)))
     }
 
     func start() throws {

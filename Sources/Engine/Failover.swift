@@ -16,7 +16,7 @@ public enum FailoverAction: Sendable, Hashable {
 /// - rate_limited → the next model; with none left, wait out a short Retry-After (≤ 2 s);
 /// - transient → the same model again with jittered exponential backoff, 2 retries, then next;
 /// - fatal → the next model.
-/// Never more than 5 attempts, never past the deadline.
+/// Never more than 5 attempts, never a pause that ends past the deadline.
 public struct FailoverState: Sendable {
     public static let maxAttempts = 5
     public static let maxTransientRetries = 2
@@ -55,10 +55,13 @@ public struct FailoverState: Sendable {
         case .transient:
             if transientRetries < Self.maxTransientRetries {
                 let backoff = Self.backoffBase * (1 << transientRetries) * jitter
-                guard backoff < timeLeft else { return switchToNext(reason: "failover-transient") }
+                // An upstream's Retry-After is obeyed only while it fits before the deadline;
+                // a longer one moves on (a pause past the deadline would answer nobody).
+                let pause = failure.retryAfter.map { max($0, backoff) } ?? backoff
+                guard pause < timeLeft else { return switchToNext(reason: "failover-transient") }
                 transientRetries += 1
                 attempts += 1
-                return .retry(after: failure.retryAfter.map { max($0, backoff) } ?? backoff, reason: "retried-transient")
+                return .retry(after: pause, reason: "retried-transient")
             }
             return switchToNext(reason: "failover-transient")
         case .fatal, .noEligibleModel:

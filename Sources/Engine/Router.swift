@@ -90,11 +90,20 @@ public enum Router {
         }
         let weights = ScoreWeights.forMode(policy.mode)
         let maxCost = eligible.map(\.2).max() ?? 0
-        let maxLatency = eligible.map { health[$0.1.id]?.latencyMs ?? 0 }.max() ?? 0
+        // A provider with no latency sample yet (never called, or only failed) scores the mean
+        // of the known ones: a neutral prior. Scoring it 0, the best possible, sent most traffic
+        // to providers nobody had reached yet, unreachable ones included.
+        let known = eligible.compactMap { health[$0.1.id].flatMap { $0.latencyMs > 0 ? $0.latencyMs : nil } }
+        let prior = known.isEmpty ? 0 : known.reduce(0, +) / Double(known.count)
+        func latency(_ provider: ProviderSpec) -> Double {
+            guard let view = health[provider.id], view.latencyMs > 0 else { return prior }
+            return view.latencyMs
+        }
+        let maxLatency = eligible.map { latency($0.1) }.max() ?? 0
         let ranked = eligible.map { model, provider, cost in
             let view = health[provider.id] ?? ProviderHealthView()
             let score = weights.cost * (maxCost > 0 ? cost / maxCost : 0)
-                + weights.latency * (maxLatency > 0 ? view.latencyMs / maxLatency : 0)
+                + weights.latency * (maxLatency > 0 ? latency(provider) / maxLatency : 0)
                 + weights.failure * view.errorRate
                 + weights.weight * (1 - Double(model.weight) / 10)
             return RouteCandidate(model: model, provider: provider, estimatedCostUSD: cost, score: score, reason: "routed-weight-\(model.weight)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HostRuntime
 import Logging
 
@@ -20,7 +21,7 @@ struct TokenHubCommand: AsyncParsableCommand {
         commandName: "tokenhub",
         abstract: "TokenHub: an LLM routing gateway and plugin host.",
         discussion: "Config: --config PATH, else $TOKENHUB_CONFIG, else ./config.yaml, else the embedded default.",
-        subcommands: [Serve.self, CheckConfig.self, Plugins.self],
+        subcommands: [Serve.self, CheckConfig.self, Plugins.self, Secrets.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -86,6 +87,37 @@ struct CheckConfig: AsyncParsableCommand {
             throw CLIFailure(message: "\(error)")
         }
         print("config OK: \(config.source) (\(config.dispatch.count) dispatcher(s), \(config.providers.count) provider(s), \(config.models.count) model(s))")
+    }
+}
+
+struct Secrets: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The secret key provider keys are sealed with.",
+        subcommands: [Generate.self, Rotate.self])
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a new random secret key (base64) for TOKENHUB_SECRET_KEY.")
+        func run() { print(SecretKeyring.generateKeyText()) }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-seal every stored provider key under TOKENHUB_SECRET_KEY.",
+            discussion: "Set TOKENHUB_SECRET_KEY to the new key and TOKENHUB_SECRET_KEY_PREVIOUS to the old one(s), run this with the gateway stopped, then start the gateway with the new key alone.")
+
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            let config = try options.load()
+            let summary: SecretRotation.Summary
+            do {
+                summary = try await SecretRotation.rotate(config: config, environment: ProcessInfo.processInfo.environment,
+                                                          logger: Logger(label: "tokenhub", factory: { _ in SwiftLogNoOpLogHandler() }))
+            } catch {
+                throw CLIFailure(message: "secrets rotate: \(error)")
+            }
+            print("re-sealed \(summary.resealed), sealed from clear \(summary.sealedFromClear), already current \(summary.alreadyCurrent), without a stored key \(summary.withoutStoredKey)")
+        }
     }
 }
 

@@ -176,7 +176,7 @@ public enum WorkflowReplayer {
             var retry = PBRetryPolicy()
             retry.initialInterval = .init(rounding: options.initialRetryInterval)
             retry.backoffCoefficient = 2
-            retry.maximumAttempts = Int32(options.maximumAttempts)
+            retry.maximumAttempts = Int32(clamping: options.maximumAttempts)
             retry.nonRetryableErrorTypes = options.nonRetryableErrorTypes
             attributes.retryPolicy = retry
             command.commandType = .scheduleActivityTask

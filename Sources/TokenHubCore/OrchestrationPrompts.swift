@@ -1,8 +1,8 @@
 /// The prompts and parsing of orchestration steps, shared by the engine's in-process
 /// orchestrator and the Temporal OrchestrationWorkflow so both ask the models the same things.
 public enum OrchestrationPrompts {
-    /// Rounds of critique and refinement for adversarial (at least 1).
-    public static func adversarialRounds(_ directive: OrchestrationDirective) -> Int { max(1, directive.iterations) }
+    /// Rounds of critique and refinement for adversarial (1 to 10).
+    public static func adversarialRounds(_ directive: OrchestrationDirective) -> Int { min(max(1, directive.iterations), 10) }
     /// Voters for vote (default 3, at most 16).
     public static func voters(_ directive: OrchestrationDirective) -> Int { directive.iterations > 0 ? min(directive.iterations, 16) : 3 }
     /// Improvements for refine (default 2, at most 10).

@@ -47,6 +47,17 @@ struct FailoverTests {
         var late = FailoverState(candidates: [candidate("a"), candidate("b")])
         #expect(late.next(after: ProviderFailure(.fatal, "x"), timeLeft: .zero) == .giveUp)
     }
+    @Test("a transient Retry-After longer than the time left is never slept: the state moves on or gives up")
+    func transientRetryAfterCappedByDeadline() {
+        var alone = FailoverState(candidates: [candidate("only")])
+        #expect(alone.next(after: ProviderFailure(.transient, "503", retryAfter: .seconds(3600)), timeLeft: .seconds(2)) == .giveUp)
+        var two = FailoverState(candidates: [candidate("a"), candidate("b")])
+        #expect(two.next(after: ProviderFailure(.transient, "503", retryAfter: .seconds(3600)), timeLeft: .seconds(2))
+            == .switchTo(candidate("b"), reason: "failover-transient"))
+        var short = FailoverState(candidates: [candidate("only")])
+        #expect(short.next(after: ProviderFailure(.transient, "503", retryAfter: .milliseconds(300)), timeLeft: .seconds(2))
+            == .retry(after: .milliseconds(300), reason: "retried-transient"))
+    }
 }
 
 @Suite("Error classification, SSE parsing, health")
@@ -72,12 +83,32 @@ struct ClassificationTests {
     }
 
     @Test("SSE events split across reads, comments and CRLF")
-    func sse() {
+    func sse() throws {
         var parser = SSEParser()
-        #expect(parser.feed(Array("data: {\"a\"".utf8)).isEmpty)
-        let events = parser.feed(Array(":1}\r\n\r\n: comment\n\nevent: x\ndata: [DONE]\n\n".utf8))
+        #expect(try parser.feed(Array("data: {\"a\"".utf8)).isEmpty)
+        let events = try parser.feed(Array(":1}\r\n\r\n: comment\n\nevent: x\ndata: [DONE]\n\n".utf8))
         #expect(events.map(\.data) == ["{\"a\":1}", "[DONE]"])
         #expect(events.map(\.name) == ["", "x"])
+    }
+
+    @Test("SSE: a line without end and an event too large are errors, not unbounded buffers; byte-at-a-time feeds parse alike")
+    func sseBounds() throws {
+        var endless = SSEParser()
+        let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 64 << 10)
+        var overflowed = false
+        for _ in 0..<40 {
+            do { _ = try endless.feed(chunk) } catch { overflowed = true; break }
+        }
+        #expect(overflowed, "a 2.5 MB line without a newline was buffered")
+        var big = SSEParser()
+        let line = Array(("data: " + String(repeating: "y", count: 1000) + "\n").utf8)
+        #expect(throws: SSEParser.Overflow.self) {
+            for _ in 0..<5000 { _ = try big.feed(line) }
+        }
+        var slow = SSEParser()
+        var events: [SSEParser.Event] = []
+        for byte in Array("data: 1\n\ndata: 2\r\n\r\n".utf8) { events += try slow.feed([byte]) }
+        #expect(events.map(\.data) == ["1", "2"])
     }
 
     @Test("health: degraded after 2 errors, down after 5 for the cooldown, decaying error rate")
@@ -97,5 +128,17 @@ struct ClassificationTests {
         #expect(health.errorRate(at: start + .seconds(62 + 600)) == rateNow, "a ratio of decayed counts keeps its value without new calls")
         for second in 0..<100 { _ = health.record(success: true, latencyMs: 100, at: start + .seconds(62 + 300 + second)) }
         #expect(health.errorRate(at: start + .seconds(500)) < 0.1, "old errors stop counting")
+    }
+
+    @Test("Retry-After values that overflowed before (1e300, huge dates) clamp instead of trapping")
+    func hugeRetryAfter() {
+        let huge = ErrorClassifier.classify(status: 429, body: "", retryAfterHeader: "1e300")
+        #expect(huge.errorClass == .rateLimited)
+        #expect(huge.retryAfter == .seconds(86_400 * 365))
+        #expect(ErrorClassifier.parseRetryAfter("-5") == nil)
+        #expect(ErrorClassifier.parseRetryAfter("nan") == .zero || ErrorClassifier.parseRetryAfter("nan") == nil)
+        #expect(ErrorClassifier.parseRetryAfter("inf") == .seconds(86_400 * 365))
+        #expect(ErrorClassifier.parseRetryAfter("Fri, 31 Dec 9999 23:59:59 GMT") == .seconds(86_400 * 365))
+        #expect(ErrorClassifier.parseRetryAfter("Thu, 01 Jan 1970 00:00:00 GMT") == .zero)
     }
 }

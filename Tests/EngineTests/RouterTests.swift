@@ -76,4 +76,19 @@ struct RouterTests {
         #expect(output.errorClass == .noEligibleModel)
         #expect(output.error.contains("no models configured"))
     }
+
+    @Test("a provider with no latency sample scores the mean of the known ones, not the best possible")
+    func neutralLatencyPrior() {
+        let providers = [ProviderSpec(id: "known", type: .echo), ProviderSpec(id: "fresh", type: .echo), ProviderSpec(id: "slow", type: .echo)]
+        let models = [ModelSpec(id: "k", providerID: "known", weight: 5), ModelSpec(id: "f", providerID: "fresh", weight: 5),
+                      ModelSpec(id: "s", providerID: "slow", weight: 5)]
+        let health = ["known": ProviderHealthView(latencyMs: 100), "slow": ProviderHealthView(latencyMs: 300)]
+        let plan = Router.plan(request: request(), policy: Policy(mode: "normal"), providers: providers, models: models, health: health)
+        // fresh scores like a 200 ms provider: after the 100 ms one, ahead of the 300 ms one.
+        #expect(plan.candidates.map(\.model.id) == ["k", "f", "s"])
+        // A provider that only failed (error rate 1, no latency) falls behind the others.
+        let failing = health.merging(["fresh": ProviderHealthView(latencyMs: 0, errorRate: 1)]) { $1 }
+        let after = Router.plan(request: request(), policy: Policy(mode: "normal"), providers: providers, models: models, health: failing)
+        #expect(after.candidates.last?.model.id == "f")
+    }
 }

@@ -51,4 +51,15 @@ struct RateLimiterTests {
         #expect(limiter.clientIP(socketIP: "10.0.0.1", forwardedFor: "203.0.113.9") == "203.0.113.9")
         #expect(limiter.clientIP(socketIP: "10.0.0.1", forwardedFor: "198.51.100.1, 203.0.113.9, 10.0.0.1") == "203.0.113.9")
     }
+
+    @Test("a key with a tiny rate (rate_limit_rps 1e-17) waits a clamped day instead of trapping")
+    func tinyKeyRate() {
+        let limiter = limiter()
+        let start = ContinuousClock.now
+        #expect(limiter.check(key: "k", rate: 1e-17, now: start) == nil)
+        #expect(limiter.check(key: "k", rate: 1e-17, now: start) == TokenBucket.longestWait)
+        #expect(limiter.check(key: "k", rate: 1e-300, now: start + .seconds(5)) == TokenBucket.longestWait)
+        let answer = GatewayRoutes.rateLimited("key k", wait: TokenBucket.longestWait)
+        #expect(answer.headers[.retryAfter] == "86400")
+    }
 }

@@ -15,6 +15,13 @@ struct HTTPTestClient {
     }
 
     let baseURL: String
+    /// Sent with every request (e.g. the admin token's Authorization).
+    var defaultHeaders: [String: String] = [:]
+
+    /// A client that sends `testAdminToken` with every request.
+    static func admin(_ baseURL: String) -> HTTPTestClient {
+        HTTPTestClient(baseURL: baseURL, defaultHeaders: ["Authorization": "Bearer \(testAdminToken)"])
+    }
 
     func get(_ path: String) async throws -> Answer {
         try await send(HTTPClientRequest(url: baseURL + path))
@@ -37,12 +44,31 @@ struct HTTPTestClient {
         return try await send(request)
     }
 
+    /// Any method, path and body (nil: none), with extra headers.
+    func request(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:]) async throws -> Answer {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .init(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: Array(body.utf8)))
+        }
+        return try await send(request)
+    }
+
     private func send(_ request: HTTPClientRequest) async throws -> Answer {
+        var request = request
+        for (name, value) in defaultHeaders where !request.headers.contains(name: name) { request.headers.add(name: name, value: value) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 64 << 20)
         return Answer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Data(body.readableBytesView))
     }
 }
+
+/// The admin token of tests that use the admin API without testing the token itself
+/// (`RunningTokenhub(configPath:environment: adminEnvironment)`, `HTTPTestClient.admin`).
+let testAdminToken = "test-admin-token-0123456789"
+let adminEnvironment = ["TOKENHUB_ADMIN_TOKEN": testAdminToken]
 
 /// Writes a config file for a test into a fresh directory and returns its path.
 func writeConfig(_ yaml: String) throws -> String {

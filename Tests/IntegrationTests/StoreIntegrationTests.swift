@@ -30,8 +30,8 @@ struct StoreIntegrationTests {
     @Test("every chat, completion, stream and plan writes exactly one request log row, kept across restarts")
     func requestLogRows() async throws {
         let (database, config) = try Self.storeConfig()
-        var server = try RunningTokenhub(configPath: config)
-        var client = HTTPTestClient(baseURL: server.baseURL)
+        var server = try RunningTokenhub(configPath: config, environment: adminEnvironment)
+        var client = HTTPTestClient.admin(server.baseURL)
         let chat = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"log me"}]},"policy":{"mode":"cheap"}}"#)
         let chatID = try #require(chat.json?["request_id"]?.stringValue)
         let completion = try await client.post("/v1/chat/completions", body: #"{"model":"echo-1","messages":[{"role":"user","content":"x"}]}"#)
@@ -49,8 +49,8 @@ struct StoreIntegrationTests {
         #expect(try sqlite(database, "SELECT dispatcher FROM request_logs WHERE request_id = '\(streamID)'") == "stream")
         #expect(try sqlite(database, "SELECT kind, mode FROM request_logs WHERE request_id = '\(planID)'") == "plan|refine")
 
-        server = try RunningTokenhub(configPath: config)
-        client = HTTPTestClient(baseURL: server.baseURL)
+        server = try RunningTokenhub(configPath: config, environment: adminEnvironment)
+        client = HTTPTestClient.admin(server.baseURL)
         _ = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"again"}]}}"#)
         server.stop()
         #expect(try sqlite(database, "SELECT COUNT(*) FROM request_logs") == "5", "rows survive a restart")
@@ -59,8 +59,8 @@ struct StoreIntegrationTests {
     @Test("each request writes a reward entry and TSDB points, read back through /admin/v1/rewards and /admin/v1/tsdb/query")
     func rewardsAndTimeSeries() async throws {
         let (database, config) = try Self.storeConfig()
-        let server = try RunningTokenhub(configPath: config)
-        let client = HTTPTestClient(baseURL: server.baseURL)
+        let server = try RunningTokenhub(configPath: config, environment: adminEnvironment)
+        let client = HTTPTestClient.admin(server.baseURL)
         for _ in 0..<3 {
             let chat = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"score me"}]}}"#)
             #expect(chat.status == 200)
@@ -95,12 +95,12 @@ struct StoreIntegrationTests {
     @Test("TSDB points older than retention.tsdb_days are pruned at start; newer ones stay")
     func timeSeriesRetention() async throws {
         let (database, config) = try Self.storeConfig(extra: "retention:\n  tsdb_days: 7\n")
-        var server = try RunningTokenhub(configPath: config)
+        var server = try RunningTokenhub(configPath: config, environment: adminEnvironment)
         server.stop()
         let now = Int(Date().timeIntervalSince1970 * 1000)
         let old = now - 8 * 86_400_000, recent = now - 86_400_000
         _ = try sqlite(database, "INSERT INTO tsdb_points VALUES ('latency_ms','m','p',\(old),1), ('latency_ms','m','p',\(recent),2)")
-        server = try RunningTokenhub(configPath: config)
+        server = try RunningTokenhub(configPath: config, environment: adminEnvironment)
         var remaining = ""
         for _ in 0..<50 {
             remaining = try sqlite(database, "SELECT group_concat(value) FROM tsdb_points")

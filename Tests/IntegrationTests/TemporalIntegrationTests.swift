@@ -82,8 +82,8 @@ struct TemporalIntegrationTests {
     func chatWorkflow() async throws {
         let temporal = try TemporalDevServer()
         let database = try Self.database()
-        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database))
-        let client = HTTPTestClient(baseURL: server.baseURL)
+        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database), environment: adminEnvironment)
+        let client = HTTPTestClient.admin(server.baseURL)
 
         let answer = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"hello temporal"}]}}"#)
         #expect(answer.status == 200, "\(String(decoding: answer.body, as: UTF8.self))")
@@ -125,8 +125,8 @@ struct TemporalIntegrationTests {
     func orchestrationWorkflows() async throws {
         let temporal = try TemporalDevServer()
         let database = try Self.database()
-        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database))
-        let client = HTTPTestClient(baseURL: server.baseURL)
+        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database), environment: adminEnvironment)
+        let client = HTTPTestClient.admin(server.baseURL)
         let expectedChildren = ["planning": 1, "adversarial": 3, "vote": 4, "refine": 3]
         for (mode, children) in expectedChildren.sorted(by: { $0.key < $1.key }) {
             let answer = try await client.post("/v1/plan", body: #"{"request":{"messages":[{"role":"user","content":"plan a trip"}]},"orchestration":{"mode":"\#(mode)"}}"#)
@@ -156,7 +156,7 @@ struct TemporalIntegrationTests {
     func workflowStartedByAnotherClient() async throws {
         let temporal = try TemporalDevServer()
         let database = try Self.database()
-        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database))
+        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database), environment: adminEnvironment)
         let input = #"{"request_id":"cli-1","request":{"messages":[{"role":"user","content":"from the cli"}]}}"#
         let started = try temporal.cli(["workflow", "start", "--type", "ChatWorkflow", "--task-queue", "tokenhub-test",
                                         "--workflow-id", "cli-started-1", "--input", input, "--namespace", temporal.namespace])
@@ -175,8 +175,8 @@ struct TemporalIntegrationTests {
         mock.script("broken-mock", Array(repeating: .status(400, body: #"{"error":{"message":"bad request from the provider","type":"invalid_request_error"}}"#), count: 4))
         let database = try Self.database()
         let models = "  - {id: broken-mock, provider: mock, weight: 5, max_context_tokens: 32768, input_price_per_1k: 0.001, output_price_per_1k: 0.001}"
-        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database, mock: mock, models: models))
-        let client = HTTPTestClient(baseURL: server.baseURL)
+        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database, mock: mock, models: models), environment: adminEnvironment)
+        let client = HTTPTestClient.admin(server.baseURL)
         for attempt in 1...4 {
             let answer = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"fail please"}]}}"#)
             #expect(answer.status == 502, "\(String(decoding: answer.body, as: UTF8.self))")
@@ -198,8 +198,8 @@ struct TemporalIntegrationTests {
         mock.script("answer-mock", [.text("the one answer"), .text("a second answer that must never be produced")])
         let database = try Self.database()
         let models = "  - {id: answer-mock, provider: mock, weight: 5, max_context_tokens: 32768, input_price_per_1k: 0.001, output_price_per_1k: 0.001}"
-        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database, mock: mock, models: models))
-        let client = HTTPTestClient(baseURL: server.baseURL)
+        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database, mock: mock, models: models), environment: adminEnvironment)
+        let client = HTTPTestClient.admin(server.baseURL)
         let body = #"{"request":{"messages":[{"role":"user","content":"once"}]}}"#
         let first = try await client.post("/v1/chat", body: body, headers: ["Idempotency-Key": "order-42"])
         let second = try await client.post("/v1/chat", body: body, headers: ["Idempotency-Key": "order-42"])
@@ -219,8 +219,8 @@ struct TemporalIntegrationTests {
     func outageAndRecovery() async throws {
         let temporal = try TemporalDevServer()
         let database = try Self.database()
-        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database))
-        let client = HTTPTestClient(baseURL: server.baseURL)
+        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database), environment: adminEnvironment)
+        let client = HTTPTestClient.admin(server.baseURL)
         let body = #"{"request":{"messages":[{"role":"user","content":"keep going"}]}}"#
         let before = try await client.post("/v1/chat", body: body)
         #expect(before.json?["dispatcher"]?.stringValue == "temporal")
@@ -266,8 +266,8 @@ struct TemporalIntegrationTests {
         mock.script("slow-mock", [.text("slow answer", delayMs: delayMs), .text("second call", delayMs: 0)])
         let database = try Self.database()
         let models = "  - {id: slow-mock, provider: mock, weight: 5, max_context_tokens: 32768, input_price_per_1k: 0.001, output_price_per_1k: 0.001}"
-        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database, mock: mock, models: models))
-        let client = HTTPTestClient(baseURL: server.baseURL)
+        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database, mock: mock, models: models), environment: adminEnvironment)
+        let client = HTTPTestClient.admin(server.baseURL)
 
         let answer = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"slow"}]}}"#)
         #expect(answer.status == 200, "\(String(decoding: answer.body, as: UTF8.self))")
@@ -304,8 +304,8 @@ struct TemporalIntegrationTests {
         let database = try Self.database()
         let models = "  - {id: slow-mock, provider: mock, weight: 5, max_context_tokens: 32768, input_price_per_1k: 0.001, output_price_per_1k: 0.001}"
         let config = try Self.config(temporal, database: database, mock: mock, models: models)
-        let first = try RunningTokenhub(configPath: config)
-        let client = HTTPTestClient(baseURL: first.baseURL)
+        let first = try RunningTokenhub(configPath: config, environment: adminEnvironment)
+        let client = HTTPTestClient.admin(first.baseURL)
         let pending = Task { try? await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"slow"}]}}"#,
                                                     headers: ["Idempotency-Key": "crash-1"]) }
         let deadline = Date().addingTimeInterval(10)
@@ -315,7 +315,7 @@ struct TemporalIntegrationTests {
         first.process.waitUntilExit()
         _ = await pending.value
 
-        let second = try RunningTokenhub(configPath: config)
+        let second = try RunningTokenhub(configPath: config, environment: adminEnvironment)
         let status = try await waitForStatus(temporal, workflowID: "chat--crash-1", "COMPLETED", timeout: 45)
         #expect(status.hasSuffix("COMPLETED"))
         let result = try temporal.cli(["workflow", "result", "--workflow-id", "chat--crash-1", "--namespace", temporal.namespace, "--output", "json"])

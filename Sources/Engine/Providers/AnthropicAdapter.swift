@@ -20,8 +20,8 @@ final class AnthropicAdapter: ProviderAdapter {
                                               timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
         return answer.map { json in
             ProviderAnswer(response: AnthropicTranslation.response(json, model: model.upstreamName),
-                           inputTokens: json["usage"]?["input_tokens"]?.numberValue.map { Int($0) },
-                           outputTokens: json["usage"]?["output_tokens"]?.numberValue.map { Int($0) })
+                           inputTokens: json["usage"]?["input_tokens"]?.countValue,
+                           outputTokens: json["usage"]?["output_tokens"]?.countValue)
         }
     }
 
@@ -30,28 +30,15 @@ final class AnthropicAdapter: ProviderAdapter {
     {
         let body = AnthropicTranslation.request(request, model: model.upstreamName, stream: true)
         let opened = await transport.postEventStream(url: endpoint(), headers: headers(), body: body,
-                                                     timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
+                                                     timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs), deadline: deadline)
         let events: AsyncThrowingStream<JSONValue, any Error>
         switch opened {
         case .failure(let failure): return .failure(failure)
         case .success(let stream): events = stream
         }
-        let modelName = model.upstreamName
-        return .success(AsyncThrowingStream { continuation in
-            let task = Task {
-                var translator = AnthropicStreamTranslator(model: modelName)
-                do {
-                    for try await event in events {
-                        for chunk in translator.translate(event) { continuation.yield(chunk) }
-                        if event["type"]?.stringValue == "message_stop" { break }
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        })
+        // Translated on demand, like the events themselves: no task, no unbounded buffer.
+        let reader = AnthropicChunkReader(events: events, translator: AnthropicStreamTranslator(model: model.upstreamName))
+        return .success(AsyncThrowingStream(unfolding: { try await reader.next() }))
     }
 
     private func endpoint() -> String {
@@ -79,7 +66,7 @@ struct AnthropicStreamTranslator {
             id = event["message"]?["id"]?.stringValue ?? id
             return [chunk(delta: ["role": .string("assistant"), "content": .string("")])]
         case "content_block_start" where event["content_block"]?["type"]?.stringValue == "tool_use":
-            let block = Int(event["index"]?.numberValue ?? 0)
+            let block = (event["index"]?.countValue ?? 0)
             let toolIndex = toolIndexByBlock.count
             toolIndexByBlock[block] = toolIndex
             let call: JSONValue = .object([
@@ -93,7 +80,7 @@ struct AnthropicStreamTranslator {
                 return [chunk(delta: ["content": delta?["text"] ?? .string("")])]
             }
             if delta?["type"]?.stringValue == "input_json_delta",
-               let toolIndex = toolIndexByBlock[Int(event["index"]?.numberValue ?? 0)] {
+               let toolIndex = toolIndexByBlock[(event["index"]?.countValue ?? 0)] {
                 let call: JSONValue = .object(["index": .number(Double(toolIndex)), "function": .object(["arguments": delta?["partial_json"] ?? .string("")])])
                 return [chunk(delta: ["tool_calls": .array([call])])]
             }
@@ -115,5 +102,29 @@ struct AnthropicStreamTranslator {
                 "finish_reason": finishReason.map(JSONValue.string) ?? .null,
             ])]),
         ])
+    }
+}
+
+/// Pulls Anthropic events and hands out the OpenAI chunks they translate to, one at a time.
+///
+/// THREAD: used by one consumer at a time.
+final class AnthropicChunkReader: @unchecked Sendable {
+    private var events: AsyncThrowingStream<JSONValue, any Error>.AsyncIterator
+    private var translator: AnthropicStreamTranslator
+    private var pending: [StreamChunk] = []
+    private var stopped = false
+
+    init(events: AsyncThrowingStream<JSONValue, any Error>, translator: AnthropicStreamTranslator) {
+        self.events = events.makeAsyncIterator()
+        self.translator = translator
+    }
+
+    func next() async throws -> StreamChunk? {
+        while pending.isEmpty {
+            guard !stopped, let event = try await events.next() else { return nil }
+            pending = translator.translate(event)
+            if event["type"]?.stringValue == "message_stop" { stopped = true }
+        }
+        return pending.removeFirst()
     }
 }

@@ -31,12 +31,12 @@ public enum ErrorClassifier {
     /// `Retry-After` as delay-seconds or an HTTP date.
     public static func parseRetryAfter(_ value: String, now: Date = Date()) -> Duration? {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(trimmed), seconds >= 0, seconds.isFinite { return .milliseconds(Int(seconds * 1000)) }
+        if let seconds = Double(trimmed), seconds >= 0 { return .milliseconds(saturating: seconds * 1000) }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: trimmed) else { return nil }
-        return .milliseconds(max(0, Int(date.timeIntervalSince(now) * 1000)))
+        return .milliseconds(saturating: date.timeIntervalSince(now) * 1000)
     }
 }

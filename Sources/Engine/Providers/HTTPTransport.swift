@@ -22,8 +22,7 @@ struct HTTPTransport: Sendable {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: body.serialized))
         do {
-            let milliseconds = max(1, Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
-            return .success(try await client.execute(request, timeout: .milliseconds(Int64(milliseconds))))
+            return .success(try await client.execute(request, timeout: .milliseconds(Int64(max(1, timeout.wholeMilliseconds)))))
         } catch {
             return .failure(Self.transportFailure(error))
         }
@@ -60,7 +59,13 @@ struct HTTPTransport: Sendable {
     /// (`data: [DONE]` ends the stream; lines that are not JSON are skipped). A non-2xx answer
     /// is read and classified before any event, so the engine can still fail over. Ending the
     /// iteration early (the client went away) cancels the upstream request.
-    func postEventStream(url: String, headers: [(String, String)], body: JSONValue, timeout: Duration) async
+    ///
+    /// The stream is read on demand (`EventStreamReader`): the upstream is read only as fast
+    /// as the client takes events, so a slow client holds back the upstream (TCP backpressure)
+    /// instead of growing a buffer. It ends with `StreamDeadlineExceeded` at `deadline`, so
+    /// an upstream that stalls or never ends cannot hold a client past its deadline.
+    func postEventStream(url: String, headers: [(String, String)], body: JSONValue, timeout: Duration,
+                         deadline: ContinuousClock.Instant) async
         -> Result<AsyncThrowingStream<JSONValue, any Error>, ProviderFailure>
     {
         let response: HTTPClientResponse
@@ -73,23 +78,8 @@ struct HTTPTransport: Sendable {
             return .failure(ErrorClassifier.classify(
                 status: Int(response.status.code), body: text, retryAfterHeader: response.headers.first(name: "retry-after")))
         }
-        return .success(AsyncThrowingStream { continuation in
-            let task = Task {
-                var parser = SSEParser()
-                do {
-                    for try await buffer in response.body {
-                        for event in parser.feed(buffer.readableBytesView) {
-                            if event.data == "[DONE]" { continuation.finish(); return }
-                            if let json = try? JSONValue.parse(event.data) { continuation.yield(json) }
-                        }
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        })
+        let reader = EventStreamReader(body: response.body, deadline: deadline)
+        return .success(AsyncThrowingStream(unfolding: { try await reader.next() }))
     }
 
     static func transportFailure(_ error: any Error) -> ProviderFailure {
@@ -103,5 +93,67 @@ struct HTTPTransport: Sendable {
     /// The time left before `deadline`, capped by the provider's own timeout.
     static func timeout(until deadline: ContinuousClock.Instant, cap: Int) -> Duration {
         min(deadline - .now, .milliseconds(cap))
+    }
+}
+
+/// An upstream stream that did not end before the request's deadline.
+public struct StreamDeadlineExceeded: Error, Sendable, CustomStringConvertible {
+    public var description: String { "the upstream stream did not end before the request's deadline" }
+}
+
+/// Reads an upstream event stream one event at a time, on demand: no task of its own and
+/// no buffer beyond the events of the last network read. Each read races the deadline.
+///
+/// THREAD: used by one consumer at a time (the stream's iteration is sequential).
+final class EventStreamReader: @unchecked Sendable {
+    private var iterator: HTTPClientResponse.Body.AsyncIterator
+    private var parser = SSEParser()
+    private var pending: [JSONValue] = []
+    private var pendingIndex = 0
+    private var finished = false
+    private let deadline: ContinuousClock.Instant
+
+    init(body: HTTPClientResponse.Body, deadline: ContinuousClock.Instant) {
+        iterator = body.makeAsyncIterator()
+        self.deadline = deadline
+    }
+
+    /// The next event; nil at the end of the stream (or `[DONE]`).
+    func next() async throws -> JSONValue? {
+        while true {
+            if pendingIndex < pending.count {
+                defer { pendingIndex += 1 }
+                return pending[pendingIndex]
+            }
+            if finished { return nil }
+            pending.removeAll(keepingCapacity: true)
+            pendingIndex = 0
+            guard let buffer = try await read() else {
+                finished = true
+                return nil
+            }
+            for event in try parser.feed(buffer.readableBytesView) {
+                if event.data == "[DONE]" {
+                    finished = true
+                    break
+                }
+                if let json = try? JSONValue.parse(event.data) { pending.append(json) }
+            }
+        }
+    }
+
+    /// One network read, or `StreamDeadlineExceeded` when the deadline comes first (the read
+    /// is then cancelled, which cancels the upstream request).
+    private func read() async throws -> ByteBuffer? {
+        guard ContinuousClock.now < deadline else { throw StreamDeadlineExceeded() }
+        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await self.iterator.next() }
+            group.addTask {
+                try await Task.sleep(until: self.deadline, clock: .continuous)
+                throw StreamDeadlineExceeded()
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
     }
 }

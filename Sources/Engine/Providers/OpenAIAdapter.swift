@@ -19,8 +19,8 @@ final class OpenAIAdapter: ProviderAdapter {
         let answer = await transport.postJSON(url: endpoint(), headers: headers(), body: body(request, model, stream: false),
                                               timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
         return answer.map { json in
-            ProviderAnswer(response: json, inputTokens: json["usage"]?["prompt_tokens"]?.numberValue.map { Int($0) },
-                           outputTokens: json["usage"]?["completion_tokens"]?.numberValue.map { Int($0) })
+            ProviderAnswer(response: json, inputTokens: json["usage"]?["prompt_tokens"]?.countValue,
+                           outputTokens: json["usage"]?["completion_tokens"]?.countValue)
         }
     }
 
@@ -28,7 +28,7 @@ final class OpenAIAdapter: ProviderAdapter {
         -> Result<AsyncThrowingStream<StreamChunk, any Error>, ProviderFailure>
     {
         await transport.postEventStream(url: endpoint(), headers: headers(), body: body(request, model, stream: true),
-                                        timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
+                                        timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs), deadline: deadline)
     }
 
     private func endpoint() -> String {

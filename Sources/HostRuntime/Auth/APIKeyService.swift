@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Logging
 import PluginKit
 import TokenHubCore
 
@@ -8,6 +9,8 @@ import TokenHubCore
 /// against the store (no cache: a revoke takes effect on the very next request).
 struct APIKeyService: Sendable {
     let store: StoreInstance
+    /// Where store failures are logged: clients get only the class of the failure.
+    var logger: Logger? = nil
 
     /// What a valid key grants.
     struct Grant: Sendable {
@@ -31,10 +34,10 @@ struct APIKeyService: Sendable {
         SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Compares two strings in time that depends only on their lengths.
+    /// Compares two strings in time that depends on neither their contents nor their
+    /// lengths: both are hashed first, and the digests (always 32 bytes) are compared.
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let left = Array(a.utf8), right = Array(b.utf8)
-        guard left.count == right.count else { return false }
+        let left = Array(SHA256.hash(data: Data(a.utf8))), right = Array(SHA256.hash(data: Data(b.utf8)))
         var difference: UInt8 = 0
         for index in left.indices { difference |= left[index] ^ right[index] }
         return difference == 0
@@ -50,9 +53,11 @@ struct APIKeyService: Sendable {
         return nil
     }
 
-    /// Checks a presented key for `scope`: 401 unknown, disabled or expired; 403 wrong scope;
-    /// 429 over its monthly budget (with the budget and the spend).
-    func authenticate(_ key: String?, scope: String, now: Date = Date()) async throws(APIError) -> Grant {
+    /// Checks a presented key for `scope` (nil: any valid key may pass): 401 unknown, disabled
+    /// or expired; 403 wrong scope; 429 over its monthly budget (with the budget and the
+    /// spend); 503 when the store cannot tell (budgets fail closed: a spend that cannot be
+    /// read refuses the request rather than letting it spend without limit).
+    func authenticate(_ key: String?, scope: String?, now: Date = Date()) async throws(APIError) -> Grant {
         guard let key else {
             throw APIError(.unauthorized, "missing API key: send Authorization: Bearer <key> or x-api-key", type: "authentication_error", code: "missing_api_key")
         }
@@ -61,7 +66,8 @@ struct APIKeyService: Sendable {
         guard reply.status == .ok, let found = (try? JSONValue.parse(reply.result))?["key"], found != .null,
               let storedHash = found["key_hash"]?.stringValue, Self.constantTimeEquals(storedHash, hash) else {
             if reply.status != .ok {
-                throw APIError(.serviceUnavailable, "cannot check the API key: \(reply.message)", type: "server_error", code: "store_unavailable")
+                logger?.error("cannot check an API key: the store failed", metadata: ["error": "\(reply.message)"])
+                throw APIError(.serviceUnavailable, "cannot check the API key now; try again later", type: "server_error", code: "store_unavailable")
             }
             throw APIError(.unauthorized, "invalid API key", type: "authentication_error", code: "invalid_api_key")
         }
@@ -75,12 +81,12 @@ struct APIKeyService: Sendable {
         let grant = Grant(id: found["id"]?.stringValue ?? "", scopes: found["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                           monthlyBudgetUSD: found["monthly_budget_usd"]?.numberValue ?? 0,
                           rateLimitRPS: found["rate_limit_rps"]?.numberValue ?? 0)
-        guard grant.allows(scope) else {
+        if let scope, !grant.allows(scope) {
             throw APIError(.forbidden, "API key lacks the \(scope) scope (it has \(grant.scopes.joined(separator: ", ")))",
                            type: "permission_error", code: "scope_denied")
         }
         if grant.monthlyBudgetUSD > 0 {
-            let spend = await monthSpend(keyID: grant.id, now: now)
+            let spend = try await monthSpend(keyID: grant.id, now: now)
             if spend >= grant.monthlyBudgetUSD {
                 throw APIError(.tooManyRequests,
                                String(format: "API key is over its monthly budget: budget $%.4f, spent $%.4f this month", grant.monthlyBudgetUSD, spend),
@@ -90,13 +96,18 @@ struct APIKeyService: Sendable {
         return grant
     }
 
-    /// Spend of `keyID` since the first of the current month (UTC), from the request logs.
-    func monthSpend(keyID: String, now: Date) async -> Double {
+    /// Spend of `keyID` since the first of the current month (UTC), from the request logs;
+    /// 503 when the store cannot answer.
+    func monthSpend(keyID: String, now: Date) async throws(APIError) -> Double {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let start = calendar.date(from: calendar.dateComponents([.year, .month], from: now)) ?? now
         let query: JSONValue = .object(["api_key_id": .string(keyID), "since_unix_ms": .number((start.timeIntervalSince1970 * 1000).rounded())])
         let reply = await store.call("request_log.spend", query.serialized)
-        return (try? JSONValue.parse(reply.result))?["usd"]?.numberValue ?? 0
+        guard reply.status == .ok, let usd = (try? JSONValue.parse(reply.result))?["usd"]?.numberValue, usd >= 0 else {
+            logger?.error("cannot read an API key's spend: the store failed", metadata: ["error": "\(reply.message)"])
+            throw APIError(.serviceUnavailable, "cannot check the API key's budget now; try again later", type: "server_error", code: "store_unavailable")
+        }
+        return usd
     }
 }

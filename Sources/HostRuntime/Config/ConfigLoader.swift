@@ -73,17 +73,12 @@ public enum ConfigLoader {
         }
     }
 
-    /// API keys and admin routes live in the store; admin routes without a token are only
-    /// served on loopback.
+    /// API keys live in the store. (Admin routes need no check here: without a token the
+    /// admin API is off on every address.)
     private static func checkSecurity(_ config: GatewayConfig, source: String) throws(ConfigError) {
         if config.server.requireAPIKey && config.store == nil {
             throw ConfigError(.badValue, source: source, keyPath: "server.require_api_key",
                               message: "API keys live in the store: configure `store` (e.g. SQLiteStore) or set require_api_key: false")
-        }
-        let loopback = ["127.0.0.1", "::1", "localhost"].contains(config.server.host) || config.server.host.hasPrefix("127.")
-        if config.server.adminToken == nil && !loopback {
-            throw ConfigError(.badValue, source: source, keyPath: "server.admin_token",
-                              message: "refusing to serve /admin/v1 on \(config.server.host) without an admin token: set server.admin_token (or TOKENHUB_ADMIN_TOKEN), or listen on loopback")
         }
     }
 
@@ -137,7 +132,8 @@ public enum ConfigLoader {
 
     private static func readServer(_ node: ConfigNode, defaults: ServerConfig) throws(ConfigError) -> ServerConfig {
         var server = defaults
-        let members = try node.mapping(allowed: ["listen", "admin_token", "body_limit_bytes", "require_api_key", "rate_limit"])
+        let members = try node.mapping(allowed: ["listen", "admin_token", "secret_key_file", "body_limit_bytes", "require_api_key", "rate_limit",
+                                                  "idle_timeout_ms", "max_connections"])
         if let listen = members["listen"] {
             let text = try listen.string()
             guard let address = ListenAddress(text) else {
@@ -149,8 +145,14 @@ public enum ConfigLoader {
             let text = try token.string()
             server.adminToken = text.isEmpty ? nil : text
         }
+        if let file = members["secret_key_file"], !file.isNull {
+            let text = try file.string()
+            server.secretKeyFile = text.isEmpty ? nil : text
+        }
         if let limit = members["body_limit_bytes"] { server.bodyLimitBytes = try limit.int(in: 1...(1 << 30)) }
         if let require = members["require_api_key"] { server.requireAPIKey = try require.bool() }
+        if let idle = members["idle_timeout_ms"] { server.idleTimeoutMs = try idle.int(in: 100...86_400_000) }
+        if let cap = members["max_connections"] { server.maxConnections = try cap.int(in: 1...1_000_000) }
         if let limit = members["rate_limit"], !limit.isNull { server.rateLimit = try readRateLimit(limit) }
         return server
     }

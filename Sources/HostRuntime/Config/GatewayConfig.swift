@@ -33,12 +33,20 @@ public struct ServerConfig: Sendable {
     public var host: String
     /// TCP port; 0 picks a free one.
     public var port: Int
-    /// Bearer token for `/admin/v1`; nil disables admin routes.
+    /// Bearer token for `/admin/v1`; nil turns the admin API off.
     public var adminToken: String?
+    /// A file holding the secret key provider keys are sealed with (`TOKENHUB_SECRET_KEY`
+    /// wins over it); see `SecretKeyring`.
+    public var secretKeyFile: String?
     /// Largest accepted request body.
     public var bodyLimitBytes: Int
     /// Whether `/v1/*` needs an API key.
     public var requireAPIKey: Bool
+    /// A connection with no bytes arriving for this long is closed: an idle keep-alive
+    /// connection, a request head that never completes, a body that stops arriving.
+    public var idleTimeoutMs = 60_000
+    /// Connections served at once; past it the listener stops accepting until one closes.
+    public var maxConnections = 4096
     /// The per-client-IP rate limit.
     public var rateLimit: RateLimitConfig = RateLimitConfig()
 }

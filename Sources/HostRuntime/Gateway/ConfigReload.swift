@@ -61,7 +61,10 @@ enum ConfigReload {
         let checks: [(String, Bool)] = [
             ("server.listen", server.0.host != server.1.host || server.0.port != server.1.port),
             ("server.admin_token", server.0.adminToken != server.1.adminToken),
+            ("server.secret_key_file", server.0.secretKeyFile != server.1.secretKeyFile),
             ("server.body_limit_bytes", server.0.bodyLimitBytes != server.1.bodyLimitBytes),
+            ("server.idle_timeout_ms", server.0.idleTimeoutMs != server.1.idleTimeoutMs),
+            ("server.max_connections", server.0.maxConnections != server.1.maxConnections),
             ("server.require_api_key", server.0.requireAPIKey != server.1.requireAPIKey),
             ("plugins.dir", running.pluginDirectory != candidate.pluginDirectory),
             ("dispatch.chain", running.dispatch != candidate.dispatch),

@@ -32,13 +32,14 @@ public final class Gateway: Sendable {
     /// The hourly TSDB prune, cancelled at shutdown.
     private let retention = Mutex<Task<Void, Never>?>(nil)
 
-    private init(config: GatewayConfig, engine: Engine, plugins: PluginSet, logger: Logger, services: GatewayHostServices) {
+    private init(config: GatewayConfig, engine: Engine, plugins: PluginSet, logger: Logger, services: GatewayHostServices, keyring: SecretKeyring) {
         self.config = config
         self.engine = engine
         self.plugins = plugins
         self.logger = logger
         self.services = services
-        registry = RegistryService(engine: engine, store: plugins.store, routing: config.routing, logger: logger)
+        registry = RegistryService(engine: engine, store: plugins.store, routing: config.routing, logger: logger, keyring: keyring,
+                                   configProviders: config.providers)
         rateLimiter = RateLimiter(config.server.rateLimit)
         applied = Mutex(config)
         // No I/O here; the connection is made on the first admin call.
@@ -48,8 +49,10 @@ public final class Gateway: Sendable {
             : nil
     }
 
-    /// Builds the engine and starts every plugin; any plugin failure is an error.
-    public static func start(config: GatewayConfig, logger: Logger) async throws(PluginLoadError) -> Gateway {
+    /// Builds the engine and starts every plugin; any plugin failure is an error, and so is a
+    /// secret key that is malformed or does not open the stored provider keys.
+    public static func start(config: GatewayConfig, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Gateway {
+        let keyring = try SecretKeyring.load(environment: environment, keyFile: config.server.secretKeyFile)
         let telemetry = TelemetryFanOut()
         let engine = Engine(providers: config.providers, models: config.models) { provider, state in
             logger.notice("provider health changed", metadata: ["provider": "\(provider)", "state": "\(state.rawValue)"])
@@ -62,9 +65,12 @@ public final class Gateway: Sendable {
             let plugins = try await PluginSet.start(config: config, services: services, strict: true)
             services.results.attach(plugins.store)
             services.telemetry.attach(plugins.telemetry)
-            let gateway = Gateway(config: config, engine: engine, plugins: plugins, logger: logger, services: services)
+            let gateway = Gateway(config: config, engine: engine, plugins: plugins, logger: logger, services: services, keyring: keyring)
             do {
                 try await gateway.registry.seedAndLoad(providers: config.providers, models: config.models)
+            } catch where error.code == "secret_key" {
+                await gateway.shutdown()
+                throw SecretKeyError(error.message)
             } catch {
                 // The config's registry stays in force; admin registry changes will fail loudly.
                 logger.error("registry: could not seed or load from the store; routing on config.yaml's registry", metadata: ["error": "\(error.message)"])

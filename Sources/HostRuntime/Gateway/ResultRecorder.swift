@@ -22,6 +22,9 @@ final class ResultRecorder: Sendable {
     private let queue = Mutex(Queue())
     /// The most rows one batch carries.
     static let maxBatch = 512
+    /// The most rows waiting for a stalled store; past it new rows are dropped and counted
+    /// (memory stays bounded however long the store stalls).
+    static let maxQueuedRows = 50_000
     private let drops = Mutex<(count: Int, lastReport: ContinuousClock.Instant?)>((0, nil))
     static let dropReportInterval: Duration = .seconds(10)
 
@@ -46,17 +49,20 @@ final class ResultRecorder: Sendable {
         logger.info("request", metadata: [
             "request_id": "\(result.requestID)", "kind": "\(result.kind)", "dispatcher": "\(result.dispatcher)",
             "model": "\(result.output.decision.modelID)", "latency_ms": "\(result.output.latencyMs)",
-            "error_class": "\(result.output.errorClass?.rawValue ?? "")",
+            "error_class": "\(result.output.errorClass?.rawValue ?? "")", "error": "\(result.output.error)",
         ])
         if !telemetry.isEmpty { telemetry.observe(resultJSON: JSONCoding.encode(result)) }
         guard let store = store.withLock({ $0 }) else { return PluginReply(status: .ok) }
         let row = Self.row(result, defaults: defaults)
-        queue.withLock { queue in
+        let queued = queue.withLock { queue in
+            guard queue.rows.count < Self.maxQueuedRows else { return false }
             queue.rows.append(row)
             if queue.flushing == nil {
                 queue.flushing = Task { await self.drain(into: store) }
             }
+            return true
         }
+        if !queued { countDrop("the store is behind: \(Self.maxQueuedRows) rows already wait", rows: 1) }
         return PluginReply(status: .ok)
     }
 
@@ -109,7 +115,7 @@ final class ResultRecorder: Sendable {
         }
         var points = [point("latency_ms", Double(result.output.latencyMs)), point("cost_usd", decision.estimatedCostUSD),
                       point("errors", success ? 0 : 1)]
-        if let tokens = result.output.response["usage"]?["total_tokens"]?.numberValue { points.append(point("tokens", tokens)) }
+        if let tokens = result.output.response["usage"]?["total_tokens"]?.countValue { points.append(point("tokens", Double(tokens))) }
         return .object([
             "request_id": .string(result.requestID),
             "time_unix_ms": time,

@@ -91,9 +91,14 @@ struct AdminRoutes: Sendable {
         case .listProviders:
             return JSONResponse.make(.object(["providers": .array(gateway.engine.providers.map { RegistryRecord.json($0, withKey: false) })]))
         case .patchProvider:
-            let provider = try await gateway.registry.patchProvider(id: id, try await body(request))
+            let patched = try await gateway.registry.patchProvider(id: id, try await body(request))
             try await audit("provider.update", resource: "providers/\(id)")
-            return JSONResponse.make(RegistryRecord.json(provider, withKey: false))
+            var answer = RegistryRecord.json(patched.provider, withKey: false).objectValue ?? [:]
+            if patched.keyDropped {
+                answer["api_key_dropped"] = .bool(true)
+                answer["note"] = .string("the provider's key was dropped because base_url or type changed; send api_key with the patch to set one")
+            }
+            return JSONResponse.make(.object(answer))
         case .deleteProvider:
             try await gateway.registry.deleteProvider(id: id)
             try await audit("provider.delete", resource: "providers/\(id)")
@@ -131,19 +136,24 @@ struct AdminRoutes: Sendable {
     }
 
     /// The admin token check (constant time), then the handler; errors become JSON answers.
+    /// Without a configured token the admin API is off: any local process (or a request
+    /// forged through another service) could otherwise administer the gateway.
     private func guarded(_ request: Request, _ handler: () async throws -> Response) async -> Response {
-        if let token = gateway.config.server.adminToken {
-            let presented = APIKeyService.presentedKey(authorization: request.headers[.authorization], apiKeyHeader: nil) ?? ""
-            guard APIKeyService.constantTimeEquals(presented, token) else {
-                return APIError(.unauthorized, "admin routes need Authorization: Bearer <admin token>", type: "authentication_error", code: "admin_token_required").response
-            }
+        guard let token = gateway.config.server.adminToken else {
+            return APIError(.forbidden, "the admin API is off: set server.admin_token (e.g. admin_token: ${TOKENHUB_ADMIN_TOKEN}) and restart",
+                            type: "authentication_error", code: "admin_api_disabled").response
+        }
+        let presented = APIKeyService.presentedKey(authorization: request.headers[.authorization], apiKeyHeader: nil) ?? ""
+        guard APIKeyService.constantTimeEquals(presented, token) else {
+            return APIError(.unauthorized, "admin routes need Authorization: Bearer <admin token>", type: "authentication_error", code: "admin_token_required").response
         }
         do {
             return try await handler()
         } catch let error as APIError {
             return error.response
         } catch {
-            return APIError(.internalServerError, "\(error)", type: "server_error").response
+            gateway.logger.error("admin request failed", metadata: ["error": "\(error)"])
+            return APIError(.internalServerError, "internal error; the gateway log has the details", type: "server_error").response
         }
     }
 
@@ -293,7 +303,8 @@ struct AdminRoutes: Sendable {
             throw APIError.invalidField("metric", "required: one of latency_ms, cost_usd, tokens, errors")
         }
         let end = try query["end"].map { (text) throws(APIError) in try Self.timeMs(String(text), field: "end") } ?? Int64(Self.nowMs())
-        let start = try query["start"].map { (text) throws(APIError) in try Self.timeMs(String(text), field: "start") } ?? end - 3_600_000
+        let start = try query["start"].map { (text) throws(APIError) in try Self.timeMs(String(text), field: "start") } ?? max(0, end - 3_600_000)
+        guard end > start else { throw APIError.invalidField("end", "must be after start (\(start)), got \(end)") }
         let step = try query["step"].map { (text) throws(APIError) in try Self.durationMs(String(text), field: "step") } ?? 60_000
         var input: [String: JSONValue] = ["metric": .string(metric), "start_unix_ms": .number(Double(start)),
                                           "end_unix_ms": .number(Double(end)), "step_ms": .number(Double(step))]
@@ -302,24 +313,43 @@ struct AdminRoutes: Sendable {
         return JSONResponse.make(try await call("tsdb.query", .object(input)))
     }
 
+    /// The latest time accepted: the end of year 9999, in ms since 1970.
+    static let latestTimeMs: Int64 = 253_402_300_799_999
+    /// The longest step accepted: a year.
+    static let longestStepMs: Int64 = 366 * 86_400_000
+
+    /// A time from a query string, from 0 to `latestTimeMs`.
     static func timeMs(_ text: String, field: String) throws(APIError) -> Int64 {
-        if let number = Int64(text) { return number }
+        let outOfRange = APIError.invalidField(field, "expected ms since 1970 (0 to \(latestTimeMs)) or an RFC 3339 time, got \"\(text.prefix(64))\"")
+        if text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") || $0 == UInt8(ascii: "-") }) {
+            guard let number = Int64(text), (0...latestTimeMs).contains(number) else { throw outOfRange }
+            return number
+        }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let plain = ISO8601DateFormatter()
         guard let date = formatter.date(from: text) ?? plain.date(from: text) else {
-            throw APIError.invalidField(field, "expected ms since 1970 or an RFC 3339 time, got \"\(text)\"")
+            throw outOfRange
         }
-        return Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let milliseconds = Int64(saturating: (date.timeIntervalSince1970 * 1000).rounded())
+        guard (0...latestTimeMs).contains(milliseconds) else { throw outOfRange }
+        return milliseconds
     }
 
+    /// A step from a query string: ms or `30s` / `5m` / `1h`, from 1 ms to `longestStepMs`.
     static func durationMs(_ text: String, field: String) throws(APIError) -> Int64 {
         let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
-        if let number = Int64(text), number > 0 { return number }
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            if let number = Int64(text.dropLast(suffix.count)), number > 0 { return number * scale }
+        var milliseconds: Int64?
+        if let number = Int64(text) {
+            milliseconds = number
+        } else if let (suffix, scale) = units.first(where: { text.hasSuffix($0.0) }), let number = Int64(text.dropLast(suffix.count)) {
+            let (product, overflow) = number.multipliedReportingOverflow(by: scale)
+            milliseconds = overflow ? Int64.max : product
         }
-        throw APIError.invalidField(field, "expected a positive duration such as 60000, 30s, 5m or 1h, got \"\(text)\"")
+        guard let milliseconds, (1...longestStepMs).contains(milliseconds) else {
+            throw APIError.invalidField(field, "expected a duration from 1 ms to 366 days such as 60000, 30s, 5m or 1h, got \"\(text.prefix(64))\"")
+        }
+        return milliseconds
     }
 
     // MARK: Store plumbing

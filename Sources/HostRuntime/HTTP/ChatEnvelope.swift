@@ -32,6 +32,7 @@ enum RequestReader {
         request.stream = try bool(members["stream"], at: "\(path).stream") ?? false
         if let schema = members["output_schema"], schema != .null {
             guard case .object = schema else { throw .invalidField("\(path).output_schema", "expected an object (a JSON schema), got \(schema.typeName)") }
+            if let problem = OutputSchemaValidator.checkSchema(schema) { throw .invalidField("\(path).output_schema", problem) }
             request.outputSchema = schema
         }
         return request

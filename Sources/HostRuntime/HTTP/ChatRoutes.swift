@@ -23,7 +23,7 @@ extension GatewayRoutes {
         ]
         if let schema = chatRequest.outputSchema {
             let content = served.output.response["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue ?? ""
-            let violation = OutputSchemaValidator.violation(of: schema, in: content)
+            let violation = await OutputSchemaValidator.violationOffLoop(of: schema, in: content)
             fields["output_schema_valid"] = .bool(violation == nil)
             if let violation { fields["output_schema_error"] = .string(violation) }
         }

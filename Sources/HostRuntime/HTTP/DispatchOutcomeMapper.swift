@@ -17,7 +17,8 @@ enum DispatchOutcomeMapper {
         let bytes = JSONCoding.encode(input)
         let deadline = ContinuousClock.now + .milliseconds(input.policy.maxLatencyMs) + deadlineGrace
         let outcome = await gateway.plugins.chain.chat(bytes, deadline: deadline)
-        return try served(outcome)
+        recordTimeout(outcome, requestID: input.requestID, apiKeyID: input.apiKeyID, kind: "chat", mode: input.policy.mode, gateway: gateway)
+        return try served(outcome, requestID: input.requestID)
     }
 
     static func dispatchPlan(_ input: OrchestrationInput, gateway: Gateway) async throws(APIError) -> Served {
@@ -25,18 +26,42 @@ enum DispatchOutcomeMapper {
         // An orchestration is several model calls; each has the default deadline.
         let deadline = ContinuousClock.now + .milliseconds(gateway.registry.routing.maxLatencyMs * 8) + deadlineGrace
         let outcome = await gateway.plugins.chain.plan(bytes, deadline: deadline)
-        return try served(outcome)
+        recordTimeout(outcome, requestID: input.requestID, apiKeyID: input.apiKeyID, kind: "plan", mode: input.directive.mode, gateway: gateway)
+        return try served(outcome, requestID: input.requestID)
+    }
+
+    /// A dispatcher that never answered leaves no row of its own: the host logs the request
+    /// as failed, so every request has its log row (the store keeps the first per request id).
+    private static func recordTimeout(_ outcome: DispatchChain.Outcome, requestID: String, apiKeyID: String, kind: String, mode: String,
+                                      gateway: Gateway) {
+        guard outcome.reply.status == .timeout else { return }
+        let output = ChatOutput(error: "dispatcher \(outcome.servedBy ?? "?") did not answer before the deadline", errorClass: .transient)
+        _ = gateway.services.results.record(LogResult(requestID: requestID, apiKeyID: apiKeyID, kind: kind, mode: mode, output: output,
+                                                      dispatcher: outcome.servedBy ?? ""))
     }
 
     /// A failed ChatOutput as the client's error: 503 when no model was eligible, else 502,
-    /// with the error class as the code.
-    static func upstreamError(_ output: ChatOutput) -> APIError {
+    /// with the error class as the code. The upstream's own words (its error body, its
+    /// host) stay in the gateway log under the request id: a client learns the class, the
+    /// provider and model tried and the id, never what the upstream said.
+    static func upstreamError(_ output: ChatOutput, requestID: String) -> APIError {
         let errorClass = output.errorClass ?? .fatal
         let status: HTTPResponse.Status = errorClass == .noEligibleModel ? .serviceUnavailable : .badGateway
-        return APIError(status, output.error.isEmpty ? "upstream failed" : output.error, type: "upstream_error", code: errorClass.rawValue)
+        let message: String
+        switch errorClass {
+        case .noEligibleModel:
+            // The router's reasons name only the gateway's own registry; they help the client fix its policy.
+            message = output.error.isEmpty ? "no eligible model" : output.error
+        default:
+            let tried = output.decision.modelID.isEmpty ? "" : " (last tried: \(output.decision.modelID))"
+            message = "upstream failed: \(errorClass.rawValue)\(tried); request \(requestID), details in the gateway log"
+        }
+        var error = APIError(status, message, type: "upstream_error", code: errorClass.rawValue)
+        error.headers[GatewayRoutes.requestIDHeader] = requestID
+        return error
     }
 
-    static func served(_ outcome: DispatchChain.Outcome) throws(APIError) -> Served {
+    static func served(_ outcome: DispatchChain.Outcome, requestID: String) throws(APIError) -> Served {
         let reply = outcome.reply
         let dispatcher = outcome.servedBy ?? ""
         switch reply.status {
@@ -48,7 +73,7 @@ enum DispatchOutcomeMapper {
         case .upstream:
             let output = (try? JSONCoding.decode(ChatOutput.self, from: reply.result))
                 ?? ChatOutput(error: reply.message, errorClass: .fatal)
-            throw upstreamError(output)
+            throw upstreamError(output, requestID: requestID)
         case .unavailable:
             throw APIError(.serviceUnavailable, reply.message, type: "dispatch_unavailable", code: "unavailable")
         case .invalidArgument:

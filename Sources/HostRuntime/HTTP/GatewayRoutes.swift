@@ -13,38 +13,42 @@ public struct GatewayRoutes: Sendable {
     /// Creates the routes.
     public init(gateway: Gateway) {
         self.gateway = gateway
-        self.keys = gateway.plugins.store.map(APIKeyService.init)
+        self.keys = gateway.plugins.store.map { APIKeyService(store: $0, logger: gateway.logger) }
     }
 
     /// Adds every route to `router`.
     public func register(on router: Router<GatewayRequestContext>) {
         router.post("/v1/chat") { request, context in
-            await self.client(request, context, scope: "chat") { try await self.chat($0, apiKeyID: $1) }
+            await self.client(request, context, route: "/v1/chat", scope: "chat") { try await self.chat($0, apiKeyID: $1) }
         }
         router.post("/v1/chat/completions") { request, context in
-            await self.client(request, context, scope: "chat") { try await self.chatCompletions($0, apiKeyID: $1) }
+            await self.client(request, context, route: "/v1/chat/completions", scope: "chat") { try await self.chatCompletions($0, apiKeyID: $1) }
         }
         router.post("/v1/plan") { request, context in
-            await self.client(request, context, scope: "plan") { try await self.plan($0, apiKeyID: $1) }
+            await self.client(request, context, route: "/v1/plan", scope: "plan") { try await self.plan($0, apiKeyID: $1) }
         }
-        router.get("/v1/models") { request, context in await self.client(request, context, scope: nil) { _, _ in self.models() } }
+        router.get("/v1/models") { request, context in
+            await self.client(request, context, route: "/v1/models", scope: nil) { _, _ in self.models() }
+        }
         router.get("/healthz") { _, _ in self.health() }
         router.get("/metrics") { _, _ in await self.metrics() }
         AdminRoutes(gateway: gateway, store: gateway.plugins.store).register(on: router)
     }
 
-    /// Every client route: the IP rate limit, the API key (when required) with its scope,
-    /// budget and own rate limit, then the handler with the key's id. Thrown `APIError`s become
-    /// their JSON answers and anything else a 500, so every request gets an answer.
+    /// Every client route: the IP rate limit, the API key (when required) with its scope
+    /// (nil: any valid key), budget and own rate limit, then the handler with the key's id.
+    /// Thrown `APIError`s become their JSON answers and anything else a 500, so every request
+    /// gets an answer. `route` is the registered path: metrics are labelled by it, never by
+    /// the path a client sent (which would let clients create series without bound).
     private func client(
-        _ request: Request, _ context: GatewayRequestContext, scope: String?,
+        _ request: Request, _ context: GatewayRequestContext, route: String, scope: String?,
         _ handler: (Request, String) async throws -> Response
     ) async -> Response {
-        let response = await answer(request, context, scope: scope, handler)
+        let response = await answer(request, context, route: route, scope: scope, handler)
         let telemetry = gateway.services.telemetry
         if !telemetry.isEmpty {
             // Every answer, including the ones no dispatcher saw (400, 401, 429…).
-            let labels = JSONValue.object(["route": .string(request.uri.path), "status": .string(String(response.status.code))])
+            let labels = JSONValue.object(["route": .string(route), "status": .string(String(response.status.code))])
             telemetry.observe(metric: TOKENHUB_METRIC_COUNTER, name: "tokenhub_http_responses_total",
                               labelsJSON: String(decoding: labels.serialized, as: UTF8.self), value: 1)
         }
@@ -52,7 +56,7 @@ public struct GatewayRoutes: Sendable {
     }
 
     private func answer(
-        _ request: Request, _ context: GatewayRequestContext, scope: String?,
+        _ request: Request, _ context: GatewayRequestContext, route: String, scope: String?,
         _ handler: (Request, String) async throws -> Response
     ) async -> Response {
         let rateLimiter = gateway.rateLimiter
@@ -66,7 +70,7 @@ public struct GatewayRoutes: Sendable {
             if gateway.config.server.requireAPIKey, let keys {
                 let presented = APIKeyService.presentedKey(authorization: request.headers[.authorization],
                                                            apiKeyHeader: request.headers[HTTPField.Name("x-api-key")!])
-                let grant = try await keys.authenticate(presented, scope: scope ?? "")
+                let grant = try await keys.authenticate(presented, scope: scope)
                 apiKeyID = grant.id
                 if let wait = rateLimiter.check(key: grant.id, rate: grant.rateLimitRPS) {
                     throw Self.rateLimited("API key \(grant.id)", wait: wait)
@@ -76,12 +80,14 @@ public struct GatewayRoutes: Sendable {
         } catch let error as APIError {
             return error.response
         } catch {
-            return APIError(.internalServerError, "\(error)", type: "server_error").response
+            // Details stay in the log; the client learns only that it was not its fault.
+            gateway.logger.error("request failed", metadata: ["route": "\(route)", "error": "\(error)"])
+            return APIError(.internalServerError, "internal error; the gateway log has the details", type: "server_error").response
         }
     }
 
     static func rateLimited(_ who: String, wait: Duration) -> APIError {
-        let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+        let seconds = max(1, Int(saturating: (wait.totalMilliseconds / 1000).rounded(.up)))
         var error = APIError(.tooManyRequests, "rate limit exceeded for \(who); retry after \(seconds) s", type: "rate_limit_error", code: "rate_limited")
         error.headers[.retryAfter] = String(seconds)
         return error
@@ -115,7 +121,7 @@ public struct GatewayRoutes: Sendable {
         let healthy = !running.isEmpty && usableModels > 0
         let plugins: [JSONValue] = gateway.plugins.reports.map { report in
             .object([
-                "name": .string(report.name), "path": .string(report.path), "version": .string(report.version),
+                "name": .string(report.name), "version": .string(report.version),
                 "abi": .string(report.abiVersion), "kinds": .array(report.kinds.map { .string($0.rawValue) }),
                 "status": .string(report.status),
             ])

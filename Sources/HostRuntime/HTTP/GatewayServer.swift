@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -35,11 +36,19 @@ public struct GatewayServer: Service {
         let onListening = onListening
         let application = Application(
             router: router,
-            configuration: .init(address: .hostname(server.host, port: server.port), serverName: "tokenhub"),
+            // One idle timer covers an idle keep-alive connection, a request head that never
+            // completes and a body that stops arriving: Hummingbird closes a connection that
+            // reads nothing for this long unless it is writing a response.
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(server.idleTimeoutMs)))),
+            configuration: .init(address: .hostname(server.host, port: server.port), serverName: "tokenhub",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(server.maxConnections, logger: logger)),
             services: [DeadlineSweeper()],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? server.port
                 logger.notice("tokenhub listening on \(server.host):\(port)")
+                if server.adminToken == nil {
+                    logger.notice("admin API is off: no server.admin_token (or TOKENHUB_ADMIN_TOKEN) is configured")
+                }
                 await onListening(server.host, port)
             },
             logger: logger)

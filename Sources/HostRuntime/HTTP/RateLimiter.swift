@@ -15,6 +15,9 @@ struct TokenBucket: Sendable {
         updated = now
     }
 
+    /// The longest Retry-After a bucket answers (a key's rate may be tiny).
+    static let longestWait: Duration = .seconds(86_400)
+
     /// Takes a token; on refusal, how long until one is available.
     mutating func take(now: ContinuousClock.Instant) -> Duration? {
         let elapsed = now - updated
@@ -24,7 +27,7 @@ struct TokenBucket: Sendable {
             tokens -= 1
             return nil
         }
-        return .milliseconds(Int(((1 - tokens) / rate * 1000).rounded(.up)))
+        return .milliseconds(saturating: (1 - tokens) / rate * 1000, maximum: Self.longestWait)
     }
 }
 

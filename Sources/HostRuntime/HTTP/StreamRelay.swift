@@ -18,7 +18,7 @@ struct StreamRelay {
         switch await gateway.engine.routeAndStream(input) {
         case .failure(let failure):
             _ = gateway.services.results.record(Self.logResult(input, failure.output))
-            throw DispatchOutcomeMapper.upstreamError(failure.output)
+            throw DispatchOutcomeMapper.upstreamError(failure.output, requestID: input.requestID)
         case .success(let opened):
             (decision, stream) = opened
         }

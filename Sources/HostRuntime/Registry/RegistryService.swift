@@ -10,6 +10,10 @@ import TokenHubCore
 ///
 /// Without a store the registry is the config's and read-only.
 ///
+/// Provider keys never reach the store in clear: a key set through the admin API is sealed
+/// with the gateway's secret key (`SecretKeyring`), and one from `config.yaml` is stored as
+/// a mark (`api_key_from_config`) and read from the file at each load.
+///
 /// THREAD: safe from any task; changes are serialized so the engine never sees a half-applied
 /// one.
 final class RegistryService: Sendable {
@@ -19,12 +23,68 @@ final class RegistryService: Sendable {
     private let routingDefaults: Mutex<Policy>
     /// Serializes read-modify-write of the registry.
     private let changes = AsyncSemaphore(1)
+    /// Seals and opens provider keys set through the admin API.
+    let keyring: SecretKeyring
+    /// The keys of `config.yaml`'s providers, by provider id (replaced by a config reload).
+    private let configKeys: Mutex<[String: String]>
 
-    init(engine: Engine, store: StoreInstance?, routing: Policy, logger: Logger) {
+    /// Store fields that say where a provider's key is; never passed to the config reader.
+    static let sealedKeyField = "api_key_sealed"
+    static let configKeyField = "api_key_from_config"
+
+    init(engine: Engine, store: StoreInstance?, routing: Policy, logger: Logger, keyring: SecretKeyring = SecretKeyring(current: nil),
+         configProviders: [ProviderSpec] = []) {
         self.engine = engine
         self.store = store
         self.logger = logger
+        self.keyring = keyring
         routingDefaults = Mutex(routing)
+        configKeys = Mutex(Self.keys(of: configProviders))
+    }
+
+    private static func keys(of providers: [ProviderSpec]) -> [String: String] {
+        Dictionary(providers.filter { !$0.apiKey.isEmpty }.map { ($0.id, $0.apiKey) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The record the store keeps for `provider`: its key sealed, or marked as the config
+    /// file's; never in clear. A key to seal without a configured secret key is refused.
+    func storedRecord(_ provider: ProviderSpec, keyFromConfig: Bool) throws(APIError) -> JSONValue {
+        var record = RegistryRecord.json(provider, withKey: false).objectValue ?? [:]
+        record["has_api_key"] = nil
+        guard !provider.apiKey.isEmpty else { return .object(record) }
+        if keyFromConfig {
+            record[Self.configKeyField] = .bool(true)
+            return .object(record)
+        }
+        guard keyring.canSeal else {
+            throw APIError(.badRequest, "api_key: provider keys are stored encrypted, and no secret key is configured: set TOKENHUB_SECRET_KEY "
+                + "(e.g. `export TOKENHUB_SECRET_KEY=$(openssl rand -base64 32)`) or server.secret_key_file and restart, or reference an "
+                + "environment variable from config.yaml (api_key: ${OPENAI_API_KEY})", code: "secret_key_required", param: "api_key")
+        }
+        do {
+            record[Self.sealedKeyField] = .string(try keyring.seal(provider.apiKey, context: "provider:\(provider.id)"))
+        } catch {
+            throw APIError(.internalServerError, "cannot seal the provider key: \(error.message)", type: "server_error", code: "secret_key")
+        }
+        return .object(record)
+    }
+
+    /// A stored record with its key resolved (opened, or taken from the config file), ready
+    /// for the config reader. Throws when a sealed key cannot be opened.
+    func resolvedRecord(_ stored: JSONValue) throws(SecretKeyError) -> JSONValue {
+        guard var record = stored.objectValue else { return stored }
+        let id = record["id"]?.stringValue ?? ""
+        let sealed = record.removeValue(forKey: Self.sealedKeyField)
+        let fromConfig = record.removeValue(forKey: Self.configKeyField)
+        if let sealed = sealed?.stringValue {
+            record["api_key"] = .string(try keyring.open(sealed, context: "provider:\(id)"))
+        } else if fromConfig == .bool(true) {
+            record["api_key"] = configKeys.withLock { $0[id] }.map(JSONValue.string)
+        } else if record["api_key"] != nil {
+            logger.warning("provider key stored in clear (written by an older version); run `tokenhub secrets rotate` to seal it",
+                           metadata: ["provider": "\(id)"])
+        }
+        return .object(record)
     }
 
     /// The default policy requests start from.
@@ -34,8 +94,9 @@ final class RegistryService: Sendable {
     /// so admin changes win over the file) and loads the store's registry into the engine.
     func seedAndLoad(providers: [ProviderSpec], models: [ModelSpec]) async throws(APIError) {
         guard store != nil else { return }
+        configKeys.withLock { $0 = Self.keys(of: providers) }
         for provider in providers {
-            _ = try await call("provider.upsert", ["record": RegistryRecord.json(provider, withKey: true), "only_if_absent": .bool(true)])
+            _ = try await call("provider.upsert", ["record": try storedRecord(provider, keyFromConfig: true), "only_if_absent": .bool(true)])
         }
         for model in models {
             _ = try await call("model.upsert", ["record": RegistryRecord.json(model), "only_if_absent": .bool(true)])
@@ -62,15 +123,20 @@ final class RegistryService: Sendable {
                 return
             }
             routingDefaults.withLock { $0 = routing }
-            try await seedAndLoad(providers: providers, models: models)
+            try await seedAndLoad(providers: providers, models: models)  // also takes the file's keys
         }
     }
 
     /// Reads every provider and model from the store into the engine; unreadable records are
-    /// skipped and logged rather than taking the registry down.
+    /// skipped and logged rather than taking the registry down. A sealed key that does not
+    /// open is no unreadable record but a wrong secret key: the whole load fails, naming it.
     private func reload() async throws(APIError) {
         var providers: [ProviderSpec] = []
-        for record in try await call("provider.list", [:])["records"]?.arrayValue ?? [] {
+        for stored in try await call("provider.list", [:])["records"]?.arrayValue ?? [] {
+            let record: JSONValue
+            do { record = try resolvedRecord(stored) } catch {
+                throw APIError(.internalServerError, "secret key: \(error.message)", type: "server_error", code: "secret_key")
+            }
             do { providers.append(try RegistryRecord.provider(record)) } catch {
                 logger.error("stored provider skipped", metadata: ["id": "\(record["id"]?.stringValue ?? "?")", "error": "\(error.message)"])
             }
@@ -90,25 +156,40 @@ final class RegistryService: Sendable {
     func upsertProvider(_ record: JSONValue) async throws(APIError) -> ProviderSpec {
         try await changes.withPermit { () async throws(APIError) -> ProviderSpec in
             let provider = try RegistryRecord.provider(record)
-            _ = try await call("provider.upsert", ["record": RegistryRecord.json(provider, withKey: true)])
+            _ = try await call("provider.upsert", ["record": try storedRecord(provider, keyFromConfig: false)])
             try await reload()
             return provider
         }
     }
 
-    /// Changes some fields of a provider; a patch without `api_key` keeps the stored key.
-    func patchProvider(id: String, _ patch: JSONValue) async throws(APIError) -> ProviderSpec {
-        try await changes.withPermit { () async throws(APIError) -> ProviderSpec in
+    /// A patched provider, and whether its key was dropped.
+    struct PatchedProvider: Sendable {
+        var provider: ProviderSpec
+        /// The patch moved the provider to another host or type without sending `api_key`:
+        /// the old key was dropped rather than sent somewhere new.
+        var keyDropped: Bool
+    }
+
+    /// Changes some fields of a provider. A patch without `api_key` keeps the stored key,
+    /// unless it changes where the key would be sent (`base_url`, `base_urls` or `type`):
+    /// then the key is dropped, and must be sent again with the patch to be kept.
+    func patchProvider(id: String, _ patch: JSONValue) async throws(APIError) -> PatchedProvider {
+        try await changes.withPermit { () async throws(APIError) -> PatchedProvider in
             guard let existing = engine.providers.first(where: { $0.id == id }) else { throw APIError(.notFound, "no provider with id \(id)", code: "not_found") }
             guard case .object(let fields) = patch else { throw APIError.invalidField("body", "expected a JSON object") }
             if let newID = fields["id"], newID != .string(id) { throw APIError.invalidField("id", "cannot be changed (delete and create instead)") }
             var merged = RegistryRecord.json(existing, withKey: true).objectValue ?? [:]
             if fields["base_url"] != nil { merged["base_urls"] = nil }
             for (key, value) in fields { merged[key] = value }
-            let provider = try RegistryRecord.provider(.object(merged))
-            _ = try await call("provider.upsert", ["record": RegistryRecord.json(provider, withKey: true)])
+            var provider = try RegistryRecord.provider(.object(merged))
+            let moved = provider.baseURLs != existing.baseURLs || provider.type != existing.type
+            let keySent = fields["api_key"] != nil
+            let keyDropped = moved && !keySent && !existing.apiKey.isEmpty
+            if keyDropped { provider.apiKey = "" }
+            let keyFromConfig = !keySent && !keyDropped && configKeys.withLock { $0[id] } == existing.apiKey
+            _ = try await call("provider.upsert", ["record": try storedRecord(provider, keyFromConfig: keyFromConfig)])
             try await reload()
-            return provider
+            return PatchedProvider(provider: provider, keyDropped: keyDropped)
         }
     }
 

@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+import TestSupport
+import TokenHubCore
+
+/// Each input that once killed the whole process (a Swift trap on a number from outside),
+/// replayed against a real `tokenhub serve`, plus the deadline rule for a long Retry-After.
+@Suite("Inputs that once crashed the gateway", .serialized)
+struct CrashRegressionTests {
+    static func config(_ mock: MockUpstream, database: String) throws -> String {
+        try writeConfig("""
+        dispatch:
+          chain: [DirectDispatch]
+        store:
+          plugin: SQLiteStore
+          config: {path: \(database)}
+        providers:
+          - {id: mock, type: openai, base_url: "\(mock.openAIBaseURL)", api_key: sk-regression-secret}
+          - {id: claude, type: anthropic, base_url: "\(mock.anthropicBaseURL)", api_key: sk-ant-regression-secret}
+        models:
+          - {id: gpt-mock, provider: mock, weight: 6}
+          - {id: claude-mock, provider: claude, weight: 6}
+        """)
+    }
+
+    func start() async throws -> (MockUpstream, RunningTokenhub, HTTPTestClient, String) {
+        let mock = try await MockUpstream()
+        let database = try TestPaths.makeTemporaryDirectory("crash").appendingPathComponent("t.db").path
+        let server = try RunningTokenhub(configPath: try Self.config(mock, database: database), environment: adminEnvironment)
+        return (mock, server, HTTPTestClient.admin(server.baseURL), database)
+    }
+
+    func chat(_ model: String, _ client: HTTPTestClient, latencyMs: Int = 20_000) async throws -> HTTPTestClient.Answer {
+        try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}],"model_hint":"\#(model)"},"policy":{"max_latency_ms":\#(latencyMs)}}"#)
+    }
+
+    @Test("an upstream 200 whose usage counts are 1e300 (OpenAI and Anthropic) is served, with clamped counts")
+    func hugeUsage() async throws {
+        let (mock, server, client, _) = try await start()
+        defer { server.stop() }
+        mock.script("gpt-mock", [.status(200, body: #"{"choices":[{"message":{"role":"assistant","content":"big"}}],"usage":{"prompt_tokens":1e300,"completion_tokens":-1e300,"total_tokens":1e300}}"#)])
+        mock.script("claude-mock", [.status(200, body: #"{"content":[{"type":"text","text":"big"}],"usage":{"input_tokens":1e300,"output_tokens":9223372036854775808}}"#)])
+        let openai = try await chat("gpt-mock", client)
+        #expect(openai.status == 200)
+        let anthropic = try await chat("claude-mock", client)
+        #expect(anthropic.status == 200)
+        #expect(server.process.isRunning)
+        #expect(try await chat("gpt-mock", client).status == 200, "still serving")
+    }
+
+    @Test("an upstream 429 with Retry-After: 1e300 fails over or answers; the process lives")
+    func hugeRetryAfter() async throws {
+        let (mock, server, client, _) = try await start()
+        defer { server.stop() }
+        mock.script("gpt-mock", [.status(429, body: "{}", headers: ["Retry-After": "1e300"])])
+        let answer = try await chat("gpt-mock", client, latencyMs: 2000)
+        #expect(answer.status == 502)
+        #expect(answer.json?["error"]?["code"] == .string("rate_limited"))
+        #expect(server.process.isRunning)
+    }
+
+    @Test("an API key with rate_limit_rps 1e-17: its second request is a 429 with a day's Retry-After, also after a restart")
+    func tinyKeyRate() async throws {
+        let (mock, server, client, _) = try await start()
+        defer { server.stop() }
+        defer { withExtendedLifetime(mock) {} }
+        let created = try await client.post("/admin/v1/apikeys", body: #"{"name":"slow","rate_limit_rps":1e-17}"#)
+        #expect(created.status == 201)
+        let key = try #require(created.json?["key"]?.stringValue)
+        // The server above does not require keys; this one, on the same store, does.
+        let configText = try String(contentsOfFile: server.process.arguments![2], encoding: .utf8)
+        let keyed = try writeConfig("server: {require_api_key: true}\n" + configText)
+        server.stop()
+        let strict = try RunningTokenhub(configPath: keyed, environment: adminEnvironment)
+        defer { strict.stop() }
+        let keyedClient = HTTPTestClient(baseURL: strict.baseURL, defaultHeaders: ["Authorization": "Bearer \(key)"])
+        let first = try await keyedClient.post("/v1/chat/completions", body: #"{"model":"gpt-mock","messages":[{"role":"user","content":"x"}]}"#)
+        #expect(first.status == 200)
+        let second = try await keyedClient.post("/v1/chat/completions", body: #"{"model":"gpt-mock","messages":[{"role":"user","content":"x"}]}"#)
+        #expect(second.status == 429)
+        #expect(second.header("Retry-After") == "86400")
+        #expect(strict.process.isRunning)
+    }
+
+    @Test("tsdb queries with step=9999999999999h and end=-9223372036854775808 are 400s naming the field")
+    func tsdbOverflow() async throws {
+        let (_, server, client, _) = try await start()
+        defer { server.stop() }
+        for (query, field) in [("step=9999999999999h", "step"), ("end=-9223372036854775808", "end"), ("start=-9223372036854775808", "start"),
+                               ("end=9223372036854775807", "end"), ("step=-1", "step"), ("step=0", "step"),
+                               ("start=10&end=5", "end"), ("end=+99999-01-01T00:00:00Z", "end")] {
+            let answer = try await client.get("/admin/v1/tsdb/query?metric=latency_ms&\(query)")
+            #expect(answer.status == 400, "\(query): \(answer.status)")
+            #expect(answer.json?["error"]?["param"] == .string(field), "\(query): \(String(decoding: answer.body, as: UTF8.self))")
+        }
+        #expect(server.process.isRunning)
+    }
+
+    @Test("a 503 with Retry-After: 3600 and max_latency_ms 2000 answers by the deadline, logs one row, and calls the provider no more")
+    func retryAfterPastDeadline() async throws {
+        let (mock, server, client, database) = try await start()
+        mock.script("gpt-mock", [.status(503, body: "{}", headers: ["Retry-After": "3600"])])
+        let started = ContinuousClock.now
+        let answer = try await chat("gpt-mock", client, latencyMs: 2000)
+        let elapsed = ContinuousClock.now - started
+        #expect(answer.status == 502)
+        #expect(answer.json?["error"]?["code"] == .string("transient"))
+        #expect(elapsed < .seconds(3), "answered after \(elapsed)")
+        let requestID = try #require(answer.header("X-Request-ID"))
+        let calls = mock.callCount("gpt-mock")
+        try await Task.sleep(for: .seconds(3))
+        #expect(mock.callCount("gpt-mock") == calls, "the provider was called after the client had its answer")
+        #expect(server.stop() == 0)
+        let rows = try Subprocess.run("/usr/bin/env", ["sqlite3", database, "SELECT status, error_class FROM request_logs WHERE request_id = '\(requestID)'"])
+        #expect(rows.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "error|transient")
+    }
+
+    @Test("the upstream's own error text never reaches the client; the log has it under the request id")
+    func upstreamTextStaysInTheLog() async throws {
+        let (mock, server, client, _) = try await start()
+        defer { server.stop() }
+        mock.script("gpt-mock", [.status(401, body: "invalid key sk-leaked-upstream-detail at internal-host-7")])
+        let answer = try await chat("gpt-mock", client)
+        #expect(answer.status == 502)
+        let text = String(decoding: answer.body, as: UTF8.self)
+        #expect(!text.contains("sk-leaked") && !text.contains("internal-host-7"), "\(text)")
+        let requestID = try #require(answer.header("X-Request-ID"))
+        #expect(text.contains(requestID))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(server.log.contains("internal-host-7"), "the detail is in the log")
+    }
+}
