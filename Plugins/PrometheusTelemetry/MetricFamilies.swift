@@ -28,6 +28,13 @@ struct MetricFamilies {
     private var families: [String: Family] = [:]
     private var order: [String] = []
 
+    /// The most label sets one family keeps, and the most families: past them a new series
+    /// is dropped and counted (`droppedSeries`), so no input can grow a scrape without bound.
+    static let maxSeriesPerFamily = 2000
+    static let maxFamilies = 500
+    /// Observations dropped for a new series past the caps, by family ("" for a new family).
+    private(set) var droppedSeries: [String: Double] = [:]
+
     /// Adds `value` to a counter, sets a gauge, or observes `value` in a histogram. Returns
     /// false, changing nothing, when `name` already names a family of another kind or is not
     /// a valid metric name, or a label name is invalid.
@@ -37,11 +44,20 @@ struct MetricFamilies {
         guard Self.isValidName(name, allowColon: true), labels.allSatisfy({ Self.isValidName($0.name, allowColon: false) }),
               value.isFinite, kind != .counter || value >= 0 else { return false }
         if families[name] == nil {
+            guard families.count < Self.maxFamilies else {
+                droppedSeries["", default: 0] += 1
+                return true
+            }
             families[name] = Family(kind: kind, help: help, buckets: buckets.sorted())
             order.append(name)
         }
         guard families[name]!.kind == kind else { return false }
         let key = Self.render(labels)
+        let known = kind == .histogram ? families[name]!.histograms[key] != nil : families[name]!.values[key] != nil
+        if !known, (kind == .histogram ? families[name]!.histograms.count : families[name]!.values.count) >= Self.maxSeriesPerFamily {
+            droppedSeries[name, default: 0] += 1
+            return true
+        }
         switch kind {
         case .counter: families[name]!.values[key, default: 0] += value
         case .gauge: families[name]!.values[key] = value
@@ -82,6 +98,11 @@ struct MetricFamilies {
                     out += "\(name)_sum\(labels) \(Self.format(histogram.sum))\n\(name)_count\(labels) \(Self.format(histogram.count))\n"
                 }
             }
+        }
+        out += "# HELP tokenhub_telemetry_series_dropped_total Observations dropped because their family (or the family count) reached its series cap.\n"
+        out += "# TYPE tokenhub_telemetry_series_dropped_total counter\n"
+        for family in droppedSeries.keys.sorted() {
+            out += "tokenhub_telemetry_series_dropped_total{family=\"\(family)\"} \(Self.format(droppedSeries[family]!))\n"
         }
         return out
     }

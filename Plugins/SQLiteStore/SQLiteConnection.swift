@@ -85,7 +85,8 @@ final class SQLiteConnection {
             for (offset, value) in values.enumerated() {
                 let index = Int32(offset + 1)
                 let code = switch value {
-                case .text(let text): sqlite3_bind_text(statement, index, text, -1, transient)
+                // With its byte length, not -1: a NUL inside the text must not end it there.
+                case .text(let text): Self.bindText(statement, index, text)
                 case .integer(let number): sqlite3_bind_int64(statement, index, number)
                 case .real(let number): sqlite3_bind_double(statement, index, number)
                 }
@@ -103,7 +104,19 @@ final class SQLiteConnection {
         }
 
         func text(_ column: Int32) -> String {
-            sqlite3_column_text(statement, column).map { String(cString: $0) } ?? ""
+            guard let bytes = sqlite3_column_text(statement, column) else { return "" }
+            let count = Int(sqlite3_column_bytes(statement, column))
+            return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+        }
+
+        private static func bindText(_ statement: OpaquePointer?, _ index: Int32, _ text: String) -> Int32 {
+            var text = text
+            return text.withUTF8 { bytes in
+                guard let base = bytes.baseAddress, !bytes.isEmpty else { return sqlite3_bind_text(statement, index, "", 0, transient) }
+                return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    sqlite3_bind_text(statement, index, $0, Int32(clamping: bytes.count), transient)
+                }
+            }
         }
 
         func integer(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }

@@ -64,6 +64,22 @@ struct StoreConformanceTests {
         await store.stop(deadline: .now + .seconds(10))
     }
 
+    @Test("text with an embedded NUL is stored and read back whole", arguments: backends)
+    func embeddedNUL(backend: StoreBackend) async throws {
+        let store = try await start(backend, config: try backend.freshConfig())
+        let model = "before\u{0}after"
+        let record = JSONValue.object(["id": .string("nul"), "type": .string("echo"), "note": .string(model)])
+        _ = try json(await store.call("provider.upsert", JSONValue.object(["record": record]).serialized))
+        let listed = try json(await store.call("provider.list", Array("{}".utf8)))
+        #expect(listed["records"]?.arrayValue?.first?["note"] == .string(model))
+        _ = try json(await store.call("request_log.append", row("id\u{0}tail", key: "k\u{0}1")))
+        let rows = try json(await store.call("request_log.list", Array(#"{"api_key_id":"k\u00001"}"#.utf8)))
+        #expect(rows["rows"]?.arrayValue?.first?["request_id"] == .string("id\u{0}tail"))
+        let other = try json(await store.call("request_log.list", Array(#"{"api_key_id":"k"}"#.utf8)))
+        #expect(other["total"] == .number(0), "a NUL-truncated key matched another key")
+        await store.stop(deadline: .now + .seconds(10))
+    }
+
     @Test("batched appends store each new request id once", arguments: backends)
     func batchAppend(backend: StoreBackend) async throws {
         let store = try await start(backend, config: try backend.freshConfig())

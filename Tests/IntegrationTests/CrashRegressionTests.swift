@@ -129,4 +129,46 @@ struct CrashRegressionTests {
         try await Task.sleep(for: .milliseconds(300))
         #expect(server.log.contains("internal-host-7"), "the detail is in the log")
     }
+
+    /// Sends `raw` on a fresh connection (python3's socket module: no HTTP library second-guesses
+    /// the bytes) and returns the status line of the answer.
+    static func rawStatusLine(port: Int, _ raw: String) throws -> String {
+        let script = """
+        import socket,sys
+        s=socket.create_connection(("127.0.0.1",\(port)),timeout=10)
+        s.sendall(bytes.fromhex(sys.argv[1]))
+        print(s.recv(65536).split(b"\\r\\n")[0].decode())
+        """
+        let hex = Array(raw.utf8).map { String(format: "%02x", $0) }.joined()
+        return try Subprocess.run("/usr/bin/env", ["python3", "-c", script, hex]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test("Transfer-Encoding other than chunked is 501; Content-Encoding other than identity is 415; scoped keys may list models")
+    func codingsAndScopes() async throws {
+        let (mock, server, client, _) = try await start()
+        defer { server.stop() }
+        let body = #"{"model":"gpt-mock","messages":[{"role":"user","content":"x"}]}"#
+        let chunk = String(body.utf8.count, radix: 16) + "\r\n" + body + "\r\n0\r\n\r\n"
+        let gzipChunked = try Self.rawStatusLine(port: server.port,
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + chunk)
+        #expect(gzipChunked.hasPrefix("HTTP/1.1 501"), "\(gzipChunked)")
+        let plainChunked = try Self.rawStatusLine(port: server.port,
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk)
+        #expect(plainChunked.hasPrefix("HTTP/1.1 200"), "\(plainChunked)")
+        let compressed = try await client.post("/v1/chat/completions", body: body, headers: ["Content-Encoding": "gzip"])
+        #expect(compressed.status == 415)
+        #expect(compressed.json?["error"]?["param"] == .string("Content-Encoding"))
+
+        // A key scoped to plan only still lists the models (GET /v1/models asks for no scope).
+        let created = try await client.post("/admin/v1/apikeys", body: #"{"name":"planner","scopes":["plan"]}"#)
+        let key = try #require(created.json?["key"]?.stringValue)
+        let configText = try String(contentsOfFile: server.process.arguments![2], encoding: .utf8)
+        server.stop()
+        let strict = try RunningTokenhub(configPath: try writeConfig("server: {require_api_key: true}\n" + configText), environment: adminEnvironment)
+        defer { strict.stop() }
+        let keyed = HTTPTestClient(baseURL: strict.baseURL, defaultHeaders: ["Authorization": "Bearer \(key)"])
+        #expect(try await keyed.get("/v1/models").status == 200)
+        #expect(try await keyed.post("/v1/chat/completions", body: body).status == 403)
+        withExtendedLifetime(mock) {}
+    }
 }

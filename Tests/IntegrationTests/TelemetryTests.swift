@@ -77,6 +77,23 @@ struct TelemetryTests {
         #expect(answer.json?["error"]?["message"]?.stringValue?.contains("telemetry: [PrometheusTelemetry]") == true)
         #expect(server.stop() == 0)
     }
+    @Test("/metrics stays small whatever paths clients send: answers are labelled by route, never by the raw path")
+    func boundedSeries() async throws {
+        let server = try RunningTokenhub(configPath: try writeConfig("dispatch: {chain: [DirectDispatch]}\ntelemetry: [PrometheusTelemetry]\n\(echoRegistryYAML)"))
+        defer { server.stop() }
+        let client = HTTPTestClient(baseURL: server.baseURL)
+        let before = try await client.get("/metrics").body.count
+        for index in 0..<600 {
+            let path = index % 2 == 0 ? "/v1//x\(index)//models" : "/v1/models?variant=\(index)"
+            _ = try await client.get(path)
+            if index % 3 == 0 { _ = try await client.post("/v1/chat?x=\(index)", body: "{}") }
+        }
+        let text = String(decoding: try await client.get("/metrics").body, as: UTF8.self)
+        #expect(!text.contains("x10"), "a raw path became a label")
+        #expect(!text.contains("variant"))
+        #expect(text.contains(#"route="/v1/models""#))
+        #expect(text.count < before + 4000, "/metrics grew from \(before) to \(text.count) bytes")
+    }
 }
 
 /// A strict reader of Prometheus text format 0.0.4, enough to fail on what Prometheus would
@@ -130,4 +147,5 @@ enum ExpositionFormat {
         }
         return samples
     }
+
 }

@@ -30,6 +30,7 @@ public struct GatewayServer: Service {
     /// Serves until cancelled or a graceful shutdown, then drains and stops the plugins.
     public func run() async throws {
         let router = Router(context: GatewayRequestContext.self)
+        router.add(middleware: CodingsMiddleware())
         GatewayRoutes(gateway: gateway).register(on: router)
         let server = gateway.config.server
         let logger = gateway.logger
