@@ -72,7 +72,7 @@ struct DispatchChainTests {
     @Test("a plugin that never completes is answered with a timeout at the deadline")
     func neverCompletes() async throws {
         let never = try instance("misbehaving", name: "never", config: #"{"behavior":"never"}"#)
-        // Stands in for the server's DeadlineSweeper service.
+        // Sweeps at once (the process-wide sweeper checks every 100 ms).
         let sweeper = Task {
             var expired: [String] = []
             while !Task.isCancelled {

@@ -171,4 +171,24 @@ struct CrashRegressionTests {
         #expect(try await keyed.post("/v1/chat/completions", body: body).status == 403)
         withExtendedLifetime(mock) {}
     }
+
+    @Test("a dispatcher that never completes its stop cannot hang a graceful stop: tokenhub exits at shutdown_timeout_ms")
+    func boundedShutdown() async throws {
+        let library = try CPluginBuilder.build("misbehaving")
+        let config = try writeConfig("""
+        server: {shutdown_timeout_ms: 1000}
+        dispatch:
+          chain: [{plugin: \(library), config: {behavior: never_stop}}]
+        \(echoRegistryYAML)
+        """)
+        let server = try RunningTokenhub(configPath: config)
+        let answer = try await HTTPTestClient(baseURL: server.baseURL).post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
+        #expect(answer.status == 200)
+        let started = ContinuousClock.now
+        server.process.terminate()
+        for _ in 0..<200 where server.process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        let elapsed = ContinuousClock.now - started
+        #expect(!server.process.isRunning, "still running \(elapsed) after SIGTERM")
+        #expect(elapsed < .seconds(6), "stopped after \(elapsed)")
+    }
 }

@@ -45,9 +45,12 @@ public final class DispatcherInstance: PluginInstance<tokenhub_dispatch_vtable> 
     /// Drains and stops the instance, then destroys it.
     public func stop(deadline: ContinuousClock.Instant?) async {
         let stop = vtable.pointee.stop!
-        _ = await PendingReplies.shared.call(label: "\(name).stop", deadline: deadline) { done, userData in
+        let stopped = await PendingReplies.shared.call(label: "\(name).stop", deadline: deadline) { done, userData in
             stop(instance, done, userData)
         }
+        // A stop that never completed may still be running in the plugin: its instance is
+        // left alive (a leak at exit) rather than destroyed under it.
+        guard stopped.status != .timeout else { return }
         destroy()
     }
 

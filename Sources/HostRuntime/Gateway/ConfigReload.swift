@@ -65,6 +65,7 @@ enum ConfigReload {
             ("server.body_limit_bytes", server.0.bodyLimitBytes != server.1.bodyLimitBytes),
             ("server.idle_timeout_ms", server.0.idleTimeoutMs != server.1.idleTimeoutMs),
             ("server.max_connections", server.0.maxConnections != server.1.maxConnections),
+            ("server.shutdown_timeout_ms", server.0.shutdownTimeoutMs != server.1.shutdownTimeoutMs),
             ("server.require_api_key", server.0.requireAPIKey != server.1.requireAPIKey),
             ("plugins.dir", running.pluginDirectory != candidate.pluginDirectory),
             ("dispatch.chain", running.dispatch != candidate.dispatch),

@@ -96,14 +96,24 @@ public final class Gateway: Sendable {
         return plugins?.reports ?? []
     }
 
-    /// Drains and stops every plugin.
+    /// Drains and stops every plugin, within `server.shutdown_timeout_ms` in all: a plugin
+    /// that never completes its stop is given up on at the deadline (and logged).
     public func shutdown() async {
         retention.withLock { $0?.cancel() }
-        await plugins.chain.stopAll(deadline: .now + .seconds(30))
-        await services.results.flush()
-        await plugins.store?.stop(deadline: .now + .seconds(30))
+        let deadline = ContinuousClock.now + .milliseconds(config.server.shutdownTimeoutMs)
+        await plugins.chain.stopAll(deadline: deadline)
+        let results = services.results
+        let flushed = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await results.flush(); return true }
+            group.addTask { try? await Task.sleep(until: deadline); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !flushed { logger.error("shutdown: request log rows still queued at the deadline were not written") }
+        await plugins.store?.stop(deadline: deadline)
         services.telemetry.attach([])
-        for instance in plugins.telemetry { await instance.stop(deadline: .now + .seconds(30)) }
+        for instance in plugins.telemetry { await instance.stop(deadline: deadline) }
         temporal?.close()
         await engine.shutdown()
     }

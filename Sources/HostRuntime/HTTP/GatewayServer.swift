@@ -43,7 +43,6 @@ public struct GatewayServer: Service {
             server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(server.idleTimeoutMs)))),
             configuration: .init(address: .hostname(server.host, port: server.port), serverName: "tokenhub",
                                  availableConnectionsDelegate: MaximumAvailableConnections(server.maxConnections, logger: logger)),
-            services: [DeadlineSweeper()],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? server.port
                 logger.notice("tokenhub listening on \(server.host):\(port)")

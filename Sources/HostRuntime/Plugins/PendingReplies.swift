@@ -7,7 +7,9 @@ import Synchronization
 ///
 /// A token, not a pointer, so that a buggy plugin cannot crash the host: a second or late
 /// `done` finds no entry and is counted and ignored; a `done` that never comes is answered
-/// with `TOKENHUB_ERR_TIMEOUT` once its deadline passes (see `expire(now:)`).
+/// with `TOKENHUB_ERR_TIMEOUT` once its deadline passes (see `expire(now:)`), by a sweeper
+/// that runs for the life of the process: it outlives the HTTP server, so a plugin that never
+/// completes its `stop` cannot hang a graceful shutdown either.
 ///
 /// THREAD: all methods are safe from any thread.
 public final class PendingReplies: Sendable {
@@ -30,13 +32,22 @@ public final class PendingReplies: Sendable {
 
     private init() {}
 
+    /// Checks deadlines every 100 ms, from the first call that has one until the process ends.
+    private static let sweeper: Task<Void, Never> = Task.detached {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(100))
+            PendingReplies.shared.expire()
+        }
+    }
+
     /// Starts a call and waits for its completion (or the deadline).
     /// - Parameter start: issues the C call, passing the given completion and user data.
     public func call(
         label: String, deadline: ContinuousClock.Instant?,
         _ start: (tokenhub_completion_fn, UnsafeMutableRawPointer) -> Void
     ) async -> PluginReply {
-        await withCheckedContinuation { continuation in
+        if deadline != nil { _ = Self.sweeper }
+        return await withCheckedContinuation { continuation in
             let token = state.withLock { state in
                 let token = state.nextToken
                 state.nextToken &+= 1

@@ -37,9 +37,10 @@ public final class StoreInstance: PluginInstance<tokenhub_store_vtable> {
     /// Flushes every queued write, stops and destroys the instance.
     public func stop(deadline: ContinuousClock.Instant?) async {
         let stop = vtable.pointee.stop!
-        _ = await PendingReplies.shared.call(label: "\(name).stop", deadline: deadline) { done, userData in
+        let stopped = await PendingReplies.shared.call(label: "\(name).stop", deadline: deadline) { done, userData in
             stop(instance, done, userData)
         }
+        guard stopped.status != .timeout else { return }  // still running in the plugin: never destroyed under it
         destroy()
     }
 

@@ -3,13 +3,14 @@
  * config {"behavior":"twice"}: completes every request two times.
  * config {"behavior":"never"}: never completes a request.
  * config {"behavior":"noop"}: completes at once with a fixed ChatOutput (the ABI benchmark).
+ * config {"behavior":"never_stop"}: answers requests like noop, but never completes stop.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tokenhub_plugin.h"
 
-enum behavior { TWICE, NEVER, NOOP };
+enum behavior { TWICE, NEVER, NOOP, NEVER_STOP };
 
 struct tokenhub_instance { enum behavior behavior; };
 
@@ -26,7 +27,8 @@ static tokenhub_status bad_create(const tokenhub_host *host, tokenhub_slice conf
     (void)host; (void)error;
     tokenhub_instance *instance = calloc(1, sizeof *instance);
     if (instance == NULL) return TOKENHUB_ERR_INTERNAL;
-    instance->behavior = contains(config, "\"twice\"") ? TWICE : contains(config, "\"never\"") ? NEVER : NOOP;
+    instance->behavior = contains(config, "\"twice\"") ? TWICE : contains(config, "\"never\"") ? NEVER
+                       : contains(config, "\"never_stop\"") ? NEVER_STOP : NOOP;
     *out = instance;
     return TOKENHUB_OK;
 }
@@ -44,12 +46,12 @@ static void bad_on_chat(tokenhub_instance *instance, tokenhub_slice input,
     switch (instance->behavior) {
     case NEVER: return;
     case TWICE: done(user_data, TOKENHUB_OK, result, empty); /* fall through */
-    case NOOP: done(user_data, TOKENHUB_OK, result, empty); return;
+    case NOOP: case NEVER_STOP: done(user_data, TOKENHUB_OK, result, empty); return;
     }
 }
 
 static void bad_stop(tokenhub_instance *i, tokenhub_completion_fn done, void *user_data) {
-    (void)i;
+    if (i->behavior == NEVER_STOP) return;
     tokenhub_slice empty = {NULL, 0};
     done(user_data, TOKENHUB_OK, empty, empty);
 }
