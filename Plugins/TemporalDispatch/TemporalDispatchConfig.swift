@@ -1,4 +1,5 @@
 import PluginKit
+import TemporalKit
 import TokenHubCore
 
 /// The plugin's `config` object. The host fills `host`, `namespace` and `task_queue` from
@@ -16,9 +17,11 @@ struct TemporalDispatchConfig {
     var workflowPollers = 2
     var activityPollers = 4
     var maxConcurrentActivities = 128
+    /// `{ca_file, cert_file, key_file}`: TLS to the frontend (the host fills it from `temporal.tls`).
+    var tls: TemporalTLS?
 
     static let keys = ["host", "namespace", "task_queue", "register_namespace", "worker", "breaker_failures",
-                       "breaker_open_seconds", "workflow_pollers", "activity_pollers", "max_concurrent_activities"]
+                       "breaker_open_seconds", "workflow_pollers", "activity_pollers", "max_concurrent_activities", "tls"]
 
     /// Reads the config, naming the field on any error.
     init(json bytes: [UInt8]) throws {
@@ -60,5 +63,19 @@ struct TemporalDispatchConfig {
         workflowPollers = try count("workflow_pollers", workflowPollers, maximum: 64)
         activityPollers = try count("activity_pollers", activityPollers, maximum: 64)
         maxConcurrentActivities = try count("max_concurrent_activities", maxConcurrentActivities, maximum: 10_000)
+        if let field = members["tls"], field != .null {
+            guard let tlsMembers = field.objectValue else { throw PluginError("config.tls: expected an object {ca_file, cert_file, key_file}") }
+            var tls = TemporalTLS()
+            for (key, value) in tlsMembers {
+                guard let path = value.stringValue else { throw PluginError("config.tls.\(key): expected a file path") }
+                switch key {
+                case "ca_file": tls.caFile = path
+                case "cert_file": tls.certFile = path
+                case "key_file": tls.keyFile = path
+                default: throw PluginError("config.tls.\(key): unknown key (expected ca_file, cert_file, key_file)")
+                }
+            }
+            self.tls = tls
+        }
     }
 }

@@ -31,10 +31,11 @@ final class TemporalDispatcher: SwiftDispatcher {
         worker.workflowPollers = config.workflowPollers
         worker.activityPollers = config.activityPollers
         worker.maxConcurrentActivities = config.maxConcurrentActivities
-        let configuration = TemporalManager.Configuration(
+        var configuration = TemporalManager.Configuration(
             host: config.host, namespace: config.namespace, taskQueue: config.taskQueue,
             identity: "\(getpid())@\(ProcessInfo.processInfo.hostName)",
             registerNamespace: config.registerNamespace, runWorker: config.worker, worker: worker)
+        configuration.tls = config.tls
         do {
             manager = try TemporalManager(configuration, workflows: [ChatWorkflow(), OrchestrationWorkflow()],
                                           activities: TokenHubActivities(host: host, ledger: ledger).handlers)

@@ -26,9 +26,10 @@ public final class TemporalConnection: Sendable {
     /// Histories and payloads may exceed gRPC's default 4 MiB.
     static let maxResponseBytes = 64 * 1024 * 1024
 
-    /// Opens a connection to `target` (`host:port`); no I/O happens until the first call.
+    /// Opens a connection to `target` (`host:port`), over TLS when `tls` is set; no I/O happens
+    /// until the first call.
     /// - Throws: `.invalidArgument` when the target is not `host:port`.
-    public init(target: String, namespace: String, identity: String) throws(TemporalError) {
+    public init(target: String, namespace: String, identity: String, tls: TemporalTLS? = nil) throws(TemporalError) {
         guard let colon = target.lastIndex(of: ":"), let port = Int(target[target.index(after: colon)...]),
               colon != target.startIndex else {
             throw TemporalError(.invalidArgument, "temporal.host: expected host:port, got \"\(target)\"")
@@ -51,7 +52,7 @@ public final class TemporalConnection: Sendable {
         }
         let transport: HTTP2ClientTransport.Posix
         do {
-            transport = try HTTP2ClientTransport.Posix(target: resolvable, transportSecurity: .plaintext, config: config)
+            transport = try HTTP2ClientTransport.Posix(target: resolvable, transportSecurity: tls?.transportSecurity ?? .plaintext, config: config)
         } catch {
             throw TemporalError(.invalidArgument, "temporal.host \(target): \(error)")
         }

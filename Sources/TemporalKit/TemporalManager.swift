@@ -28,6 +28,8 @@ public final class TemporalManager: Sendable {
         public var runWorker: Bool
         /// The worker's pollers and limits.
         public var worker: TemporalWorker.Options
+        /// TLS to the frontend; nil: plaintext.
+        public var tls: TemporalTLS? = nil
 
         /// Creates a configuration.
         public init(host: String, namespace: String, taskQueue: String, identity: String,
@@ -60,7 +62,8 @@ public final class TemporalManager: Sendable {
     public init(_ configuration: Configuration, workflows: [any WorkflowDefinition],
                 activities: [String: ActivityHandler]) throws(TemporalError) {
         self.configuration = configuration
-        connection = try TemporalConnection(target: configuration.host, namespace: configuration.namespace, identity: configuration.identity)
+        connection = try TemporalConnection(target: configuration.host, namespace: configuration.namespace, identity: configuration.identity,
+                                            tls: configuration.tls)
         worker = configuration.runWorker
             ? TemporalWorker(connection: connection, taskQueue: configuration.taskQueue, workflows: workflows,
                              activities: activities, options: configuration.worker)

@@ -1,3 +1,4 @@
+import TemporalKit
 import Engine
 import Foundation
 import TokenHubCore
@@ -69,6 +70,9 @@ public enum ConfigLoader {
             members["host"] = members["host"] ?? .string(config.temporal.host)
             members["namespace"] = members["namespace"] ?? .string(config.temporal.namespace)
             members["task_queue"] = members["task_queue"] ?? .string(config.temporal.taskQueue)
+            if let tls = config.temporal.tls, members["tls"] == nil {
+                members["tls"] = .object(tls.json.mapValues(JSONValue.string))
+            }
             config.dispatch[index].config = .object(members)
         }
     }
@@ -194,9 +198,31 @@ public enum ConfigLoader {
         return reference
     }
 
+    /// `temporal.tls: {ca_file, cert_file, key_file}` (or `true` for system roots): files must
+    /// exist now, and a client certificate needs its key.
+    private static func readTemporalTLS(_ node: ConfigNode) throws(ConfigError) -> TemporalTLS? {
+        if case .scalar = node.node { return try node.bool() ? TemporalTLS() : nil }
+        let members = try node.mapping(allowed: ["ca_file", "cert_file", "key_file"])
+        var tls = TemporalTLS()
+        func file(_ key: String) throws(ConfigError) -> String? {
+            guard let value = members[key], !value.isNull else { return nil }
+            let path = try value.string()
+            guard FileManager.default.isReadableFile(atPath: path) else { throw value.error(.badValue, "cannot read \(path)") }
+            return path
+        }
+        tls.caFile = try file("ca_file")
+        tls.certFile = try file("cert_file")
+        tls.keyFile = try file("key_file")
+        if (tls.certFile == nil) != (tls.keyFile == nil) {
+            throw node.error(.badValue, "mTLS needs both cert_file and key_file")
+        }
+        return tls
+    }
+
     private static func readTemporal(_ node: ConfigNode) throws(ConfigError) -> TemporalSettings {
         var settings = TemporalSettings()
-        let members = try node.mapping(allowed: ["enabled", "host", "namespace", "task_queue"])
+        let members = try node.mapping(allowed: ["enabled", "host", "namespace", "task_queue", "tls"])
+        if let tls = members["tls"], !tls.isNull { settings.tls = try readTemporalTLS(tls) }
         if let enabled = members["enabled"] { settings.enabled = try enabled.bool() }
         if let host = members["host"] { settings.host = try host.string() }
         if let namespace = members["namespace"] { settings.namespace = try namespace.string() }

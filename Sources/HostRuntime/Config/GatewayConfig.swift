@@ -1,3 +1,4 @@
+import TemporalKit
 import Engine
 import TokenHubCore
 
@@ -95,6 +96,8 @@ public struct TemporalSettings: Sendable, Hashable {
     public var namespace: String = "tokenhub"
     /// `TOKENHUB_TEMPORAL_TASK_QUEUE`, default tokenhub-tasks.
     public var taskQueue: String = "tokenhub-tasks"
+    /// `temporal.tls`: TLS (or mTLS) to the frontend; nil is plaintext.
+    public var tls: TemporalTLS?
 
     /// The defaults.
     public init() {}

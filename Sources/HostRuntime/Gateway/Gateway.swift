@@ -45,7 +45,7 @@ public final class Gateway: Sendable {
         // No I/O here; the connection is made on the first admin call.
         temporal = config.temporal.enabled
             ? try? TemporalConnection(target: config.temporal.host, namespace: config.temporal.namespace,
-                                      identity: "\(getpid())@\(ProcessInfo.processInfo.hostName)-admin")
+                                      identity: "\(getpid())@\(ProcessInfo.processInfo.hostName)-admin", tls: config.temporal.tls)
             : nil
     }
 
