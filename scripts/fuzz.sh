@@ -4,12 +4,12 @@
 # New inputs go to a scratch copy, so the committed corpus changes only by hand: to keep an
 # input (a crash found later, or new coverage), copy it into Tests/Fuzz/Corpus/<name>.
 # Exits non-zero when a harness finds a crash; the input is left in .build-fuzz/<name>-crash-*.
-#   scripts/fuzz.sh [SECONDS] [json|sse ...]
+#   scripts/fuzz.sh [SECONDS] [json|sse|config ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
-harnesses=("${@:-json sse}")
+harnesses=("${@:-json sse config}")
 read -r -a harnesses <<< "${harnesses[*]}"
 out=.build-fuzz
 mkdir -p "$out"
@@ -17,15 +17,43 @@ mkdir -p "$out"
 sources_json=(Tests/Fuzz/JSONParserFuzz.swift Sources/TokenHubCore/*.swift)
 sources_sse=(Tests/Fuzz/SSEParserFuzz.swift Sources/Engine/Providers/SSEParser.swift)
 
+# The config reader sits on Yams (Swift over libyaml's C): both are built instrumented, and the
+# reader's sources go into one module with their imports of sibling modules removed.
+build_config() {
+  local yams=.build/checkouts/Yams/Sources work="$out/config-build"
+  if [ ! -d "$yams" ]; then swift package resolve >/dev/null; fi
+  rm -rf "$work" && mkdir -p "$work/src"
+  local clang
+  clang="$(dirname "$(command -v swiftc)")/clang"
+  for file in "$yams"/CYaml/src/*.c; do
+    "$clang" -O1 -g -fsanitize=fuzzer-no-link,address -I "$yams/CYaml/include" -DYAML_DECLARE_STATIC -c "$file" -o "$work/$(basename "$file" .c).o"
+  done
+  swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name Yams -emit-module -emit-module-path "$work/Yams.swiftmodule" \
+    -emit-library -static -D SWIFT_PACKAGE -I "$yams/CYaml/include" "$yams"/Yams/*.swift -o "$work/libYams.a" 2>&1 | grep -v "Cannot export local symbol" || true
+  for file in Sources/TokenHubCore/*.swift Sources/Engine/RegistrySpecs.swift Sources/HostRuntime/Config/*.swift \
+              Sources/TemporalKit/TemporalTLS.swift Tests/Fuzz/ConfigReaderFuzz.swift; do
+    sed -E '/^import (Engine|TemporalKit|TokenHubCore)$/d' "$file" > "$work/src/$(basename "$file")"
+  done
+  swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name Fuzz_config -I "$work" -I "$yams/CYaml/include" \
+    "$work"/src/*.swift "$work/libYams.a" "$work"/*.o -o "$out/fuzz-config" 2>&1 | grep -v "Cannot export local symbol" || true
+}
+
 for name in "${harnesses[@]}"; do
   case "$name" in
     json) sources=("${sources_json[@]}") ;;
     sse) sources=("${sources_sse[@]}") ;;
-    *) echo "fuzz: unknown harness $name (json, sse)" >&2; exit 2 ;;
+    config) sources=() ;;
+    *) echo "fuzz: unknown harness $name (json, sse, config)" >&2; exit 2 ;;
   esac
   echo "fuzz: building $name"
-  swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name "Fuzz_$name" "${sources[@]}" -o "$out/fuzz-$name" 2>&1 \
-    | grep -v "Cannot export local symbol" || true
+  rm -f "$out/fuzz-$name"
+  if [ "$name" = config ]; then
+    build_config
+  else
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name "Fuzz_$name" "${sources[@]}" -o "$out/fuzz-$name" 2>&1 \
+      | grep -v "Cannot export local symbol" || true
+  fi
+  [ -x "$out/fuzz-$name" ] || { echo "fuzz: building $name failed" >&2; exit 1; }
   scratch="$out/corpus-$name"
   rm -rf "$scratch" && mkdir -p "$scratch"
   echo "fuzz: running $name for ${seconds}s over Tests/Fuzz/Corpus/$name ($(ls Tests/Fuzz/Corpus/$name | wc -l) inputs)"

@@ -124,3 +124,16 @@ public final class TemporalConnection: Sendable {
         }
     }
 }
+
+extension TemporalTLS {
+    /// The transport security these settings describe.
+    var transportSecurity: HTTP2ClientTransport.Posix.TransportSecurity {
+        .tls { tls in
+            if let caFile { tls.trustRoots = .certificates([.file(path: caFile, format: .pem)]) }
+            if let certFile, let keyFile {
+                tls.certificateChain = [.file(path: certFile, format: .pem)]
+                tls.privateKey = .file(path: keyFile, format: .pem)
+            }
+        }
+    }
+}

@@ -1,5 +1,3 @@
-import GRPCNIOTransportHTTP2Posix
-
 /// TLS for the connection to Temporal (Temporal Cloud, or a self-hosted cluster with TLS or
 /// mTLS): PEM files, read when the connection is made.
 public struct TemporalTLS: Sendable, Hashable {
@@ -25,16 +23,5 @@ public struct TemporalTLS: Sendable, Hashable {
         if let certFile { members["cert_file"] = certFile }
         if let keyFile { members["key_file"] = keyFile }
         return members
-    }
-
-    /// The transport security these settings describe.
-    var transportSecurity: HTTP2ClientTransport.Posix.TransportSecurity {
-        .tls { tls in
-            if let caFile { tls.trustRoots = .certificates([.file(path: caFile, format: .pem)]) }
-            if let certFile, let keyFile {
-                tls.certificateChain = [.file(path: certFile, format: .pem)]
-                tls.privateKey = .file(path: keyFile, format: .pem)
-            }
-        }
     }
 }

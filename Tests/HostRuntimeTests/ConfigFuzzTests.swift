@@ -4,9 +4,9 @@ import Testing
 import TestSupport
 
 /// The config reader on generated documents: mutations of a config that uses every section,
-/// each either read or refused with a `ConfigError` naming where, never a trap. (The JSON and
-/// SSE parsers have libFuzzer harnesses in Tests/Fuzz; the config reader sits on Yams and the
-/// whole host module, so it is fuzzed here, in process, from a fixed seed.)
+/// each either read or refused with a `ConfigError` naming where, never a trap. Structured
+/// mutations from a fixed seed, in process; the coverage-guided fuzzing of the same reader is
+/// Tests/Fuzz/ConfigReaderFuzz.swift (scripts/fuzz.sh).
 @Suite("Config reader fuzz")
 struct ConfigFuzzTests {
     static let base = """
