@@ -115,7 +115,8 @@ enum RequestReader {
         guard number >= Double(range.lowerBound), number <= Double(range.upperBound) else {
             throw .invalidField(path, "expected an integer from \(range.lowerBound) to \(range.upperBound), got \(number)")
         }
-        return Int(number)
+        // Double(range.upperBound) may round up past it (Int.max does): clamp, never trap.
+        return Int(saturating: number, in: range)
     }
 }
 
