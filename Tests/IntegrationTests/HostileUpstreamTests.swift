@@ -158,6 +158,7 @@ struct HostileUpstreamTests {
         // Afterwards it serves normally.
         let healthy = try await HTTPTestClient(baseURL: server.baseURL).get("/healthz")
         #expect(healthy.status == 200)
+        #expect(!String(decoding: healthy.body, as: UTF8.self).contains(".so"), "/healthz shows plugin file paths")
         let echo = try await HTTPTestClient(baseURL: server.baseURL).post("/v1/chat/completions",
             body: #"{"model":"echo-1","messages":[{"role":"user","content":"still here"}]}"#)
         #expect(echo.status == 200)
