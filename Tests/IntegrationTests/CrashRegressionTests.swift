@@ -213,12 +213,17 @@ struct CrashRegressionTests {
         #expect(closed.status == 0, "\(closed.stderr)")
         let seconds = Double(closed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 99
         #expect(seconds < 5, "idle connections closed after \(seconds) s")
-        // With 3 connections held open, a 4th waits in the backlog: it is served only after one closes.
-        let capped = """
+        // With 3 connections held open (on a server whose idle timeout will not close them
+        // meanwhile), a 4th waits in the backlog: it is served only after one closes.
+        let capConfig = try writeConfig("server: {idle_timeout_ms: 30000, max_connections: 3}\ndispatch: {chain: [DirectDispatch]}\n\(echoRegistryYAML)")
+        let capped = try RunningTokenhub(configPath: capConfig)
+        defer { capped.stop() }
+        let script2 = """
         import socket,time
-        held=[socket.create_connection(("127.0.0.1",\(server.port))) for _ in range(3)]
-        time.sleep(0.2)
-        c=socket.create_connection(("127.0.0.1",\(server.port))); c.settimeout(0.3)
+        held=[socket.create_connection(("127.0.0.1",\(capped.port))) for _ in range(3)]
+        for h in held:
+            h.sendall(b"GET /healthz HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"); h.settimeout(10); h.recv(4096)
+        c=socket.create_connection(("127.0.0.1",\(capped.port))); c.settimeout(1.0)
         c.sendall(b"GET /healthz HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
         try:
             c.recv(64); print("served-early")
@@ -226,7 +231,7 @@ struct CrashRegressionTests {
             for h in held: h.close()
             c.settimeout(10); print("served-after" if c.recv(64).startswith(b"HTTP/1.1 200") else "not-served")
         """
-        let cap = try Subprocess.run("/usr/bin/env", ["python3", "-c", capped])
+        let cap = try Subprocess.run("/usr/bin/env", ["python3", "-c", script2])
         #expect(cap.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "served-after", "\(cap.stdout) \(cap.stderr)")
     }
 }
