@@ -137,7 +137,7 @@ public enum ConfigLoader {
     private static func readServer(_ node: ConfigNode, defaults: ServerConfig) throws(ConfigError) -> ServerConfig {
         var server = defaults
         let members = try node.mapping(allowed: ["listen", "admin_token", "secret_key_file", "body_limit_bytes", "require_api_key", "rate_limit",
-                                                  "idle_timeout_ms", "max_connections", "shutdown_timeout_ms"])
+                                                  "idle_timeout_ms", "body_timeout_ms", "max_connections", "shutdown_timeout_ms"])
         if let listen = members["listen"] {
             let text = try listen.string()
             guard let address = ListenAddress(text) else {
@@ -156,6 +156,7 @@ public enum ConfigLoader {
         if let limit = members["body_limit_bytes"] { server.bodyLimitBytes = try limit.int(in: 1...(1 << 30)) }
         if let require = members["require_api_key"] { server.requireAPIKey = try require.bool() }
         if let idle = members["idle_timeout_ms"] { server.idleTimeoutMs = try idle.int(in: 100...86_400_000) }
+        if let body = members["body_timeout_ms"] { server.bodyTimeoutMs = try body.int(in: 100...86_400_000) }
         if let cap = members["max_connections"] { server.maxConnections = try cap.int(in: 1...1_000_000) }
         if let timeout = members["shutdown_timeout_ms"] { server.shutdownTimeoutMs = try timeout.int(in: 100...600_000) }
         if let limit = members["rate_limit"], !limit.isNull { server.rateLimit = try readRateLimit(limit) }

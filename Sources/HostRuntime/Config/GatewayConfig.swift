@@ -48,6 +48,8 @@ public struct ServerConfig: Sendable {
     public var idleTimeoutMs = 60_000
     /// Connections served at once; past it the listener stops accepting until one closes.
     public var maxConnections = 4096
+    /// The longest a request body may take to arrive, in all.
+    public var bodyTimeoutMs = 30_000
     /// How long a graceful stop waits for the plugins to drain and stop, in all.
     public var shutdownTimeoutMs = 30_000
     /// The per-client-IP rate limit.

@@ -64,6 +64,7 @@ enum ConfigReload {
             ("server.secret_key_file", server.0.secretKeyFile != server.1.secretKeyFile),
             ("server.body_limit_bytes", server.0.bodyLimitBytes != server.1.bodyLimitBytes),
             ("server.idle_timeout_ms", server.0.idleTimeoutMs != server.1.idleTimeoutMs),
+            ("server.body_timeout_ms", server.0.bodyTimeoutMs != server.1.bodyTimeoutMs),
             ("server.max_connections", server.0.maxConnections != server.1.maxConnections),
             ("server.shutdown_timeout_ms", server.0.shutdownTimeoutMs != server.1.shutdownTimeoutMs),
             ("server.require_api_key", server.0.requireAPIKey != server.1.requireAPIKey),

@@ -177,7 +177,7 @@ struct AdminRoutes: Sendable {
     }
 
     private func body(_ request: Request) async throws -> JSONValue {
-        try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
+        try await JSONBody.read(request, server: gateway.config.server)
     }
 
     /// The model ID a `models/**` route caught, percent-decoded.
@@ -191,7 +191,7 @@ struct AdminRoutes: Sendable {
     private static let keyFields: Set<String> = ["name", "scopes", "enabled", "expires_unix_ms", "monthly_budget_usd", "rate_limit_rps"]
 
     private func createKey(_ request: Request) async throws -> Response {
-        let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
+        let body = try await JSONBody.read(request, server: gateway.config.server)
         var record = try applyKeyFields(body, to: [
             "id": .string("key_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)),
             "name": .string(""), "scopes": .array([]), "enabled": .bool(true), "expires_unix_ms": .number(0),
@@ -214,7 +214,7 @@ struct AdminRoutes: Sendable {
     }
 
     private func patchKey(_ request: Request, id: String) async throws -> Response {
-        let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
+        let body = try await JSONBody.read(request, server: gateway.config.server)
         var record = try await existingKey(id)
         record = try applyKeyFields(body, to: record)
         _ = try await call("apikey.update", .object(record))

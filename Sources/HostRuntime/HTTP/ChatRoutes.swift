@@ -6,7 +6,7 @@ import TokenHubCore
 extension GatewayRoutes {
     /// `POST /v1/chat`: TokenHub's envelope through the dispatch chain.
     func chat(_ request: Request, apiKeyID: String) async throws -> Response {
-        let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
+        let body = try await JSONBody.read(request, server: gateway.config.server)
         var (chatRequest, policy) = try RequestReader.chatEnvelope(body, defaults: gateway.registry.routing)
         try Directives.apply(to: &chatRequest, policy: &policy)
         let input = ChatInput(requestID: Gateway.newRequestID(), apiKeyID: apiKeyID, request: chatRequest, policy: policy,
@@ -33,7 +33,7 @@ extension GatewayRoutes {
     /// `POST /v1/chat/completions`: OpenAI's API. `model` is a hint ("" or "*" lets the
     /// router choose); streaming goes direct to the engine.
     func chatCompletions(_ request: Request, apiKeyID: String) async throws -> Response {
-        let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
+        let body = try await JSONBody.read(request, server: gateway.config.server)
         var chatRequest = try RequestReader.openAIRequest(body)
         var policy = gateway.registry.routing
         try Directives.apply(to: &chatRequest, policy: &policy)
@@ -51,7 +51,7 @@ extension GatewayRoutes {
 
     /// `POST /v1/plan`: an orchestration through the dispatch chain.
     func plan(_ request: Request, apiKeyID: String) async throws -> Response {
-        let body = try await JSONBody.read(request, limit: gateway.config.server.bodyLimitBytes)
+        let body = try await JSONBody.read(request, server: gateway.config.server)
         let (chatRequest, directive) = try RequestReader.planEnvelope(body)
         let input = OrchestrationInput(requestID: Gateway.newRequestID(), apiKeyID: apiKeyID, request: chatRequest, directive: directive,
                                        idempotencyKey: try Self.idempotencyKey(request))
