@@ -260,4 +260,44 @@ struct CrashRegressionTests {
         let cap = try Subprocess.run("/usr/bin/env", ["python3", "-c", script2])
         #expect(cap.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "served-after", "\(cap.stdout) \(cap.stderr)")
     }
+
+    /// The resident memory of a process, in bytes.
+    static func residentBytes(_ pid: Int32) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+    }
+
+    @Test("a client that reads a stream slower than the upstream writes it holds the upstream back: the gateway buffers nothing")
+    func streamBackpressure() async throws {
+        let (mock, server, _, _) = try await start()
+        defer { server.stop() }
+        let piece = String(repeating: "z", count: 32 << 10)
+        mock.script("gpt-mock", [.stream(Array(repeating: piece, count: 3000))])  // ~100 MB of events
+        let before = Self.residentBytes(server.process.processIdentifier)
+        let script = """
+        import socket,time
+        s=socket.create_connection(("127.0.0.1",\(server.port)))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        body=b'{"model":"gpt-mock","stream":true,"messages":[{"role":"user","content":"@@tokenhub max_latency_ms=60000\\\\nx"}]}'
+        s.sendall(b"POST /v1/chat/completions HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(body) + body)
+        s.recv(4096)
+        print("reading-paused", flush=True)
+        time.sleep(4)
+        s.close()
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        _ = output.fileHandleForReading.availableData
+        try await Task.sleep(for: .seconds(3))
+        let during = Self.residentBytes(server.process.processIdentifier)
+        process.waitUntilExit()
+        #expect(during - before < 48 << 20, "the gateway grew by \((during - before) >> 20) MB while the client did not read")
+        #expect(server.process.isRunning)
+        withExtendedLifetime(mock) {}
+    }
 }
