@@ -300,4 +300,25 @@ struct CrashRegressionTests {
         #expect(server.process.isRunning)
         withExtendedLifetime(mock) {}
     }
+
+    @Test("budgets fail closed: when the store cannot tell a key's spend the request is refused (503), and the store's words stay in the log")
+    func budgetFailsClosed() async throws {
+        let library = try CPluginBuilder.build("failing_store")
+        let config = try writeConfig("""
+        server: {require_api_key: true}
+        dispatch: {chain: [DirectDispatch]}
+        store: {plugin: \(library)}
+        \(echoRegistryYAML)
+        """)
+        let server = try RunningTokenhub(configPath: config)
+        defer { server.stop() }
+        let client = HTTPTestClient(baseURL: server.baseURL, defaultHeaders: ["Authorization": "Bearer tokenhub_any"])
+        let answer = try await client.post("/v1/chat/completions", body: #"{"model":"echo-1","messages":[{"role":"user","content":"x"}]}"#)
+        #expect(answer.status == 503)
+        #expect(answer.json?["error"]?["code"] == .string("store_unavailable"))
+        let text = String(decoding: answer.body, as: UTF8.self)
+        #expect(!text.contains("disk on fire") && !text.contains("secret-path"), "\(text)")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(server.log.contains("disk on fire"))
+    }
 }

@@ -22,9 +22,9 @@ final class ResultRecorder: Sendable {
     private let queue = Mutex(Queue())
     /// The most rows one batch carries.
     static let maxBatch = 512
-    /// The most rows waiting for a stalled store; past it new rows are dropped and counted
-    /// (memory stays bounded however long the store stalls).
-    static let maxQueuedRows = 50_000
+    /// The most rows waiting for a stalled store (default 50 000); past it new rows are
+    /// dropped and counted (memory stays bounded however long the store stalls).
+    let maxQueuedRows: Int
     private let drops = Mutex<(count: Int, lastReport: ContinuousClock.Instant?)>((0, nil))
     static let dropReportInterval: Duration = .seconds(10)
 
@@ -33,8 +33,9 @@ final class ResultRecorder: Sendable {
 
     private let telemetry: TelemetryFanOut
 
-    init(logger: Logger, defaults: Policy = Policy(), telemetry: TelemetryFanOut = TelemetryFanOut()) {
+    init(logger: Logger, defaults: Policy = Policy(), telemetry: TelemetryFanOut = TelemetryFanOut(), maxQueuedRows: Int = 50_000) {
         self.logger = logger
+        self.maxQueuedRows = maxQueuedRows
         self.defaults = defaults
         self.telemetry = telemetry
     }
@@ -55,14 +56,14 @@ final class ResultRecorder: Sendable {
         guard let store = store.withLock({ $0 }) else { return PluginReply(status: .ok) }
         let row = Self.row(result, defaults: defaults)
         let queued = queue.withLock { queue in
-            guard queue.rows.count < Self.maxQueuedRows else { return false }
+            guard queue.rows.count < maxQueuedRows else { return false }
             queue.rows.append(row)
             if queue.flushing == nil {
                 queue.flushing = Task { await self.drain(into: store) }
             }
             return true
         }
-        if !queued { countDrop("the store is behind: \(Self.maxQueuedRows) rows already wait", rows: 1) }
+        if !queued { countDrop("the store is behind: \(maxQueuedRows) rows already wait", rows: 1) }
         return PluginReply(status: .ok)
     }
 
