@@ -14,14 +14,15 @@ public enum CPluginBuilder {
     private static let lock = NSLock()
 
     /// Builds `Tests/Fixtures/CPlugins/<name>.c` into `lib<name>.so` (once per process) and
-    /// returns its path.
-    public static func build(_ name: String) throws -> String {
+    /// returns its path. With `header` ("1.0", "1.1", "1.2"), it is compiled against that
+    /// release's copy of the header in `Tests/Fixtures/Headers`, as a plugin shipped then was.
+    public static func build(_ name: String, header: String? = nil) throws -> String {
         lock.lock()
         defer { lock.unlock() }
-        let output = outputDirectory.appendingPathComponent("lib\(name).so").path
+        let output = outputDirectory.appendingPathComponent("lib\(name)\(header.map { "-" + $0 } ?? "").so").path
         if FileManager.default.fileExists(atPath: output) { return output }
         let source = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/CPlugins/\(name).c").path
-        let include = TestPaths.packageRoot.appendingPathComponent("Sources/PluginAPI/include").path
+        let include = TestPaths.packageRoot.appendingPathComponent(header.map { "Tests/Fixtures/Headers/\($0)" } ?? "Sources/PluginAPI/include").path
         let result = try Subprocess.run(
             "/usr/bin/env", ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-shared", "-fPIC",
                              "-I", include, source, "-o", output])

@@ -25,7 +25,9 @@ public struct PluginLibrary: @unchecked Sendable {
     public let version: String
     /// The ABI version the plugin was built against.
     public let abiMajor: UInt32, abiMinor: UInt32
-    /// The dispatch factory, when the plugin offers one.
+    /// The dispatch factory, when the plugin offers one. Each vtable here is the host's own
+    /// copy (`hostCopy`): the plugin's bytes up to its `struct_size`, zeros after, so a hook
+    /// a later minor appends reads as NULL for an older plugin.
     let dispatchVTable: UnsafePointer<tokenhub_dispatch_vtable>?
     /// The store factory, when the plugin offers one (ABI 1.1 and later).
     let storeVTable: UnsafePointer<tokenhub_store_vtable>?
@@ -65,59 +67,95 @@ public struct PluginLibrary: @unchecked Sendable {
     static func validate(
         _ descriptor: UnsafePointer<tokenhub_plugin_descriptor>, path: String
     ) throws(PluginLoadError) -> PluginLibrary {
-        let d = descriptor.pointee
+        // ABI 1.0's descriptor ends before `store`: only what struct_size covers is read.
+        let storeOffset = MemoryLayout<tokenhub_plugin_descriptor>.offset(of: \.store)!
+        let (copy, declared) = hostCopy(descriptor)
+        let d = copy.pointee
+        guard declared >= storeOffset else {
+            throw PluginLoadError(
+                .invalidDescriptor, path: path,
+                detail: "descriptor struct_size is \(declared), ABI 1.0 needs at least \(storeOffset)")
+        }
         guard d.abi_major == TOKENHUB_ABI_MAJOR else {
             throw PluginLoadError(
                 .abiMajorMismatch, path: path,
                 detail: "plugin has \(d.abi_major).\(d.abi_minor), host has \(TOKENHUB_ABI_MAJOR).\(TOKENHUB_ABI_MINOR)")
         }
-        // ABI 1.0 ends before `store`; later fields are read only when struct_size covers them.
-        let storeOffset = MemoryLayout<tokenhub_plugin_descriptor>.offset(of: \.store)!
-        guard d.struct_size >= storeOffset else {
-            throw PluginLoadError(
-                .invalidDescriptor, path: path,
-                detail: "descriptor struct_size is \(d.struct_size), ABI 1.0 needs at least \(storeOffset)")
-        }
-        let store = d.struct_size >= storeOffset + MemoryLayout<UnsafeRawPointer?>.size ? d.store : nil
-        let telemetryOffset = MemoryLayout<tokenhub_plugin_descriptor>.offset(of: \.telemetry)!
-        let telemetry = d.struct_size >= telemetryOffset + MemoryLayout<UnsafeRawPointer?>.size ? d.telemetry : nil
         guard let name = d.name, let version = d.version else {
             throw PluginLoadError(.invalidDescriptor, path: path, detail: "descriptor name and version must not be NULL")
         }
-        if let vtable = d.dispatch {
-            try validateDispatch(vtable.pointee, path: path)
+        let dispatch = try d.dispatch.map { (vtable) throws(PluginLoadError) in
+            try validateDispatch(vtable, path: path)
         }
-        if let vtable = store {
-            try validateStore(vtable.pointee, path: path)
-        }
-        if let vtable = telemetry {
-            try validateTelemetry(vtable.pointee, path: path)
-        }
+        // `store` (1.1) and `telemetry` (1.2) are zero in the copy unless struct_size covers them.
+        let store = try d.store.map { (vtable) throws(PluginLoadError) in try validateStore(vtable, path: path) }
+        let telemetry = try d.telemetry.map { (vtable) throws(PluginLoadError) in try validateTelemetry(vtable, path: path) }
         return PluginLibrary(
             path: path, name: String(cString: name), version: String(cString: version),
-            abiMajor: d.abi_major, abiMinor: d.abi_minor, dispatchVTable: d.dispatch, storeVTable: store,
+            abiMajor: d.abi_major, abiMinor: d.abi_minor, dispatchVTable: dispatch, storeVTable: store,
             telemetryVTable: telemetry)
     }
 
-    private static func validateDispatch(_ vtable: tokenhub_dispatch_vtable, path: String) throws(PluginLoadError) {
-        try requireComplete("dispatch", since: "1.0", structSize: vtable.struct_size, minimumSize: MemoryLayout<tokenhub_dispatch_vtable>.size, hooks: [
+    /// The host's copy of a versioned struct from a plugin: at most `struct_size` bytes (its
+    /// first field; rounded down to whole pointer-sized fields) are read from the plugin, the
+    /// rest is zero. Returns the copy and the plugin's `struct_size`. Copies live as long as
+    /// the process, as the library does (it is never unloaded).
+    static func hostCopy<T>(_ pointer: UnsafePointer<T>) -> (UnsafePointer<T>, Int) {
+        let raw = UnsafeRawPointer(pointer)
+        let declared = raw.loadUnaligned(as: Int.self)
+        let size = MemoryLayout<T>.size
+        let field = MemoryLayout<UnsafeRawPointer>.size
+        let count = min(max(declared, 0), size) / field * field
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: MemoryLayout<T>.alignment)
+        copy.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        copy.copyMemory(from: raw, byteCount: count)
+        return (UnsafePointer(copy.bindMemory(to: T.self, capacity: 1)), declared)
+    }
+
+    /// The size of a kind's vtable in the minor that introduced it: every field up to its
+    /// `destroy`. Hooks a later minor appends come after `destroy` and are optional, so an
+    /// older plugin's smaller vtable stays acceptable. (Do not move `destroy`.)
+    static func firstVersionSize<T>(_ destroy: PartialKeyPath<T>) -> Int {
+        MemoryLayout<T>.offset(of: destroy)! + MemoryLayout<UnsafeRawPointer>.size
+    }
+
+    private static func validateDispatch(
+        _ plugin: UnsafePointer<tokenhub_dispatch_vtable>, path: String
+    ) throws(PluginLoadError) -> UnsafePointer<tokenhub_dispatch_vtable> {
+        let (copy, declared) = hostCopy(plugin)
+        let vtable = copy.pointee
+        try requireComplete("dispatch", since: "1.0", structSize: declared,
+                            minimumSize: firstVersionSize(\tokenhub_dispatch_vtable.destroy), hooks: [
             ("create", vtable.create == nil), ("start", vtable.start == nil), ("on_chat", vtable.on_chat == nil),
             ("stop", vtable.stop == nil), ("destroy", vtable.destroy == nil),
         ], path: path)
+        return copy
     }
 
-    private static func validateStore(_ vtable: tokenhub_store_vtable, path: String) throws(PluginLoadError) {
-        try requireComplete("store", since: "1.1", structSize: vtable.struct_size, minimumSize: MemoryLayout<tokenhub_store_vtable>.size, hooks: [
+    private static func validateStore(
+        _ plugin: UnsafePointer<tokenhub_store_vtable>, path: String
+    ) throws(PluginLoadError) -> UnsafePointer<tokenhub_store_vtable> {
+        let (copy, declared) = hostCopy(plugin)
+        let vtable = copy.pointee
+        try requireComplete("store", since: "1.1", structSize: declared,
+                            minimumSize: firstVersionSize(\tokenhub_store_vtable.destroy), hooks: [
             ("create", vtable.create == nil), ("start", vtable.start == nil), ("on_call", vtable.on_call == nil),
             ("stop", vtable.stop == nil), ("destroy", vtable.destroy == nil),
         ], path: path)
+        return copy
     }
 
-    private static func validateTelemetry(_ vtable: tokenhub_telemetry_vtable, path: String) throws(PluginLoadError) {
-        try requireComplete("telemetry", since: "1.2", structSize: vtable.struct_size, minimumSize: MemoryLayout<tokenhub_telemetry_vtable>.size, hooks: [
+    private static func validateTelemetry(
+        _ plugin: UnsafePointer<tokenhub_telemetry_vtable>, path: String
+    ) throws(PluginLoadError) -> UnsafePointer<tokenhub_telemetry_vtable> {
+        let (copy, declared) = hostCopy(plugin)
+        let vtable = copy.pointee
+        try requireComplete("telemetry", since: "1.2", structSize: declared,
+                            minimumSize: firstVersionSize(\tokenhub_telemetry_vtable.destroy), hooks: [
             ("create", vtable.create == nil), ("on_result", vtable.on_result == nil), ("on_metric", vtable.on_metric == nil),
             ("on_event", vtable.on_event == nil), ("on_scrape", vtable.on_scrape == nil), ("stop", vtable.stop == nil), ("destroy", vtable.destroy == nil),
         ], path: path)
+        return copy
     }
 
     /// A vtable is usable when it is at least as large as the ABI that introduced its kind

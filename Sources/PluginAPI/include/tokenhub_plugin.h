@@ -28,7 +28,14 @@
  *     copies. No exception, panic, Swift error or signal crosses the boundary.
  *   - VERSIONING: a plugin is accepted only if its ABI major equals the host's. Minor
  *     versions only append fields to the end of structs; every struct a side hands over
- *     starts with `struct_size`, so the receiver knows which fields exist.
+ *     starts with `struct_size`, so the receiver knows which fields exist. The host keeps its
+ *     own copy of the descriptor and of each vtable, made from at most `struct_size` bytes of
+ *     the plugin's: a field the plugin's header did not have reads as NULL. It accepts a
+ *     vtable that covers every field of the minor that introduced its kind (dispatch 1.0,
+ *     store 1.1, telemetry 1.2: everything up to `destroy`), and a descriptor that covers 1.0's
+ *     fields. Every field added after its struct's first version says "Since 1.x". Copies of
+ *     each released header are kept in the repository (Tests/Fixtures/Headers); plugins built
+ *     against each are tested against this host.
  */
 #ifndef TOKENHUB_PLUGIN_H
 #define TOKENHUB_PLUGIN_H

@@ -1,0 +1,363 @@
+/*
+ * tokenhub_plugin.h — the TokenHub plugin ABI, version 1.0.
+ *
+ * This header is the whole contract between the TokenHub host and a plugin. It is plain C11:
+ * a plugin may be written in C, Rust, Swift or anything else that can export a C function.
+ * Nothing but the C types declared here ever crosses the boundary.
+ *
+ * Read it top to bottom:
+ *   1. Basic types: byte slices, status codes, log levels.
+ *   2. The completion callback every asynchronous call uses.
+ *   3. The host table: what the host offers a plugin (direction host -> plugin: "host_*").
+ *   4. The dispatch vtable: what a dispatch plugin offers the host ("on_*" hooks).
+ *   5. The descriptor and the one exported entry function.
+ *   6. The JSON payload schemas.
+ *
+ * General rules (each function repeats what applies to it):
+ *   - OWNERSHIP: every pointer passed into a function is borrowed for the duration of that
+ *     call only. Whoever wants to keep bytes past the call copies them. Nothing allocated on
+ *     one side is ever freed on the other.
+ *   - THREAD: unless stated otherwise, any function may be called from any thread, and
+ *     concurrently with itself and with the other functions of the same instance.
+ *   - NO BLOCKING: no call blocks its caller on I/O. Work that does I/O (a provider call,
+ *     a database write, a network connect) takes a completion callback plus `user_data`,
+ *     returns at once, and later invokes the callback exactly once, from any thread.
+ *   - ERRORS: a status code (0 ok, negative error) plus a UTF-8 message that the receiver
+ *     copies. No exception, panic, Swift error or signal crosses the boundary.
+ *   - VERSIONING: a plugin is accepted only if its ABI major equals the host's. Minor
+ *     versions only append fields to the end of structs; every struct a side hands over
+ *     starts with `struct_size`, so the receiver knows which fields exist.
+ */
+#ifndef TOKENHUB_PLUGIN_H
+#define TOKENHUB_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------- */
+/* 1. Basic types                                                                           */
+/* ---------------------------------------------------------------------------------------- */
+
+/** The ABI version this header describes. */
+#define TOKENHUB_ABI_MAJOR 1
+#define TOKENHUB_ABI_MINOR 0
+
+/** The name of the one symbol every plugin exports (see section 5). */
+#define TOKENHUB_PLUGIN_ENTRY_SYMBOL "tokenhub_plugin_entry"
+
+/**
+ * A run of bytes, usually UTF-8 JSON. Not NUL-terminated. `ptr` may be NULL when `len` is 0.
+ * OWNERSHIP: always borrowed; valid only during the call that receives it.
+ */
+typedef struct tokenhub_slice {
+    const uint8_t *ptr;
+    size_t len;
+} tokenhub_slice;
+
+/** Result of an ABI call. 0 is success; errors are negative. */
+typedef int32_t tokenhub_status;
+
+enum {
+    /** Success. */
+    TOKENHUB_OK = 0,
+    /** The input was malformed or failed validation. The message names the field. */
+    TOKENHUB_ERR_INVALID_ARGUMENT = -1,
+    /**
+     * "Not me, not now": the dispatcher cannot serve this request (its backend is down,
+     * disabled, or still connecting). The host passes the request to the next dispatcher in
+     * the chain. Only this code causes a fallback; every other error is the request's answer.
+     */
+    TOKENHUB_ERR_UNAVAILABLE = -2,
+    /** An upstream (LLM provider) failed; the output JSON carries the error class. */
+    TOKENHUB_ERR_UPSTREAM = -3,
+    /** The operation is not offered by this plugin or host. */
+    TOKENHUB_ERR_NOT_SUPPORTED = -4,
+    /** The operation was cancelled (for example because the instance is stopping). */
+    TOKENHUB_ERR_CANCELLED = -5,
+    /** A deadline passed before the operation finished. */
+    TOKENHUB_ERR_TIMEOUT = -6,
+    /** Anything else: a bug or an unexpected condition. The message says what. */
+    TOKENHUB_ERR_INTERNAL = -7
+};
+
+/** Severity for `host_log`. */
+typedef enum tokenhub_log_level {
+    TOKENHUB_LOG_DEBUG = 0,
+    TOKENHUB_LOG_INFO = 1,
+    TOKENHUB_LOG_WARNING = 2,
+    TOKENHUB_LOG_ERROR = 3
+} tokenhub_log_level;
+
+/** Kind of measurement for `host_metric_record`. */
+typedef enum tokenhub_metric_kind {
+    /** Adds `value` (>= 0) to a counter. */
+    TOKENHUB_METRIC_COUNTER = 0,
+    /** Sets a gauge to `value`. */
+    TOKENHUB_METRIC_GAUGE = 1,
+    /** Records one observation of `value` in a histogram. */
+    TOKENHUB_METRIC_HISTOGRAM = 2
+} tokenhub_metric_kind;
+
+/**
+ * Where a synchronous call writes its error message: the callee copies at most
+ * `capacity - 1` bytes of UTF-8 into `data` and NUL-terminates it.
+ * OWNERSHIP: the caller owns `data`; the callee only writes into it, during the call.
+ */
+typedef struct tokenhub_error_buffer {
+    char *data;
+    size_t capacity;
+} tokenhub_error_buffer;
+
+/** An instance of a plugin, created by a factory. Opaque to the host. */
+typedef struct tokenhub_instance tokenhub_instance;
+
+/* ---------------------------------------------------------------------------------------- */
+/* 2. Completion                                                                            */
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * Completes an asynchronous call. Invoked exactly once per call, from any thread, possibly
+ * before the call that started the operation has returned.
+ *
+ * - `user_data`: the pointer the caller passed when it started the operation, unchanged.
+ * - `status`: TOKENHUB_OK or an error code.
+ * - `result`: the result JSON (schema named by the operation); may be empty on error.
+ * - `error_message`: UTF-8 text when `status` is an error, else empty.
+ *
+ * OWNERSHIP: `result` and `error_message` are borrowed for the duration of this callback;
+ *            the receiver copies what it keeps.
+ * THREAD: any thread. The callback must not block on I/O: copy, hand off, return.
+ */
+typedef void (*tokenhub_completion_fn)(void *user_data, tokenhub_status status,
+                                       tokenhub_slice result, tokenhub_slice error_message);
+
+/* ---------------------------------------------------------------------------------------- */
+/* 3. The host table (host -> plugin)                                                       */
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * What the host offers a plugin instance. Passed to `create`; valid until the instance's
+ * `destroy` returns. Plugins never link against host symbols: everything goes through here.
+ * Every function takes `host_context` as its first argument, exactly as given in this table.
+ *
+ * OWNERSHIP: the host owns the table; the plugin keeps the pointer, never copies the struct
+ *            (fields appended by later minors would be lost) and never writes to it.
+ */
+typedef struct tokenhub_host {
+    /** sizeof(tokenhub_host) as the host compiled it. Read fields past it only if present. */
+    size_t struct_size;
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    /** Opaque; pass it back as the first argument of every host function. */
+    void *host_context;
+
+    /**
+     * Writes a line to the host's log, tagged with the plugin's name.
+     * OWNERSHIP: `message` borrowed for the call. THREAD: any. Never blocks on I/O.
+     */
+    void (*host_log)(void *host_context, tokenhub_log_level level, tokenhub_slice message);
+
+    /**
+     * Publishes an event on the host's event bus (telemetry plugins, SSE subscribers).
+     * `event_json` is an object with at least `"type"` (string).
+     * OWNERSHIP: borrowed for the call. THREAD: any. Never blocks on I/O.
+     */
+    void (*host_emit_event)(void *host_context, tokenhub_slice event_json);
+
+    /**
+     * Records a metric. `name` follows Prometheus naming (`tokenhub_temporal_polls_total`);
+     * `labels_json` is a flat JSON object of string values, or empty for none.
+     * OWNERSHIP: borrowed for the call. THREAD: any. Never blocks on I/O.
+     */
+    void (*host_metric_record)(void *host_context, tokenhub_metric_kind kind,
+                               tokenhub_slice name, tokenhub_slice labels_json, double value);
+
+    /**
+     * Routes one chat request and sends it to a provider, with the engine's failover.
+     * Input: ChatInput JSON. Result: ChatOutput JSON (section 6). A provider failure is
+     * TOKENHUB_ERR_UPSTREAM with a ChatOutput whose `error` and `error_class` are set.
+     * OWNERSHIP: `chat_input_json` borrowed for the call (the host copies it before
+     *            returning). THREAD: any. Returns at once; `done` fires exactly once.
+     */
+    void (*host_route_and_send)(void *host_context, tokenhub_slice chat_input_json,
+                                tokenhub_completion_fn done, void *user_data);
+
+    /**
+     * Runs one orchestration (planning, adversarial, vote, refine) in the engine.
+     * Input: OrchestrationInput JSON. Result: ChatOutput JSON.
+     * OWNERSHIP, THREAD: as host_route_and_send.
+     */
+    void (*host_orchestrate)(void *host_context, tokenhub_slice orchestration_input_json,
+                             tokenhub_completion_fn done, void *user_data);
+
+    /**
+     * Records the outcome of a request once: request log, reward entry, metrics, events.
+     * Input: LogResult JSON. Keyed by `request_id`: logging the same id twice stores it once.
+     * Result: empty on success.
+     * OWNERSHIP, THREAD: as host_route_and_send.
+     */
+    void (*host_log_result)(void *host_context, tokenhub_slice log_result_json,
+                            tokenhub_completion_fn done, void *user_data);
+} tokenhub_host;
+
+/* ---------------------------------------------------------------------------------------- */
+/* 4. The dispatch vtable (plugin -> host hooks)                                            */
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * A dispatcher decides how a request is executed (directly, as a durable workflow, on
+ * another cluster...). The host keeps an ordered chain of dispatcher instances; the first
+ * that does not answer TOKENHUB_ERR_UNAVAILABLE serves the request.
+ *
+ * Lifecycle of an instance: create -> start -> on_chat / on_plan ... -> stop -> destroy.
+ * `on_chat` and `on_plan` are only called between a successful `start` and `stop`.
+ */
+typedef struct tokenhub_dispatch_vtable {
+    /** sizeof(tokenhub_dispatch_vtable) as the plugin compiled it. */
+    size_t struct_size;
+
+    /**
+     * Creates an instance from its configuration (a JSON object: the plugin's `config`
+     * section from config.yaml, or `{}`). Validates the configuration and allocates; must
+     * not do I/O beyond reading local files.
+     * On success writes the new instance to `*out_instance` and returns TOKENHUB_OK.
+     * On failure returns an error and writes a message naming the bad field into `error`.
+     * OWNERSHIP: `host` stays valid until `destroy` returns; `config_json` is borrowed.
+     *            The instance belongs to the plugin; the host releases it with `destroy`.
+     * THREAD: any; never concurrently for the same instance.
+     */
+    tokenhub_status (*create)(const tokenhub_host *host, tokenhub_slice config_json,
+                              tokenhub_instance **out_instance, tokenhub_error_buffer error);
+
+    /**
+     * Starts background work (connections, pollers). Returns at once; a dispatcher whose
+     * backend is not reachable yet starts anyway and answers TOKENHUB_ERR_UNAVAILABLE until
+     * it is. An error here means the instance cannot work at all.
+     * THREAD: any; called once, before any on_chat / on_plan.
+     */
+    tokenhub_status (*start)(tokenhub_instance *instance, tokenhub_error_buffer error);
+
+    /**
+     * Serves one chat request. Input: ChatInput JSON. `done` receives a ChatOutput JSON:
+     *   TOKENHUB_OK            -> served; result is the ChatOutput.
+     *   TOKENHUB_ERR_UNAVAILABLE -> not served; the host tries the next dispatcher. The
+     *                            dispatcher must not have called a provider for it.
+     *   TOKENHUB_ERR_UPSTREAM  -> served, and the provider failed: ChatOutput with `error`.
+     *   anything else          -> served with an error; message in `error_message`.
+     * OWNERSHIP: `chat_input_json` is borrowed for the call: copy it before returning.
+     * THREAD: any, concurrently. Returns at once; `done` fires exactly once. The host stops
+     *         waiting after the request's deadline and ignores a later `done`.
+     */
+    void (*on_chat)(tokenhub_instance *instance, tokenhub_slice chat_input_json,
+                    tokenhub_completion_fn done, void *user_data);
+
+    /**
+     * Serves one orchestration request. Input: OrchestrationInput JSON; result and
+     * statuses as on_chat. May be NULL: the host then passes plans to the next dispatcher.
+     * OWNERSHIP, THREAD: as on_chat.
+     */
+    void (*on_plan)(tokenhub_instance *instance, tokenhub_slice orchestration_input_json,
+                    tokenhub_completion_fn done, void *user_data);
+
+    /**
+     * Stops the instance: accept no new work, let running requests finish (drain), stop
+     * background work. `done` fires once everything has stopped (result empty). After that
+     * the host calls no function of this instance but `destroy`.
+     * THREAD: any; called once. Returns at once; `done` fires exactly once.
+     */
+    void (*stop)(tokenhub_instance *instance, tokenhub_completion_fn done, void *user_data);
+
+    /**
+     * Frees the instance. Called once, after `stop` completed (or after `create` succeeded
+     * and `start` failed). No callback of this instance may fire after `destroy` returns.
+     * THREAD: any; called once.
+     */
+    void (*destroy)(tokenhub_instance *instance);
+} tokenhub_dispatch_vtable;
+
+/* ---------------------------------------------------------------------------------------- */
+/* 5. The descriptor and the entry function                                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+/**
+ * What a plugin library offers. A library may offer several kinds; a kind it does not offer
+ * is NULL. Kinds arriving in later minors (store, telemetry) are appended.
+ * OWNERSHIP: static data of the plugin, valid for the life of the process.
+ */
+typedef struct tokenhub_plugin_descriptor {
+    /** sizeof(tokenhub_plugin_descriptor) as the plugin compiled it. */
+    size_t struct_size;
+    /** Must equal the host's TOKENHUB_ABI_MAJOR, or the host refuses the plugin. */
+    uint32_t abi_major;
+    /** The minor the plugin was built against. */
+    uint32_t abi_minor;
+    /** Short name, e.g. "direct". NUL-terminated UTF-8. */
+    const char *name;
+    /** The plugin's own version, e.g. "1.2.0". NUL-terminated UTF-8. */
+    const char *version;
+    /** The dispatcher factory, or NULL if this library offers none. */
+    const tokenhub_dispatch_vtable *dispatch;
+} tokenhub_plugin_descriptor;
+
+/**
+ * The one symbol every plugin library exports, under the name TOKENHUB_PLUGIN_ENTRY_SYMBOL.
+ * Returns the plugin's descriptor. Must not fail, allocate per call, or do I/O.
+ * OWNERSHIP: the descriptor is static data of the plugin.
+ * THREAD: any; the host calls it once per load.
+ */
+typedef const tokenhub_plugin_descriptor *(*tokenhub_plugin_entry_fn)(void);
+
+/* ---------------------------------------------------------------------------------------- */
+/* 6. Payload schemas (UTF-8 JSON; unknown fields are ignored by readers)                   */
+/* ---------------------------------------------------------------------------------------- */
+
+/*
+ * ChatInput:
+ *   {
+ *     "request_id":  string,            unique per request; workflow ids derive from it
+ *     "api_key_id":  string,            "" when no API key was used
+ *     "request": {
+ *       "messages": [ { "role": "system"|"user"|"assistant"|"tool", "content": any, ... } ],
+ *       "model_hint": string,           "" lets the router choose
+ *       "estimated_input_tokens": int,  0 = estimate from the messages
+ *       "parameters": object,           passed to the provider (temperature, tools, ...)
+ *       "stream": bool,
+ *       "output_schema": object|null
+ *     },
+ *     "policy": {
+ *       "mode": "cheap"|"normal"|"high_confidence"|"planning"|"adversarial",
+ *       "max_budget_usd": number, "max_latency_ms": int, "min_weight": int
+ *     }
+ *   }
+ *
+ * OrchestrationInput:
+ *   { "request_id", "api_key_id", "request" (as in ChatInput),
+ *     "directive": { "mode": "planning"|"adversarial"|"vote"|"refine", "iterations": int,
+ *                    "primary_model_id": string, "review_model_id": string,
+ *                    "primary_min_weight": int, "review_min_weight": int } }
+ *
+ * ChatOutput:
+ *   {
+ *     "decision": { "model_id": string, "provider_id": string,
+ *                   "estimated_cost_usd": number, "reason": string },
+ *     "response":    object,            the provider's answer (OpenAI chat completion shape)
+ *     "latency_ms":  int,
+ *     "error":       string,            "" on success
+ *     "error_class": string             "" | "context_overflow" | "rate_limited" |
+ *                                        "transient" | "fatal" | "no_eligible_model"
+ *   }
+ *
+ * LogResult:
+ *   { "request_id", "api_key_id", "kind": "chat"|"plan", "mode": string,
+ *     "output": ChatOutput, "dispatcher": string }
+ */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TOKENHUB_PLUGIN_H */

@@ -1,0 +1,26 @@
+import Foundation
+import Testing
+import TestSupport
+import TokenHubCore
+
+/// The versioning promise: a plugin built against an older header (a copy of each released
+/// header is kept in Tests/Fixtures/Headers) loads and serves in this host, and the host reads
+/// none of its structs past their `struct_size` (the fixture puts each at the end of a page
+/// followed by an unmapped one, so reading further would crash the host).
+@Suite("ABI compatibility: plugins built against every released header", .serialized)
+struct ABICompatibilityTests {
+    @Test("a dispatcher built against the 1.0, 1.1 and 1.2 headers loads and serves", arguments: ["1.0", "1.1", "1.2"])
+    func olderHeaders(version: String) async throws {
+        let library = try CPluginBuilder.build("versioned_dispatch", header: version)
+        let config = try writeConfig("dispatch: {chain: [\(library)]}\n\(echoRegistryYAML)")
+        let listed = try Subprocess.run(TestPaths.tokenhub.path, ["plugins", "--config", config])
+        #expect(listed.status == 0, "\(listed.stdout) \(listed.stderr)")
+        #expect(listed.stdout.contains("abi:     \(version)"), "\(listed.stdout)")
+        let server = try RunningTokenhub(configPath: config)
+        defer { server.stop() }
+        let answer = try await HTTPTestClient(baseURL: server.baseURL).post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
+        #expect(answer.status == 200, "\(String(decoding: answer.body, as: UTF8.self))")
+        #expect(answer.json?["negotiated_model"] == .string("built-\(version)"))
+        #expect(server.process.isRunning)
+    }
+}
