@@ -9,8 +9,12 @@ final class DirectDispatcher: SwiftDispatcher {
     private let host: HostTable
     private let pendingRecords = Mutex(0)
 
+    /// The configured instance name its records carry ("direct" unless renamed in config).
+    private let name: String
+
     init(host: HostTable, configJSON: [UInt8]) throws {
         self.host = host
+        name = host.instanceName ?? "direct"
         guard let config = try? JSONValue.parse(configJSON.isEmpty ? Array("{}".utf8) : configJSON),
               let members = config.objectValue else {
             throw PluginError("config: expected a JSON object")
@@ -66,7 +70,7 @@ final class DirectDispatcher: SwiftDispatcher {
         let requestID = input["request_id"]?.stringValue ?? ""
         let mode = input["policy"]?["mode"]?.stringValue ?? input["directive"]?["mode"]?.stringValue ?? ""
         let result = LogResult(requestID: requestID, apiKeyID: input["api_key_id"]?.stringValue ?? "", kind: kind, mode: mode,
-                               output: output, dispatcher: "direct",
+                               output: output, dispatcher: name,
                                budgetUSD: input["policy"]?["max_budget_usd"]?.numberValue ?? 0,
                                maxLatencyMs: input["policy"]?["max_latency_ms"]?.countValue ?? 0)
         let logged = await host.logResult(JSONCoding.encode(result))

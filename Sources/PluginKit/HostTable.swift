@@ -14,6 +14,17 @@ public struct HostTable: @unchecked Sendable {
         self.raw = raw
     }
 
+    /// The instance's configured name (ABI 1.3); nil from an older host, whose table ends
+    /// before the field.
+    public var instanceName: String? {
+        let end = MemoryLayout<tokenhub_host>.offset(of: \.instance_name)! + MemoryLayout<tokenhub_slice>.size
+        guard UnsafeRawPointer(raw).loadUnaligned(as: Int.self) >= end else { return nil }  // struct_size, read alone
+        let slice = UnsafeRawPointer(raw).advanced(by: MemoryLayout<tokenhub_host>.offset(of: \.instance_name)!)
+            .loadUnaligned(as: tokenhub_slice.self)
+        guard let bytes = slice.ptr else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: slice.len), as: UTF8.self)
+    }
+
     /// Writes a line to the host's log.
     public func log(_ level: tokenhub_log_level, _ message: String) {
         withSlice(message) { raw.pointee.host_log(raw.pointee.host_context, level, $0) }

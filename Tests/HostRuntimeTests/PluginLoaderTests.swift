@@ -19,7 +19,7 @@ struct PluginLoaderTests {
         let library = try PluginLibrary.load(path: try CPluginBuilder.build("relay_dispatch"))
         #expect(library.name == "c-relay")
         #expect(library.version == "1.0.0")
-        #expect(library.abiVersion == "1.2")
+        #expect(library.abiVersion == "1.3")
         #expect(library.kinds == [.dispatch])
     }
 
@@ -43,7 +43,7 @@ struct PluginLoaderTests {
         let library = try PluginLibrary.load(path: PluginResolver.path(for: "SQLiteStore", directory: TestPaths.buildProducts.path))
         #expect(library.name == "sqlite")
         #expect(library.kinds == [.store])
-        #expect(library.abiVersion == "1.2")
+        #expect(library.abiVersion == "1.3")
     }
 
     @Test("a missing file is `not found`")
@@ -74,7 +74,7 @@ struct PluginLoaderTests {
     func abiMismatch() throws {
         let failure = loadError(try CPluginBuilder.build("wrong_abi"))
         #expect(failure?.code == .abiMajorMismatch)
-        #expect(failure?.detail == "plugin has 2.0, host has 1.2")
+        #expect(failure?.detail == "plugin has 2.0, host has 1.3")
     }
 
     @Test("a plugin configured as a dispatcher that offers none is `kind not offered`")

@@ -23,4 +23,22 @@ struct ABICompatibilityTests {
         #expect(answer.json?["negotiated_model"] == .string("built-\(version)"))
         #expect(server.process.isRunning)
     }
+
+    @Test("ABI 1.3: an instance learns its configured name; DirectDispatch renamed in config tags its log rows with it")
+    func instanceName() async throws {
+        let database = try TestPaths.makeTemporaryDirectory("name").appendingPathComponent("t.db").path
+        let config = try writeConfig("""
+        dispatch:
+          chain: [{plugin: DirectDispatch, name: primary}]
+        store: {plugin: SQLiteStore, config: {path: \(database)}}
+        \(echoRegistryYAML)
+        """)
+        let server = try RunningTokenhub(configPath: config)
+        let answer = try await HTTPTestClient(baseURL: server.baseURL).post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
+        #expect(answer.json?["dispatcher"] == .string("primary"))
+        let requestID = try #require(answer.json?["request_id"]?.stringValue)
+        #expect(server.stop() == 0)
+        let row = try Subprocess.run("/usr/bin/env", ["sqlite3", database, "SELECT dispatcher FROM request_logs WHERE request_id = '\(requestID)'"])
+        #expect(row.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "primary")
+    }
 }

@@ -47,7 +47,7 @@ struct CLITests {
 
     @Test("broken plugins each produce their clear error and never crash the host",
           arguments: [
-            ("wrong_abi", "ABI major version mismatch: plugin has 2.0, host has 1.2"),
+            ("wrong_abi", "ABI major version mismatch: plugin has 2.0, host has 1.3"),
             ("no_entry", "missing entry symbol"),
             ("create_fails", "create failed: config.endpoint: required setting is missing"),
             ("no_dispatch", "kind not offered"),
@@ -96,7 +96,7 @@ struct CLITests {
         #expect(out.contains("file:    \(relay)"))
         #expect(out.contains("dispatch.chain[1]: direct"))
         #expect(out.contains("libDirectDispatch.so"))
-        #expect(out.contains("abi:     1.2"))
+        #expect(out.contains("abi:     1.3"))
         #expect(out.contains("kinds:   dispatch"))
         #expect(out.contains("status:  running"))
         #expect(out.contains("dispatch.chain[2]: future"))

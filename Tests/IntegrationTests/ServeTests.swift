@@ -36,7 +36,7 @@ struct ServeTests {
         let health = try await client.get("/healthz")
         #expect(health.status == 200)
         #expect(health.json?["plugins"]?.arrayValue?.first?["name"] == .string("c-relay"))
-        #expect(health.json?["plugins"]?.arrayValue?.first?["abi"] == .string("1.2"))
+        #expect(health.json?["plugins"]?.arrayValue?.first?["abi"] == .string("1.3"))
         #expect(server.log.contains("relay dispatcher started"), "the plugin's host_log reached the host log")
         #expect(server.log.contains("executor: Swift concurrency runs on NIO's"), "the event-loop executor hook installed")
         #expect(server.stop() == 0, "SIGTERM stops the server gracefully")

@@ -38,9 +38,13 @@ final class HostTableBox: @unchecked Sendable {
 
     let table: UnsafeMutablePointer<tokenhub_host>
     private let context: Unmanaged<Context>
+    /// `instance_name`'s bytes, owned with the table.
+    private let nameBytes: UnsafeMutableBufferPointer<UInt8>
 
     init(pluginName: String, services: any HostServices) {
         context = Unmanaged.passRetained(Context(pluginName: pluginName, services: services))
+        nameBytes = .allocate(capacity: max(1, pluginName.utf8.count))
+        _ = nameBytes.initialize(from: pluginName.utf8)
         table = .allocate(capacity: 1)
         table.initialize(to: tokenhub_host(
             struct_size: MemoryLayout<tokenhub_host>.size,
@@ -52,13 +56,15 @@ final class HostTableBox: @unchecked Sendable {
             host_metric_record: hostMetricRecord,
             host_route_and_send: hostRouteAndSend,
             host_orchestrate: hostOrchestrate,
-            host_log_result: hostLogResult
+            host_log_result: hostLogResult,
+            instance_name: tokenhub_slice(ptr: UnsafePointer(nameBytes.baseAddress), len: pluginName.utf8.count)
         ))
     }
 
     func release() {
         table.deinitialize(count: 1)
         table.deallocate()
+        nameBytes.deallocate()
         context.release()
     }
 

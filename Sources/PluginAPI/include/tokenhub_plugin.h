@@ -1,5 +1,5 @@
 /*
- * tokenhub_plugin.h — the TokenHub plugin ABI, version 1.2.
+ * tokenhub_plugin.h — the TokenHub plugin ABI, version 1.3.
  *
  * This header is the whole contract between the TokenHub host and a plugin. It is plain C11:
  * a plugin may be written in C, Rust, Swift or anything else that can export a C function.
@@ -53,7 +53,7 @@ extern "C" {
 
 /** The ABI version this header describes. */
 #define TOKENHUB_ABI_MAJOR 1
-#define TOKENHUB_ABI_MINOR 2
+#define TOKENHUB_ABI_MINOR 3
 
 /** The name of the one symbol every plugin exports (see section 5). */
 #define TOKENHUB_PLUGIN_ENTRY_SYMBOL "tokenhub_plugin_entry"
@@ -211,6 +211,13 @@ typedef struct tokenhub_host {
      */
     void (*host_log_result)(void *host_context, tokenhub_slice log_result_json,
                             tokenhub_completion_fn done, void *user_data);
+
+    /**
+     * Since 1.3: the instance's configured name (`name:` in the config, else the plugin's own
+     * name), e.g. "canary". Tag what the instance records with it. UTF-8, not NUL-terminated.
+     * OWNERSHIP: the host's; valid as long as the table. Read only when `struct_size` covers it.
+     */
+    tokenhub_slice instance_name;
 } tokenhub_host;
 
 /* ---------------------------------------------------------------------------------------- */
