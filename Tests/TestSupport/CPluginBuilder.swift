@@ -24,7 +24,8 @@ public enum CPluginBuilder {
         let source = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/CPlugins/\(name).c").path
         let include = TestPaths.packageRoot.appendingPathComponent(header.map { "Tests/Fixtures/Headers/\($0)" } ?? "Sources/PluginAPI/include").path
         let result = try Subprocess.run(
-            "/usr/bin/env", ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-shared", "-fPIC",
+            "/usr/bin/env", ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-shared", "-fPIC"]
+                + (header == nil ? ["-Wmissing-prototypes"] : []) + [
                              "-I", include, source, "-o", output])
         guard result.status == 0 else {
             throw SubprocessError(message: "cc failed for \(name).c: \(result.stderr)")

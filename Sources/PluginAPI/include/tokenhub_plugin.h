@@ -449,6 +449,18 @@ typedef struct tokenhub_plugin_descriptor {
  */
 typedef const tokenhub_plugin_descriptor *(*tokenhub_plugin_entry_fn)(void);
 
+/** Since 1.3: the entry function's prototype, so plugins compile with -Wmissing-prototypes. */
+const tokenhub_plugin_descriptor *tokenhub_plugin_entry(void);
+
+#ifndef __cplusplus
+/* Each struct's layout as this header defines it: every field after `struct_size` is one
+   pointer (or a slice) wide, so an FFI binding in another language can check its copy. */
+_Static_assert(sizeof(tokenhub_dispatch_vtable) == 7 * sizeof(void *), "tokenhub_dispatch_vtable layout");
+_Static_assert(sizeof(tokenhub_store_vtable) == 6 * sizeof(void *), "tokenhub_store_vtable layout");
+_Static_assert(sizeof(tokenhub_telemetry_vtable) == 8 * sizeof(void *), "tokenhub_telemetry_vtable layout");
+_Static_assert(sizeof(tokenhub_slice) == 2 * sizeof(void *), "tokenhub_slice layout");
+#endif
+
 /* ---------------------------------------------------------------------------------------- */
 /* 6. Payload schemas (UTF-8 JSON; unknown fields are ignored by readers)                   */
 /* ---------------------------------------------------------------------------------------- */
