@@ -84,12 +84,26 @@ public struct PluginLibrary: @unchecked Sendable {
         guard let name = d.name, let version = d.version else {
             throw PluginLoadError(.invalidDescriptor, path: path, detail: "descriptor name and version must not be NULL")
         }
-        let dispatch = try d.dispatch.map { (vtable) throws(PluginLoadError) in
-            try validateDispatch(vtable, path: path)
-        }
         // `store` (1.1) and `telemetry` (1.2) are zero in the copy unless struct_size covers them.
-        let store = try d.store.map { (vtable) throws(PluginLoadError) in try validateStore(vtable, path: path) }
-        let telemetry = try d.telemetry.map { (vtable) throws(PluginLoadError) in try validateTelemetry(vtable, path: path) }
+        let dispatch = try d.dispatch.map { (plugin) throws(PluginLoadError) in
+            try hostVTable(plugin, kind: "dispatch", since: "1.0", destroy: \tokenhub_dispatch_vtable.destroy, path: path) { [
+                ("create", $0.create == nil), ("start", $0.start == nil), ("on_chat", $0.on_chat == nil),
+                ("stop", $0.stop == nil), ("destroy", $0.destroy == nil),
+            ] }
+        }
+        let store = try d.store.map { (plugin) throws(PluginLoadError) in
+            try hostVTable(plugin, kind: "store", since: "1.1", destroy: \tokenhub_store_vtable.destroy, path: path) { [
+                ("create", $0.create == nil), ("start", $0.start == nil), ("on_call", $0.on_call == nil),
+                ("stop", $0.stop == nil), ("destroy", $0.destroy == nil),
+            ] }
+        }
+        let telemetry = try d.telemetry.map { (plugin) throws(PluginLoadError) in
+            try hostVTable(plugin, kind: "telemetry", since: "1.2", destroy: \tokenhub_telemetry_vtable.destroy, path: path) { [
+                ("create", $0.create == nil), ("on_result", $0.on_result == nil), ("on_metric", $0.on_metric == nil),
+                ("on_event", $0.on_event == nil), ("on_scrape", $0.on_scrape == nil), ("stop", $0.stop == nil),
+                ("destroy", $0.destroy == nil),
+            ] }
+        }
         return PluginLibrary(
             path: path, name: String(cString: name), version: String(cString: version),
             abiMajor: d.abi_major, abiMinor: d.abi_minor, dispatchVTable: dispatch, storeVTable: store,
@@ -119,57 +133,24 @@ public struct PluginLibrary: @unchecked Sendable {
         MemoryLayout<T>.offset(of: destroy)! + MemoryLayout<UnsafeRawPointer>.size
     }
 
-    private static func validateDispatch(
-        _ plugin: UnsafePointer<tokenhub_dispatch_vtable>, path: String
-    ) throws(PluginLoadError) -> UnsafePointer<tokenhub_dispatch_vtable> {
+    /// The host's copy of a plugin's vtable of `kind`, once it is usable: its `struct_size`
+    /// covers every field of the minor that introduced the kind (up to `destroy`), and none of
+    /// its required hooks (`(name, isNULL)` from `required`) is NULL.
+    private static func hostVTable<VTable>(
+        _ plugin: UnsafePointer<VTable>, kind: String, since abi: String, destroy: PartialKeyPath<VTable>, path: String,
+        required: (VTable) -> [(String, Bool)]
+    ) throws(PluginLoadError) -> UnsafePointer<VTable> {
         let (copy, declared) = hostCopy(plugin)
-        let vtable = copy.pointee
-        try requireComplete("dispatch", since: "1.0", structSize: declared,
-                            minimumSize: firstVersionSize(\tokenhub_dispatch_vtable.destroy), hooks: [
-            ("create", vtable.create == nil), ("start", vtable.start == nil), ("on_chat", vtable.on_chat == nil),
-            ("stop", vtable.stop == nil), ("destroy", vtable.destroy == nil),
-        ], path: path)
-        return copy
-    }
-
-    private static func validateStore(
-        _ plugin: UnsafePointer<tokenhub_store_vtable>, path: String
-    ) throws(PluginLoadError) -> UnsafePointer<tokenhub_store_vtable> {
-        let (copy, declared) = hostCopy(plugin)
-        let vtable = copy.pointee
-        try requireComplete("store", since: "1.1", structSize: declared,
-                            minimumSize: firstVersionSize(\tokenhub_store_vtable.destroy), hooks: [
-            ("create", vtable.create == nil), ("start", vtable.start == nil), ("on_call", vtable.on_call == nil),
-            ("stop", vtable.stop == nil), ("destroy", vtable.destroy == nil),
-        ], path: path)
-        return copy
-    }
-
-    private static func validateTelemetry(
-        _ plugin: UnsafePointer<tokenhub_telemetry_vtable>, path: String
-    ) throws(PluginLoadError) -> UnsafePointer<tokenhub_telemetry_vtable> {
-        let (copy, declared) = hostCopy(plugin)
-        let vtable = copy.pointee
-        try requireComplete("telemetry", since: "1.2", structSize: declared,
-                            minimumSize: firstVersionSize(\tokenhub_telemetry_vtable.destroy), hooks: [
-            ("create", vtable.create == nil), ("on_result", vtable.on_result == nil), ("on_metric", vtable.on_metric == nil),
-            ("on_event", vtable.on_event == nil), ("on_scrape", vtable.on_scrape == nil), ("stop", vtable.stop == nil), ("destroy", vtable.destroy == nil),
-        ], path: path)
-        return copy
-    }
-
-    /// A vtable is usable when it is at least as large as the ABI that introduced its kind
-    /// and none of its required hooks (`(name, isNULL)`) is NULL.
-    private static func requireComplete(_ kind: String, since abi: String, structSize: Int, minimumSize: Int,
-                                        hooks: [(String, Bool)], path: String) throws(PluginLoadError) {
-        guard structSize >= minimumSize else {
+        let minimumSize = firstVersionSize(destroy)
+        guard declared >= minimumSize else {
             throw PluginLoadError(.invalidDescriptor, path: path,
-                                  detail: "\(kind) vtable struct_size is \(structSize), ABI \(abi) needs at least \(minimumSize)")
+                                  detail: "\(kind) vtable struct_size is \(declared), ABI \(abi) needs at least \(minimumSize)")
         }
-        let missing = hooks.filter(\.1).map(\.0)
+        let missing = required(copy.pointee).filter(\.1).map(\.0)
         guard missing.isEmpty else {
             throw PluginLoadError(.invalidDescriptor, path: path, detail: "\(kind) vtable has NULL \(missing.joined(separator: ", "))")
         }
+        return copy
     }
 
     private static func lastDLError() -> String {
