@@ -1,7 +1,7 @@
 /// Conversions for numbers that come from outside the process (clients, admins, upstream
 /// bodies and headers, store rows, plugin JSON, Temporal payloads). None of them traps:
-/// `Int(_: Double)` does on NaN, infinities and anything past `Int.max`, and so do `*`, `+`
-/// and `-` on overflow, so external numbers go through these instead.
+/// `Int(_: Double)` does on NaN, infinities and anything past `Int.max`, so external numbers
+/// go through these instead (integer arithmetic on them uses `…ReportingOverflow`).
 extension Int {
     /// `value` rounded toward zero and clamped to `Int`'s range; NaN becomes 0.
     public init(saturating value: Double) {
@@ -20,27 +20,6 @@ extension Int {
     public init(saturating value: Double, in range: ClosedRange<Int>) {
         if value.isNaN { self = range.lowerBound; return }
         self = Swift.min(Swift.max(Int(saturating: value), range.lowerBound), range.upperBound)
-    }
-
-    /// `self * other`, or `.max` / `.min` where the product overflows.
-    public func saturatingMultiplied(by other: Int) -> Int {
-        let (product, overflow) = multipliedReportingOverflow(by: other)
-        guard overflow else { return product }
-        return (self < 0) == (other < 0) ? .max : .min
-    }
-
-    /// `self + other`, or `.max` / `.min` where the sum overflows.
-    public func saturatingAdding(_ other: Int) -> Int {
-        let (sum, overflow) = addingReportingOverflow(other)
-        guard overflow else { return sum }
-        return other > 0 ? .max : .min
-    }
-
-    /// `self - other`, or `.max` / `.min` where the difference overflows.
-    public func saturatingSubtracting(_ other: Int) -> Int {
-        let (difference, overflow) = subtractingReportingOverflow(other)
-        guard overflow else { return difference }
-        return other < 0 ? .max : .min
     }
 }
 

@@ -11,7 +11,7 @@ struct SecretKeyringTests {
     func roundTrip() throws {
         let keyring = try SecretKeyring.load(environment: ["TOKENHUB_SECRET_KEY": first], keyFile: nil)
         let sealed = try keyring.seal("sk-secret-value-123", context: "provider:openai")
-        #expect(SecretKeyring.isSealed(sealed))
+        #expect(sealed.hasPrefix("thk1:"))
         #expect(!sealed.contains("sk-secret"))
         #expect(!sealed.contains(first))
         #expect(SecretKeyring.sealingKeyID(sealed) == keyring.current?.id)

@@ -92,9 +92,6 @@ public struct SecretKeyring: Sendable {
         return digest.prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Whether `value` is a sealed value (of any key).
-    public static func isSealed(_ value: String) -> Bool { value.hasPrefix(prefix + ":") }
-
     /// The id of the key that sealed `value`, nil when it is not a sealed value.
     public static func sealingKeyID(_ value: String) -> String? {
         let parts = value.split(separator: ":", maxSplits: 2)
