@@ -7,13 +7,9 @@ import TokenHubCore
 /// replayed against a real `tokenhub serve`, plus the deadline rule for a long Retry-After.
 @Suite("Inputs that once crashed the gateway", .serialized)
 struct CrashRegressionTests {
-    static func config(_ mock: MockUpstream, database: String) throws -> String {
-        try writeConfig("""
-        dispatch:
-          chain: [DirectDispatch]
-        store:
-          plugin: SQLiteStore
-          config: {path: \(database)}
+    /// DirectDispatch, SQLiteStore, and two providers on `mock`.
+    static func config(_ mock: MockUpstream) throws -> (database: String, config: String) {
+        try StoreIntegrationTests.storeConfig(registry: """
         providers:
           - {id: mock, type: openai, base_url: "\(mock.openAIBaseURL)", api_key: sk-regression-secret}
           - {id: claude, type: anthropic, base_url: "\(mock.anthropicBaseURL)", api_key: sk-ant-regression-secret}
@@ -25,9 +21,18 @@ struct CrashRegressionTests {
 
     func start() async throws -> (MockUpstream, RunningTokenhub, HTTPTestClient, String) {
         let mock = try await MockUpstream()
-        let database = try TestPaths.makeTemporaryDirectory("crash").appendingPathComponent("t.db").path
-        let server = try RunningTokenhub(configPath: try Self.config(mock, database: database), environment: adminEnvironment)
+        let (database, config) = try Self.config(mock)
+        let server = try RunningTokenhub(configPath: config, environment: adminEnvironment)
         return (mock, server, HTTPTestClient.admin(server.baseURL), database)
+    }
+
+    /// Stops `server` and starts one on the same config and store that requires API keys;
+    /// the returned client presents `key`.
+    func restartRequiringKeys(_ server: RunningTokenhub, key: String) throws -> (RunningTokenhub, HTTPTestClient) {
+        let configText = try String(contentsOfFile: server.process.arguments![2], encoding: .utf8)
+        server.stop()
+        let strict = try RunningTokenhub(configPath: try writeConfig("server: {require_api_key: true}\n" + configText), environment: adminEnvironment)
+        return (strict, HTTPTestClient(baseURL: strict.baseURL, defaultHeaders: ["Authorization": "Bearer \(key)"]))
     }
 
     func chat(_ model: String, _ client: HTTPTestClient, latencyMs: Int = 20_000) async throws -> HTTPTestClient.Answer {
@@ -68,12 +73,8 @@ struct CrashRegressionTests {
         #expect(created.status == 201)
         let key = try #require(created.json?["key"]?.stringValue)
         // The server above does not require keys; this one, on the same store, does.
-        let configText = try String(contentsOfFile: server.process.arguments![2], encoding: .utf8)
-        let keyed = try writeConfig("server: {require_api_key: true}\n" + configText)
-        server.stop()
-        let strict = try RunningTokenhub(configPath: keyed, environment: adminEnvironment)
+        let (strict, keyedClient) = try restartRequiringKeys(server, key: key)
         defer { strict.stop() }
-        let keyedClient = HTTPTestClient(baseURL: strict.baseURL, defaultHeaders: ["Authorization": "Bearer \(key)"])
         let first = try await keyedClient.post("/v1/chat/completions", body: #"{"model":"gpt-mock","messages":[{"role":"user","content":"x"}]}"#)
         #expect(first.status == 200)
         let second = try await keyedClient.post("/v1/chat/completions", body: #"{"model":"gpt-mock","messages":[{"role":"user","content":"x"}]}"#)
@@ -162,11 +163,8 @@ struct CrashRegressionTests {
         // A key scoped to plan only still lists the models (GET /v1/models asks for no scope).
         let created = try await client.post("/admin/v1/apikeys", body: #"{"name":"planner","scopes":["plan"]}"#)
         let key = try #require(created.json?["key"]?.stringValue)
-        let configText = try String(contentsOfFile: server.process.arguments![2], encoding: .utf8)
-        server.stop()
-        let strict = try RunningTokenhub(configPath: try writeConfig("server: {require_api_key: true}\n" + configText), environment: adminEnvironment)
+        let (strict, keyed) = try restartRequiringKeys(server, key: key)
         defer { strict.stop() }
-        let keyed = HTTPTestClient(baseURL: strict.baseURL, defaultHeaders: ["Authorization": "Bearer \(key)"])
         #expect(try await keyed.get("/v1/models").status == 200)
         #expect(try await keyed.post("/v1/chat/completions", body: body).status == 403)
         withExtendedLifetime(mock) {}
@@ -286,16 +284,11 @@ struct CrashRegressionTests {
         time.sleep(4)
         s.close()
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        _ = output.fileHandleForReading.availableData
+        let client = try BackgroundProcess(python: script)
+        _ = client.readOutput()  // "reading-paused"
         try await Task.sleep(for: .seconds(3))
         let during = Self.residentBytes(server.process.processIdentifier)
-        process.waitUntilExit()
+        client.stop(grace: .seconds(5))
         #expect(during - before < 48 << 20, "the gateway grew by \((during - before) >> 20) MB while the client did not read")
         #expect(server.process.isRunning)
         withExtendedLifetime(mock) {}

@@ -5,18 +5,6 @@ import Testing
 import TestSupport
 import TokenHubCore
 
-/// A deterministic generator (SplitMix64) so a failing case can be replayed from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Generates request bodies that are invalid for every client endpoint.
 struct BadRequestGenerator {
     var random: SplitMix64

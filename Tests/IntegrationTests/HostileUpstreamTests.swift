@@ -8,19 +8,16 @@ import TokenHubCore
 /// `Tests/Fixtures/hostile_upstream.py` as a process: a provider that answers with generated
 /// bad bodies, headers, statuses and streams (see the script).
 final class HostileUpstream: @unchecked Sendable {
-    let process = Process()
+    let server: BackgroundProcess
     let port: Int
 
     init(seed: Int) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/hostile_upstream.py").path, "--seed", String(seed)]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        guard let port = Int(line.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") else {
-            process.terminate()
+        server = try BackgroundProcess("/usr/bin/env", [
+            "python3", TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/hostile_upstream.py").path, "--seed", String(seed),
+        ])
+        let line = server.readOutput()
+        guard let port = Int(line.split(separator: " ").last ?? "") else {
+            server.stop()
             throw SubprocessError(message: "hostile upstream did not report its port: \(line)")
         }
         self.port = port
@@ -32,15 +29,6 @@ final class HostileUpstream: @unchecked Sendable {
         let kinds = (answer.json?["kinds"]?.objectValue ?? [:]).mapValues { Int($0.numberValue ?? 0) }
         return (Int(answer.json?["answers"]?.numberValue ?? 0), kinds)
     }
-
-    /// Ends the server. (Polls rather than `waitUntilExit`, which spins forever here when
-    /// called off the main thread after the child is gone.)
-    func stop() {
-        if process.isRunning { process.terminate() }
-        for _ in 0..<100 where process.isRunning { usleep(50_000) }
-    }
-
-    deinit { stop() }
 }
 
 @Suite("A hostile upstream cannot crash or hang the gateway", .serialized)
@@ -166,6 +154,6 @@ struct HostileUpstreamTests {
         // The upstream's words never reach a client (only the log).
         #expect(!server.log.contains("Fatal error"), "\(server.log.suffix(2000))")
         try await client.shutdown()
-        hostile.stop()
+        hostile.server.stop()
     }
 }

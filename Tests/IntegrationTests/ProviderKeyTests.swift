@@ -10,16 +10,9 @@ import TokenHubCore
 struct ProviderKeyTests {
     static let secretValue = "sk-live-PROVIDER-SECRET-4711"
 
-    static func config(database: String) throws -> String {
-        try writeConfig("""
-        dispatch:
-          chain: [DirectDispatch]
-        store:
-          plugin: SQLiteStore
-          config: {path: \(database)}
-        telemetry: [PrometheusTelemetry]
-        \(echoRegistryYAML)
-        """)
+    /// DirectDispatch, SQLiteStore, PrometheusTelemetry and the echo registry.
+    static func config() throws -> (database: String, config: String) {
+        try StoreIntegrationTests.storeConfig(extra: "telemetry: [PrometheusTelemetry]\n")
     }
 
     func sqliteDump(_ database: String) throws -> String {
@@ -39,8 +32,7 @@ struct ProviderKeyTests {
     func sealedAndDropped() async throws {
         let mock = try await MockUpstream()
         let other = try await MockUpstream()
-        let database = try TestPaths.makeTemporaryDirectory("keys").appendingPathComponent("t.db").path
-        let config = try Self.config(database: database)
+        let (database, config) = try Self.config()
         let secretKey = SecretKeyring.generateKeyText()
         var environment = adminEnvironment
         environment["TOKENHUB_SECRET_KEY"] = secretKey
@@ -92,13 +84,7 @@ struct ProviderKeyTests {
     @Test("without a secret key, storing a provider key is refused naming TOKENHUB_SECRET_KEY; config-file keys keep working")
     func noSecretKey() async throws {
         let mock = try await MockUpstream()
-        let database = try TestPaths.makeTemporaryDirectory("keys").appendingPathComponent("t.db").path
-        let config = try writeConfig("""
-        dispatch:
-          chain: [DirectDispatch]
-        store:
-          plugin: SQLiteStore
-          config: {path: \(database)}
+        let (database, config) = try StoreIntegrationTests.storeConfig(registry: """
         providers:
           - {id: fromfile, type: openai, base_url: "\(mock.openAIBaseURL)", api_key: "${FILE_PROVIDER_KEY}"}
         models:
@@ -123,8 +109,7 @@ struct ProviderKeyTests {
     @Test("secrets rotate re-seals every stored key under the new secret key; the old key alone then no longer starts")
     func rotation() async throws {
         let mock = try await MockUpstream()
-        let database = try TestPaths.makeTemporaryDirectory("keys").appendingPathComponent("t.db").path
-        let config = try Self.config(database: database)
+        let (database, config) = try Self.config()
         let oldKey = SecretKeyring.generateKeyText(), newKey = SecretKeyring.generateKeyText()
         var environment = adminEnvironment
         environment["TOKENHUB_SECRET_KEY"] = oldKey

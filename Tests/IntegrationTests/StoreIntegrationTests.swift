@@ -12,9 +12,9 @@ struct StoreIntegrationTests {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// A fresh database path and a config using it: DirectDispatch, SQLiteStore, the echo
-    /// registry, plus `extra` top-level YAML.
-    static func storeConfig(extra: String = "") throws -> (database: String, config: String) {
+    /// A fresh database path and a config using it: DirectDispatch, SQLiteStore, `registry`
+    /// (providers and models; the echo registry unless given), plus `extra` top-level YAML.
+    static func storeConfig(extra: String = "", registry: String = echoRegistryYAML) throws -> (database: String, config: String) {
         let database = try TestPaths.makeTemporaryDirectory("store-it").appendingPathComponent("tokenhub.db").path
         let config = try writeConfig("""
         dispatch:
@@ -22,7 +22,7 @@ struct StoreIntegrationTests {
         store:
           plugin: SQLiteStore
           config: {path: \(database)}
-        \(extra)\(echoRegistryYAML)
+        \(extra)\(registry)
         """)
         return (database, config)
     }

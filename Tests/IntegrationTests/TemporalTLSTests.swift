@@ -8,7 +8,7 @@ import TestSupport
 @Suite("Temporal TLS settings", .serialized)
 struct TemporalTLSTests {
     /// Starts a listener that prints the hex of the first bytes of its first connection.
-    func recorder() throws -> (Process, Pipe, Int) {
+    func recorder() throws -> (BackgroundProcess, Int) {
         let script = """
         import socket,sys
         s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(8)
@@ -16,19 +16,13 @@ struct TemporalTLSTests {
         c,_=s.accept(); c.settimeout(10)
         print(c.recv(5).hex(), flush=True)
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        return (process, output, Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
+        let listener = try BackgroundProcess(python: script)
+        return (listener, Int(listener.readOutput()) ?? 0)
     }
 
     func firstBytes(tls: String) async throws -> String {
-        let (listener, output, port) = try recorder()
-        defer { if listener.isRunning { listener.terminate() } }
+        let (listener, port) = try recorder()
+        defer { listener.stop() }
         let config = try writeConfig("""
         temporal:
           enabled: true
@@ -39,8 +33,7 @@ struct TemporalTLSTests {
         let server = try RunningTokenhub(configPath: config)
         defer { server.stop() }
         _ = try? await HTTPTestClient(baseURL: server.baseURL).post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
-        let data = output.fileHandleForReading.availableData
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return listener.readOutput()
     }
 
     @Test("with temporal.tls the first bytes on the wire are a TLS handshake; without, the HTTP/2 preface")

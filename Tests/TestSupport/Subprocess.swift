@@ -44,3 +44,43 @@ public enum Subprocess {
                       stderr: String(decoding: errorData, as: UTF8.self))
     }
 }
+
+/// A helper process that runs beside a test (a scripted server, a raw-socket client), its
+/// stdout read as it prints.
+public final class BackgroundProcess: @unchecked Sendable {
+    /// The process.
+    public let process: Process
+    private let output = Pipe()
+
+    /// Starts `executable` with `arguments`; stderr is discarded.
+    public init(_ executable: String, _ arguments: [String]) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Starts `python3 -c script` with `arguments`.
+    public convenience init(python script: String, arguments: [String] = []) throws {
+        try self.init("/usr/bin/env", ["python3", "-c", script] + arguments)
+    }
+
+    /// What the process printed next, trimmed; waits until it prints (or exits: "").
+    public func readOutput() -> String {
+        String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Waits up to `grace` for the process to exit by itself, then terminates it and waits up
+    /// to 5 s more. (Polls: `waitUntilExit` spins here, off the main thread, once the child
+    /// is gone.)
+    public func stop(grace: Duration = .zero) {
+        let deadline = ContinuousClock.now + grace
+        while process.isRunning && ContinuousClock.now < deadline { usleep(50_000) }
+        if process.isRunning { process.terminate() }
+        for _ in 0..<100 where process.isRunning { usleep(50_000) }
+    }
+
+    deinit { stop() }
+}
