@@ -50,12 +50,12 @@ final class PrometheusTelemetry: SwiftTelemetry {
         }
     }
 
-    func observe(metric kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double) {
+    func observe(metric kind: MetricKind, name: String, labelsJSON: String, value: Double) {
         let familyKind: MetricFamilies.Kind
         switch kind {
-        case TOKENHUB_METRIC_COUNTER: familyKind = .counter
-        case TOKENHUB_METRIC_GAUGE: familyKind = .gauge
-        case TOKENHUB_METRIC_HISTOGRAM: familyKind = .histogram
+        case .counter: familyKind = .counter
+        case .gauge: familyKind = .gauge
+        case .histogram: familyKind = .histogram
         default:
             rejected.withLock { $0 += 1 }
             return

@@ -50,7 +50,7 @@ final class SQLiteStore: SwiftStore {
                 $0 = (DatabaseWorker(name: "sqlite-writer", connection: writer, groupCommit: true, commitWindow: commitWindow),
                       DatabaseWorker(name: "sqlite-reader", connection: reader, groupCommit: false))
             }
-            host.log(TOKENHUB_LOG_INFO, "SQLite store ready at \(path)")
+            host.log(.info, "SQLite store ready at \(path)")
             return PluginReply(status: .ok)
         } catch {
             return .failure(.internal, error.description)

@@ -21,8 +21,18 @@ final class TemporalDispatcher: SwiftDispatcher {
     private let breaker: Mutex<CircuitBreaker>
     private let ledger = RequestLedger()
 
-    /// Time a workflow may take beyond the request's own latency budget (task pickup, log).
-    static let resultGrace: Duration = .seconds(30)
+    /// How long past the request's deadline (`deadline_unix_ms`, set by the host) this waits
+    /// for the workflow's close event: the engine inside the workflow stops at the deadline,
+    /// this covers the log activity and the close. Shorter than the host's own delivery grace,
+    /// so the host hears this dispatcher's timeout answer rather than giving up on it.
+    static let closeGrace: Duration = .seconds(3)
+
+    /// The wait for a request's workflow: until its deadline plus `closeGrace`, or, from a host
+    /// that sends no deadline (before ABI 1.3), `budget` plus `closeGrace`.
+    static func resultTimeout(deadlineUnixMs: Int64, budget: Duration) -> Duration {
+        guard let deadline = RequestDeadline.instant(unixMs: deadlineUnixMs) else { return budget + closeGrace }
+        return max(.zero, deadline - .now) + closeGrace
+    }
 
     init(host: HostTable, configJSON: [UInt8]) throws {
         self.host = host
@@ -51,9 +61,9 @@ final class TemporalDispatcher: SwiftDispatcher {
         manager.start { event in
             switch event {
             case .connected:
-                host.log(TOKENHUB_LOG_INFO, "temporal: connected to \(config.host), namespace \(config.namespace)")
+                host.log(.info, "temporal: connected to \(config.host), namespace \(config.namespace)")
             case .notReady(let error):
-                host.log(TOKENHUB_LOG_WARNING, "temporal: \(config.host) not usable yet (\(error)); requests fall back until it is")
+                host.log(.warning, "temporal: \(config.host) not usable yet (\(error)); requests fall back until it is")
             }
         }
     }
@@ -69,7 +79,7 @@ final class TemporalDispatcher: SwiftDispatcher {
         let workflowID = input.idempotencyKey.isEmpty ? "chat-\(input.requestID)" : "chat-\(input.apiKeyID)-\(input.idempotencyKey)"
         let start = WorkflowStart(workflowID: workflowID, workflowType: ChatWorkflow.typeName, taskQueue: config.taskQueue,
                                   input: input.json, idPolicy: input.idempotencyKey.isEmpty ? .unique : .attachToExisting)
-        return await run(start, requestID: input.requestID, timeout: .milliseconds(input.policy.maxLatencyMs) + Self.resultGrace)
+        return await run(start, requestID: input.requestID, timeout: Self.resultTimeout(deadlineUnixMs: input.deadlineUnixMs, budget: .milliseconds(input.policy.maxLatencyMs)))
     }
 
     func plan(_ orchestrationInputJSON: [UInt8]) async -> PluginReply {
@@ -82,8 +92,8 @@ final class TemporalDispatcher: SwiftDispatcher {
         let workflowID = input.idempotencyKey.isEmpty ? "plan-\(input.requestID)" : "plan-\(input.apiKeyID)-\(input.idempotencyKey)"
         let start = WorkflowStart(workflowID: workflowID, workflowType: OrchestrationWorkflow.typeName, taskQueue: config.taskQueue,
                                   input: input.json, idPolicy: input.idempotencyKey.isEmpty ? .unique : .attachToExisting)
-        // Each step of an orchestration has the default latency budget; allow for a dozen.
-        return await run(start, requestID: input.requestID, timeout: .milliseconds(Policy().maxLatencyMs * 12) + Self.resultGrace)
+        return await run(start, requestID: input.requestID,
+                         timeout: Self.resultTimeout(deadlineUnixMs: input.deadlineUnixMs, budget: .milliseconds(Policy().maxLatencyMs * 8)))
     }
 
     /// Starts (or attaches to) the workflow and waits for its close event.
@@ -133,7 +143,7 @@ final class TemporalDispatcher: SwiftDispatcher {
             return breaker.isOpen && !wasOpen
         }
         if opened {
-            host.log(TOKENHUB_LOG_WARNING, "temporal: circuit open for \(config.breakerOpenSeconds) s after \(config.breakerFailures) consecutive failures (\(error)); requests fall back to the next dispatcher")
+            host.log(.warning, "temporal: circuit open for \(config.breakerOpenSeconds) s after \(config.breakerFailures) consecutive failures (\(error)); requests fall back to the next dispatcher")
         }
     }
 
@@ -144,7 +154,7 @@ final class TemporalDispatcher: SwiftDispatcher {
             breaker.recordSuccess()
             return wasOpen
         }
-        if closed { host.log(TOKENHUB_LOG_INFO, "temporal: circuit closed; requests run as workflows again") }
+        if closed { host.log(.info, "temporal: circuit closed; requests run as workflows again") }
     }
 
     func stop() async {

@@ -4,7 +4,8 @@ import TokenHubCore
 import TokenHubWorkflows
 
 /// The seed's activities, run through the host table: ChatActivity is the engine's
-/// route-and-send, LogResultActivity the same log-result path DirectDispatch uses.
+/// route-and-send, LogResultActivity `host_log_result`: the workflow records its
+/// outcome even when no host waits for it any more (the host keeps one record per request id).
 struct TokenHubActivities {
     let host: HostTable
     let ledger: RequestLedger
@@ -38,12 +39,15 @@ struct TokenHubActivities {
                 }
             },
             Activities.logResult: { attempt throws(ActivityFailure) in
+                var result: LogResult
                 do {
-                    _ = try LogResult(json: attempt.input)
+                    result = try LogResult(json: attempt.input)
                 } catch {
                     throw ActivityFailure(type: Activities.invalidInput, "LogResult: \(error)", nonRetryable: true)
                 }
-                let reply = await host.logResult(attempt.input.serialized)
+                // The workflow's record carries this instance's configured name, as the host's does.
+                result.dispatcher = host.instanceName ?? result.dispatcher
+                let reply = await host.logResult(JSONCoding.encode(result))
                 switch reply.status {
                 case .ok: return .null
                 case .invalidArgument: throw ActivityFailure(type: Activities.invalidInput, reply.message, nonRetryable: true)

@@ -115,7 +115,12 @@ public final class Engine: Sendable {
         _ input: ChatInput, started: ContinuousClock.Instant,
         attempt: (any ProviderAdapter, RouteCandidate, ContinuousClock.Instant) async -> Result<Value, ProviderFailure>
     ) async -> Result<(Value, RouteCandidate, String), ChatOutputError> {
-        let deadline = started + .milliseconds(input.policy.maxLatencyMs)
+        // The policy's budget from now, but never past the request's own deadline (set once by
+        // the host when the request arrived: a workflow's activity starting late gets less).
+        var deadline = started + .milliseconds(input.policy.maxLatencyMs)
+        if let requestDeadline = RequestDeadline.instant(unixMs: input.deadlineUnixMs, clockNow: started) {
+            deadline = min(deadline, requestDeadline)
+        }
         let current = registry.withLock { $0 }
         let plan = Router.plan(request: input.request, policy: input.policy, providers: current.providers, models: current.models,
                                health: health.views())
@@ -132,6 +137,13 @@ public final class Engine: Sendable {
                 health.record(providerID: candidate.provider.id, success: true, latencyMs: attemptMs)
                 return .success((value, candidate, reason))
             case .failure(let failure):
+                if Task.isCancelled {
+                    // The caller gave up (host_cancel, a deadline): no further attempt, and a
+                    // cancelled call says nothing about the provider's health.
+                    let decision = Decision(modelID: candidate.model.id, providerID: candidate.provider.id, reason: reason)
+                    return .failure(ChatOutputError(output: ChatOutput(decision: decision, latencyMs: Int(Self.milliseconds(.now - started)),
+                                                                       error: "cancelled", errorClass: .transient)))
+                }
                 if failure.message != "cancelled" {
                     health.record(providerID: candidate.provider.id, success: false, latencyMs: attemptMs)
                 }
@@ -153,6 +165,11 @@ public final class Engine: Sendable {
     }
 
     static func noEligibleModel(_ plan: RoutePlan, started: ContinuousClock.Instant) -> ChatOutput {
+        if let pinned = plan.strictPin {
+            return ChatOutput(latencyMs: Int(milliseconds(.now - started)),
+                              error: "model \"\(pinned)\" \(plan.skipped[pinned] ?? "is not registered") (model_strict: no other model is tried)",
+                              errorClass: .unknownModel)
+        }
         let reasons = plan.skipped.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
         return ChatOutput(
             latencyMs: Int(milliseconds(.now - started)),

@@ -64,7 +64,7 @@ public struct FailoverState: Sendable {
                 return .retry(after: pause, reason: "retried-transient")
             }
             return switchToNext(reason: "failover-transient")
-        case .fatal, .noEligibleModel:
+        case .fatal, .noEligibleModel, .unknownModel:
             return switchToNext(reason: "failover-fatal")
         }
     }

@@ -85,12 +85,14 @@ struct OrchestrationRun {
         let basePolicy = policy(minWeight: input.directive.primaryMinWeight, mode: "normal")
         let engine = self.engine
         let pinned = input.directive.primaryModelID
+        let deadline = input.deadlineUnixMs
         let outputs = await withTaskGroup(of: (Int, ChatOutput).self) { group in
             for index in 0..<voters {
                 var voterRequest = request
                 // Spread voters over the eligible models unless one is pinned.
                 voterRequest.modelHint = pinned.isEmpty ? (candidates.isEmpty ? "" : candidates[index % candidates.count].model.id) : pinned
-                let voterInput = ChatInput(requestID: "\(requestID)-voter-\(index)", request: voterRequest, policy: basePolicy)
+                let voterInput = ChatInput(requestID: "\(requestID)-voter-\(index)", request: voterRequest, policy: basePolicy,
+                                           deadlineUnixMs: deadline)
                 group.addTask { (index, await engine.routeAndSend(voterInput)) }
             }
             var collected: [(Int, ChatOutput)] = []
@@ -154,7 +156,8 @@ struct OrchestrationRun {
         request.messages = messages
         request.modelHint = hint
         let output = await engine.routeAndSend(ChatInput(requestID: input.requestID, apiKeyID: input.apiKeyID, request: request,
-                                                         policy: policy(minWeight: minWeight, mode: mode)))
+                                                         policy: policy(minWeight: minWeight, mode: mode),
+                                                         deadlineUnixMs: input.deadlineUnixMs))
         totalCost += output.decision.estimatedCostUSD
         guard output.error.isEmpty else {
             lastFailure = ChatOutputError(output: output)

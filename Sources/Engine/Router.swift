@@ -62,6 +62,8 @@ public struct RoutePlan: Sendable, Hashable {
     public var candidates: [RouteCandidate]
     /// Ineligible model IDs with the reason each was skipped.
     public var skipped: [String: String]
+    /// The strictly pinned model that could not be used, when that is why there are no candidates.
+    public var strictPin: String? = nil
 }
 
 /// Pure routing: eligibility and scoring over a registry snapshot. No I/O, no state.
@@ -87,6 +89,11 @@ public enum Router {
         if let pinned = eligible.first(where: { $0.0.id == request.modelHint }) {
             let candidate = RouteCandidate(model: pinned.0, provider: pinned.1, estimatedCostUSD: pinned.2, score: 0, reason: "routed-hint-exact")
             return RoutePlan(candidates: [candidate], skipped: skipped)
+        }
+        if request.modelStrict && !request.modelHint.isEmpty {
+            // A strict pin never routes elsewhere: no candidates, and the reason names the model.
+            let why = skipped[request.modelHint].map { "is not eligible: \($0)" } ?? "is not registered"
+            return RoutePlan(candidates: [], skipped: [request.modelHint: why], strictPin: request.modelHint)
         }
         let weights = ScoreWeights.forMode(policy.mode)
         let maxCost = eligible.map(\.2).max() ?? 0

@@ -12,16 +12,39 @@ extension PluginExport {
             on_chat: swiftDispatcherOnChat,
             on_plan: swiftDispatcherOnPlan,
             stop: swiftDispatcherStop,
-            destroy: swiftDispatcherDestroy
+            destroy: swiftDispatcherDestroy,
+            on_cancel: swiftDispatcherOnCancel
         ))
         return table
     }()
 }
 
-/// The object behind a `tokenhub_instance *` of a Swift plugin.
+/// The object behind a `tokenhub_instance *` of a Swift plugin: the dispatcher, and the
+/// tasks of its running calls by the host's `user_data`, which `on_cancel` cancels (a
+/// cancelled task cancels its own host calls in turn: see `HostTable`).
 final class SwiftDispatcherInstance: Sendable {
     let dispatcher: any SwiftDispatcher
+    private let running = Mutex<[UInt: Task<Void, Never>]>([:])
     init(_ dispatcher: any SwiftDispatcher) { self.dispatcher = dispatcher }
+
+    /// Runs `work` in a task registered under `userData` until it has completed `done`.
+    func serve(_ done: tokenhub_completion_fn?, _ userData: UnsafeMutableRawPointer?,
+               _ work: @escaping @Sendable () async -> PluginReply) {
+        let key = UInt(bitPattern: userData)
+        let callUserData = CUserData(userData)
+        running.withLock { running in
+            running[key] = Task {
+                let reply = await work()
+                self.running.withLock { _ = $0.removeValue(forKey: key) }
+                if let done { reply.deliver(to: done, userData: callUserData.pointer) }
+            }
+        }
+    }
+
+    /// Cancels the running call of `userData`, if any.
+    func cancel(_ userData: UnsafeMutableRawPointer?) {
+        running.withLock { $0[UInt(bitPattern: userData)] }?.cancel()
+    }
 
     static func from(_ instance: OpaquePointer?) -> SwiftDispatcherInstance {
         Unmanaged<SwiftDispatcherInstance>.fromOpaque(UnsafeRawPointer(instance!)).takeUnretainedValue()
@@ -63,30 +86,25 @@ private let swiftDispatcherStart: @convention(c) (OpaquePointer?, tokenhub_error
 private let swiftDispatcherOnChat: @convention(c) (
     OpaquePointer?, tokenhub_slice, tokenhub_completion_fn?, UnsafeMutableRawPointer?
 ) -> Void = { instance, input, done, userData in
-    serve(.chat, instance, input, done, userData) { dispatcher, bytes in await dispatcher.chat(bytes) }
+    serve(instance, input, done, userData) { dispatcher, bytes in await dispatcher.chat(bytes) }
 }
 
 private let swiftDispatcherOnPlan: @convention(c) (
     OpaquePointer?, tokenhub_slice, tokenhub_completion_fn?, UnsafeMutableRawPointer?
 ) -> Void = { instance, input, done, userData in
-    serve(.plan, instance, input, done, userData) { dispatcher, bytes in await dispatcher.plan(bytes) }
+    serve(instance, input, done, userData) { dispatcher, bytes in await dispatcher.plan(bytes) }
 }
 
-/// Copies the borrowed input, returns at once, completes `done` from a task, then tells the
-/// dispatcher the reply went out (so follow-up work queues behind the waiting client).
+/// Copies the borrowed input, returns at once, completes `done` from a task.
 private func serve(
-    _ kind: DispatchKind, _ instance: OpaquePointer?, _ input: tokenhub_slice, _ done: tokenhub_completion_fn?,
+    _ instance: OpaquePointer?, _ input: tokenhub_slice, _ done: tokenhub_completion_fn?,
     _ userData: UnsafeMutableRawPointer?,
     _ work: @escaping @Sendable (any SwiftDispatcher, [UInt8]) async -> PluginReply
 ) {
-    let dispatcher = SwiftDispatcherInstance.from(instance).dispatcher
+    let box = SwiftDispatcherInstance.from(instance)
+    let dispatcher = box.dispatcher
     let bytes = input.bytes
-    let userData = CUserData(userData)
-    Task {
-        let reply = await work(dispatcher, bytes)
-        if let done { reply.deliver(to: done, userData: userData.pointer) }
-        dispatcher.didReply(to: kind, input: bytes, reply: reply)
-    }
+    box.serve(done, userData) { await work(dispatcher, bytes) }
 }
 
 private let swiftDispatcherStop: @convention(c) (
@@ -97,6 +115,10 @@ private let swiftDispatcherStop: @convention(c) (
         await dispatcher.stop()
         return PluginReply(status: .ok)
     }
+}
+
+private let swiftDispatcherOnCancel: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { instance, userData in
+    SwiftDispatcherInstance.from(instance).cancel(userData)
 }
 
 private let swiftDispatcherDestroy: @convention(c) (OpaquePointer?) -> Void = { instance in

@@ -26,8 +26,8 @@ public struct HostTable: @unchecked Sendable {
     }
 
     /// Writes a line to the host's log.
-    public func log(_ level: tokenhub_log_level, _ message: String) {
-        withSlice(message) { raw.pointee.host_log(raw.pointee.host_context, level, $0) }
+    public func log(_ level: LogLevel, _ message: String) {
+        withSlice(message) { raw.pointee.host_log(raw.pointee.host_context, level.rawValue, $0) }
     }
 
     /// Publishes an event (a JSON object with a "type") on the host's event bus.
@@ -36,10 +36,10 @@ public struct HostTable: @unchecked Sendable {
     }
 
     /// Records a metric; `labelsJSON` is a flat JSON object or empty.
-    public func recordMetric(_ kind: tokenhub_metric_kind, name: String, labelsJSON: String = "", value: Double) {
+    public func recordMetric(_ kind: MetricKind, name: String, labelsJSON: String = "", value: Double) {
         withSlice(name) { name in
             withSlice(labelsJSON) { labels in
-                raw.pointee.host_metric_record(raw.pointee.host_context, kind, name, labels, value)
+                raw.pointee.host_metric_record(raw.pointee.host_context, kind.rawValue, name, labels, value)
             }
         }
     }
@@ -63,22 +63,41 @@ public struct HostTable: @unchecked Sendable {
         UnsafeMutableRawPointer?, tokenhub_slice, tokenhub_completion_fn?, UnsafeMutableRawPointer?
     ) -> Void
 
+    /// The host's `host_cancel` (ABI 1.3), nil from an older host.
+    private var hostCancel: (@convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void)? {
+        let end = MemoryLayout<tokenhub_host>.offset(of: \.host_cancel)! + MemoryLayout<UnsafeRawPointer>.size
+        guard raw.pointee.struct_size >= end else { return nil }
+        return raw.pointee.host_cancel
+    }
+
+    /// Calls the host and waits for its completion. Cancelling the waiting task cancels the
+    /// host call (`host_cancel`, when the host has it), which then completes promptly.
     private func call(_ function: AsyncHostCall?, _ input: [UInt8]) async -> PluginReply {
         guard let function else {
             return .failure(.notSupported, "the host does not offer this call")
         }
-        let context = raw.pointee.host_context
-        return await withCheckedContinuation { continuation in
-            let box = Unmanaged.passRetained(ReplyContinuation(continuation)).toOpaque()
-            withSlice(input) { function(context, $0, resumeReplyContinuation, box) }
+        let context = CUserData(raw.pointee.host_context)
+        // The box is the call's user data: it stays alive until this returns, so its address
+        // names this call alone for as long as `host_cancel` may use it.
+        let box = ReplyContinuation()
+        let userData = CUserData(Unmanaged.passUnretained(box).toOpaque())
+        let cancel = hostCancel
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                box.continuation = continuation
+                _ = Unmanaged.passRetained(box)  // released by the completion
+                withSlice(input) { function(context.pointer, $0, resumeReplyContinuation, userData.pointer) }
+            }
+        } onCancel: {
+            withExtendedLifetime(box) { cancel?(context.pointer, userData.pointer) }
         }
     }
 }
 
-/// Carries a continuation through a C `user_data` pointer.
+/// Carries a continuation through a C `user_data` pointer. Set once, before the host call
+/// that completes it starts (which orders the write before the completion's read).
 final class ReplyContinuation: @unchecked Sendable {
-    let continuation: CheckedContinuation<PluginReply, Never>
-    init(_ continuation: CheckedContinuation<PluginReply, Never>) { self.continuation = continuation }
+    var continuation: CheckedContinuation<PluginReply, Never>?
 }
 
 /// The completion the plugin side passes to host calls: copies the borrowed slices and
@@ -86,5 +105,5 @@ final class ReplyContinuation: @unchecked Sendable {
 let resumeReplyContinuation: tokenhub_completion_fn = { userData, status, result, message in
     guard let userData else { return }
     let box = Unmanaged<ReplyContinuation>.fromOpaque(userData).takeRetainedValue()
-    box.continuation.resume(returning: PluginReply(status: PluginStatus(code: status), result: result.bytes, message: message.string))
+    box.continuation?.resume(returning: PluginReply(status: PluginStatus(code: status), result: result.bytes, message: message.string))
 }

@@ -10,6 +10,8 @@ public enum PluginStatus: Int32, Sendable, Hashable, CustomStringConvertible {
     case cancelled = -5
     case timeout = -6
     case `internal` = -7
+    /// Since 1.3.
+    case notFound = -8
 
     /// Maps any raw code; codes this build does not know are `.internal`.
     public init(code: tokenhub_status) {
@@ -30,6 +32,7 @@ public enum PluginStatus: Int32, Sendable, Hashable, CustomStringConvertible {
         case .cancelled: "TOKENHUB_ERR_CANCELLED"
         case .timeout: "TOKENHUB_ERR_TIMEOUT"
         case .internal: "TOKENHUB_ERR_INTERNAL"
+        case .notFound: "TOKENHUB_ERR_NOT_FOUND"
         }
     }
 }

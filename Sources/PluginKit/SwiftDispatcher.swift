@@ -22,23 +22,6 @@ public protocol SwiftDispatcher: AnyObject, Sendable {
     func chat(_ chatInputJSON: [UInt8]) async -> PluginReply
     /// Serves one orchestration (OrchestrationInput JSON) with a ChatOutput JSON reply.
     func plan(_ orchestrationInputJSON: [UInt8]) async -> PluginReply
-    /// Called once the reply to a chat or plan has been delivered to the host, with the same
-    /// input and reply: start here what the client must not wait for (recording the result).
-    /// Must return promptly; spawn a task for anything slow. The default does nothing.
-    func didReply(to kind: DispatchKind, input: [UInt8], reply: PluginReply)
     /// Stops accepting work and drains what is running.
     func stop() async
-}
-
-/// Which dispatcher entry point served a request.
-public enum DispatchKind: String, Sendable {
-    /// `on_chat`: a ChatInput.
-    case chat
-    /// `on_plan`: an OrchestrationInput.
-    case plan
-}
-
-extension SwiftDispatcher {
-    /// Nothing to do after a reply.
-    public func didReply(to kind: DispatchKind, input: [UInt8], reply: PluginReply) {}
 }

@@ -11,7 +11,7 @@ public protocol SwiftTelemetry: AnyObject, Sendable {
     /// One request's LogResult JSON (borrowed bytes already copied into the array).
     func observe(resultJSON: [UInt8])
     /// One metric recorded through `host_metric_record`.
-    func observe(metric kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double)
+    func observe(metric kind: MetricKind, name: String, labelsJSON: String, value: Double)
     /// One event published through `host_emit_event` (default: ignored).
     func observe(eventJSON: [UInt8])
     /// The plugin's metrics in Prometheus text exposition format 0.0.4.
@@ -79,6 +79,7 @@ private let swiftTelemetryOnResult: @convention(c) (OpaquePointer?, tokenhub_sli
 
 private let swiftTelemetryOnMetric: @convention(c) (OpaquePointer?, tokenhub_metric_kind, tokenhub_slice, tokenhub_slice, Double) -> Void = {
     instance, kind, name, labels, value in
+    guard let kind = MetricKind(code: kind) else { return }  // a kind this ABI does not define
     SwiftTelemetryInstance.from(instance).observe(metric: kind, name: name.string, labelsJSON: labels.string, value: value)
 }
 

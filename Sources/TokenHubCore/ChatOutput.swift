@@ -45,6 +45,8 @@ public enum ErrorClass: String, Sendable, Hashable, CaseIterable {
     case fatal
     /// No model passed the eligibility rules.
     case noEligibleModel = "no_eligible_model"
+    /// A strict pin (`model_strict`) named a model that is not registered, or not eligible.
+    case unknownModel = "unknown_model"
 }
 
 /// The result of a chat or orchestration dispatch.

@@ -4,6 +4,9 @@ public struct ChatRequest: JSONPayload, Hashable {
     public var messages: [JSONValue]
     /// A registered model ID pins the model; "" (or an unknown ID) lets the router choose.
     public var modelHint: String
+    /// Makes `modelHint` a demand: the request goes to that model or fails with
+    /// `unknown_model`, naming it, instead of being routed elsewhere.
+    public var modelStrict: Bool
     /// The caller's estimate of input tokens; 0 means "estimate from the messages".
     public var estimatedInputTokens: Int
     /// Provider parameters passed through (temperature, max_tokens, tools, tool_choice...).
@@ -17,6 +20,7 @@ public struct ChatRequest: JSONPayload, Hashable {
     public init(
         messages: [JSONValue],
         modelHint: String = "",
+        modelStrict: Bool = false,
         estimatedInputTokens: Int = 0,
         parameters: [String: JSONValue] = [:],
         stream: Bool = false,
@@ -24,18 +28,20 @@ public struct ChatRequest: JSONPayload, Hashable {
     ) {
         self.messages = messages
         self.modelHint = modelHint
+        self.modelStrict = modelStrict
         self.estimatedInputTokens = estimatedInputTokens
         self.parameters = parameters
         self.stream = stream
         self.outputSchema = outputSchema
     }
 
-    /// Reads `{messages, model_hint, estimated_input_tokens, parameters, stream, output_schema}`.
+    /// Reads `{messages, model_hint, model_strict, estimated_input_tokens, parameters, stream, output_schema}`.
     public init(json: JSONValue) throws(PayloadError) {
         let fields = try PayloadFields(json, path: "")
         guard case .array(let messages)? = fields["messages"] else { throw PayloadError("messages: required, expected an array") }
         self.messages = messages
         modelHint = try fields.string("model_hint")
+        modelStrict = try fields.bool("model_strict", default: false)
         estimatedInputTokens = try fields.int("estimated_input_tokens", default: 0)
         parameters = fields["parameters"]?.objectValue ?? [:]
         stream = try fields.bool("stream", default: false)
@@ -45,7 +51,7 @@ public struct ChatRequest: JSONPayload, Hashable {
     /// The request as JSON.
     public var json: JSONValue {
         .object([
-            "messages": .array(messages), "model_hint": .string(modelHint),
+            "messages": .array(messages), "model_hint": .string(modelHint), "model_strict": .bool(modelStrict),
             "estimated_input_tokens": .number(Double(estimatedInputTokens)), "parameters": .object(parameters),
             "stream": .bool(stream), "output_schema": outputSchema ?? .null,
         ])

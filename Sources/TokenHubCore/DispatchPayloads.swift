@@ -11,14 +11,20 @@ public struct ChatInput: JSONPayload, Hashable {
     /// The client's `Idempotency-Key` header, "" when it sent none: a repeated key with the
     /// same API key returns the first request's answer (durable dispatchers honour it).
     public var idempotencyKey: String
+    /// The request's one deadline, set by the host when the request arrived (arrival plus the
+    /// policy's `max_latency_ms`), in Unix milliseconds; 0 when none was set. Everyone
+    /// involved (the host, dispatchers, workflows, the engine) stops at this same instant.
+    public var deadlineUnixMs: Int64
 
     /// Creates an input.
-    public init(requestID: String, apiKeyID: String = "", request: ChatRequest, policy: Policy = Policy(), idempotencyKey: String = "") {
+    public init(requestID: String, apiKeyID: String = "", request: ChatRequest, policy: Policy = Policy(), idempotencyKey: String = "",
+                deadlineUnixMs: Int64 = 0) {
         self.requestID = requestID
         self.apiKeyID = apiKeyID
         self.request = request
         self.policy = policy
         self.idempotencyKey = idempotencyKey
+        self.deadlineUnixMs = deadlineUnixMs
     }
 
     /// Reads `{request_id, api_key_id, request, policy}`; `api_key_id` and `policy` may be absent.
@@ -30,12 +36,14 @@ public struct ChatInput: JSONPayload, Hashable {
         self.request = request
         policy = try fields.payload("policy", as: Policy.self) ?? Policy()
         idempotencyKey = try fields.string("idempotency_key")
+        deadlineUnixMs = Int64(try fields.int("deadline_unix_ms", default: 0))
     }
 
-    /// The input as JSON (`idempotency_key` only when set).
+    /// The input as JSON (`idempotency_key` and `deadline_unix_ms` only when set).
     public var json: JSONValue {
         var members: [String: JSONValue] = ["request_id": .string(requestID), "api_key_id": .string(apiKeyID), "request": request.json, "policy": policy.json]
         if !idempotencyKey.isEmpty { members["idempotency_key"] = .string(idempotencyKey) }
+        if deadlineUnixMs > 0 { members["deadline_unix_ms"] = .number(Double(deadlineUnixMs)) }
         return .object(members)
     }
 }
@@ -99,14 +107,18 @@ public struct OrchestrationInput: JSONPayload, Hashable {
     public var directive: OrchestrationDirective
     /// The client's `Idempotency-Key` header, "" when it sent none.
     public var idempotencyKey: String
+    /// The request's one deadline in Unix milliseconds (see `ChatInput.deadlineUnixMs`); 0 for none.
+    public var deadlineUnixMs: Int64
 
     /// Creates an input.
-    public init(requestID: String, apiKeyID: String = "", request: ChatRequest, directive: OrchestrationDirective, idempotencyKey: String = "") {
+    public init(requestID: String, apiKeyID: String = "", request: ChatRequest, directive: OrchestrationDirective, idempotencyKey: String = "",
+                deadlineUnixMs: Int64 = 0) {
         self.requestID = requestID
         self.apiKeyID = apiKeyID
         self.request = request
         self.directive = directive
         self.idempotencyKey = idempotencyKey
+        self.deadlineUnixMs = deadlineUnixMs
     }
 
     /// Reads `{request_id, api_key_id, request, directive}`.
@@ -119,12 +131,14 @@ public struct OrchestrationInput: JSONPayload, Hashable {
         self.request = request
         self.directive = directive
         idempotencyKey = try fields.string("idempotency_key")
+        deadlineUnixMs = Int64(try fields.int("deadline_unix_ms", default: 0))
     }
 
-    /// The input as JSON (`idempotency_key` only when set).
+    /// The input as JSON (`idempotency_key` and `deadline_unix_ms` only when set).
     public var json: JSONValue {
         var members: [String: JSONValue] = ["request_id": .string(requestID), "api_key_id": .string(apiKeyID), "request": request.json, "directive": directive.json]
         if !idempotencyKey.isEmpty { members["idempotency_key"] = .string(idempotencyKey) }
+        if deadlineUnixMs > 0 { members["deadline_unix_ms"] = .number(Double(deadlineUnixMs)) }
         return .object(members)
     }
 }

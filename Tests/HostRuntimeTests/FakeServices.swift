@@ -10,12 +10,12 @@ final class FakeServices: HostServices {
     let routed = Mutex<[ChatInput]>([])
     let logs = Mutex<[String]>([])
 
-    func log(plugin: String, level: tokenhub_log_level, message: String) {
+    func log(plugin: String, level: LogLevel, message: String) {
         logs.withLock { $0.append("\(plugin): \(message)") }
     }
 
     func emitEvent(plugin: String, eventJSON: [UInt8]) {}
-    func recordMetric(plugin: String, kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double) {}
+    func recordMetric(plugin: String, kind: MetricKind, name: String, labelsJSON: String, value: Double) {}
 
     func routeAndSend(_ chatInputJSON: [UInt8]) async -> PluginReply {
         guard let input = try? JSONCoding.decode(ChatInput.self, from: Data(chatInputJSON)) else {

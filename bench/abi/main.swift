@@ -10,9 +10,9 @@ import TokenHubCore
 /// Host services that answer at once: the plugin side's cost is all that is measured.
 struct NoopServices: HostServices {
     static let output = JSONCoding.encode(ChatOutput(decision: Decision(modelID: "noop")))
-    func log(plugin: String, level: tokenhub_log_level, message: String) {}
+    func log(plugin: String, level: LogLevel, message: String) {}
     func emitEvent(plugin: String, eventJSON: [UInt8]) {}
-    func recordMetric(plugin: String, kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double) {}
+    func recordMetric(plugin: String, kind: MetricKind, name: String, labelsJSON: String, value: Double) {}
     func routeAndSend(_ chatInputJSON: [UInt8]) async -> PluginReply { PluginReply(status: .ok, result: Self.output) }
     func orchestrate(_ orchestrationInputJSON: [UInt8]) async -> PluginReply { PluginReply(status: .ok, result: Self.output) }
     func logResult(_ logResultJSON: [UInt8]) -> PluginReply { PluginReply(status: .ok) }

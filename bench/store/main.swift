@@ -7,9 +7,9 @@ import PluginKit
 import TokenHubCore
 
 struct NoopServices: HostServices {
-    func log(plugin: String, level: tokenhub_log_level, message: String) {}
+    func log(plugin: String, level: LogLevel, message: String) {}
     func emitEvent(plugin: String, eventJSON: [UInt8]) {}
-    func recordMetric(plugin: String, kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double) {}
+    func recordMetric(plugin: String, kind: MetricKind, name: String, labelsJSON: String, value: Double) {}
     func routeAndSend(_ chatInputJSON: [UInt8]) async -> PluginReply { .failure(.notSupported, "") }
     func orchestrate(_ orchestrationInputJSON: [UInt8]) async -> PluginReply { .failure(.notSupported, "") }
     func logResult(_ logResultJSON: [UInt8]) -> PluginReply { PluginReply(status: .ok) }

@@ -24,10 +24,11 @@ public final class DispatcherInstance: PluginInstance<tokenhub_dispatch_vtable> 
         }
     }
 
-    /// Sends a ChatInput to the plugin and waits for its reply, at most until `deadline`.
+    /// Sends a ChatInput to the plugin and waits for its reply, at most until `deadline`;
+    /// at the deadline, or if the waiting task is cancelled, the plugin's `on_cancel` is told.
     public func chat(_ chatInputJSON: [UInt8], deadline: ContinuousClock.Instant?) async -> PluginReply {
         let onChat = vtable.pointee.on_chat!
-        return await PendingReplies.shared.call(label: "\(name).on_chat", deadline: deadline) { done, userData in
+        return await PendingReplies.shared.call(label: "\(name).on_chat", deadline: deadline, cancel: cancelHook) { done, userData in
             withSlice(chatInputJSON) { onChat(instance, $0, done, userData) }
         }
     }
@@ -37,9 +38,16 @@ public final class DispatcherInstance: PluginInstance<tokenhub_dispatch_vtable> 
         guard let onPlan = vtable.pointee.on_plan else {
             return .failure(.unavailable, "\(name) does not serve plans")
         }
-        return await PendingReplies.shared.call(label: "\(name).on_plan", deadline: deadline) { done, userData in
+        return await PendingReplies.shared.call(label: "\(name).on_plan", deadline: deadline, cancel: cancelHook) { done, userData in
             withSlice(orchestrationInputJSON) { onPlan(instance, $0, done, userData) }
         }
+    }
+
+    /// The plugin's `on_cancel` (ABI 1.3) for a call's user data; nil when it has none.
+    private var cancelHook: (@Sendable (UnsafeMutableRawPointer) -> Void)? {
+        guard let onCancel = vtable.pointee.on_cancel else { return nil }
+        let instance = CUserData(UnsafeMutableRawPointer(instance))
+        return { userData in onCancel(OpaquePointer(instance.pointer), userData) }
     }
 
     /// Drains and stops the instance, then destroys it.

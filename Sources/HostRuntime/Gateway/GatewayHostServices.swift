@@ -21,12 +21,12 @@ struct GatewayHostServices: HostServices {
         self.results = ResultRecorder(logger: logger, defaults: defaults, telemetry: telemetry)
     }
 
-    func log(plugin: String, level: tokenhub_log_level, message: String) {
+    func log(plugin: String, level: LogLevel, message: String) {
         let swiftLevel: Logger.Level = switch level {
-        case TOKENHUB_LOG_DEBUG: .debug
-        case TOKENHUB_LOG_WARNING: .warning
-        case TOKENHUB_LOG_ERROR: .error
-        default: .info
+        case .debug: .debug
+        case .info: .info
+        case .warning: .warning
+        case .error: .error
         }
         logger.log(level: swiftLevel, "\(message)", metadata: ["plugin": "\(plugin)"])
     }
@@ -36,7 +36,7 @@ struct GatewayHostServices: HostServices {
         telemetry.observe(eventJSON: eventJSON)
     }
 
-    func recordMetric(plugin: String, kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double) {
+    func recordMetric(plugin: String, kind: MetricKind, name: String, labelsJSON: String, value: Double) {
         logger.trace("metric", metadata: ["plugin": "\(plugin)", "name": "\(name)", "value": "\(value)"])
         telemetry.observe(metric: kind, name: name, labelsJSON: labelsJSON, value: value)
     }

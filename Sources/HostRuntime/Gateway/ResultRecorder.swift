@@ -26,6 +26,8 @@ final class ResultRecorder: Sendable {
     /// dropped and counted (memory stays bounded however long the store stalls).
     let maxQueuedRows: Int
     private let drops = Mutex<(count: Int, lastReport: ContinuousClock.Instant?)>((0, nil))
+    /// Ids already recorded: a second record of the same request is skipped.
+    private let recent = Mutex(RecentRequestIDs())
     static let dropReportInterval: Duration = .seconds(10)
 
     /// The gateway's default policy: rewards of requests that carry no budget use its.
@@ -45,8 +47,10 @@ final class ResultRecorder: Sendable {
         self.store.withLock { $0 = store }
     }
 
-    /// Records one result; answers ok even when the store drops it (it is counted).
+    /// Records one result, once per request id (a repeat is skipped and answers ok); answers
+    /// ok even when the store drops it (it is counted).
     func record(_ result: LogResult) -> PluginReply {
+        guard result.requestID.isEmpty || recent.withLock({ $0.insert(result.requestID) }) else { return PluginReply(status: .ok) }
         logger.info("request", metadata: [
             "request_id": "\(result.requestID)", "kind": "\(result.kind)", "dispatcher": "\(result.dispatcher)",
             "model": "\(result.output.decision.modelID)", "latency_ms": "\(result.output.latencyMs)",

@@ -14,14 +14,15 @@ enum RequestReader {
         return (request, policy)
     }
 
-    /// `{messages, model_hint, estimated_input_tokens, parameters, stream, output_schema}`.
+    /// `{messages, model_hint, model_strict, estimated_input_tokens, parameters, stream, output_schema}`.
     static func chatRequest(_ value: JSONValue, at path: String) throws(APIError) -> ChatRequest {
         let members = try object(value, at: path, allowed: [
-            "messages", "model_hint", "estimated_input_tokens", "parameters", "stream", "output_schema",
+            "messages", "model_hint", "model_strict", "estimated_input_tokens", "parameters", "stream", "output_schema",
         ])
         let messages = try messageList(members["messages"], at: "\(path).messages")
         var request = ChatRequest(messages: messages)
         request.modelHint = try string(members["model_hint"], at: "\(path).model_hint") ?? ""
+        request.modelStrict = try bool(members["model_strict"], at: "\(path).model_strict") ?? false
         request.estimatedInputTokens = try integer(members["estimated_input_tokens"], at: "\(path).estimated_input_tokens", in: 0...100_000_000) ?? 0
         if let parameters = members["parameters"], parameters != .null {
             guard case .object(let dictionary) = parameters else {
@@ -143,7 +144,13 @@ extension RequestReader {
         let model = try string(members["model"], at: "model") ?? ""
         request.modelHint = model == "*" ? "" : model
         request.stream = try bool(members["stream"], at: "stream") ?? false
-        for (key, value) in members where !["model", "messages", "stream"].contains(key) {
+        // TokenHub's one extension of the OpenAI body (an SDK sends it with `extra_body`):
+        // `model` becomes a demand, never passed to the provider.
+        request.modelStrict = try bool(members["model_strict"], at: "model_strict") ?? false
+        if request.modelStrict && request.modelHint.isEmpty {
+            throw .invalidField("model_strict", "needs a model: \"model\" is empty or \"*\"")
+        }
+        for (key, value) in members where !["model", "messages", "stream", "model_strict"].contains(key) {
             if value == .null { continue }
             if let check = checkedParameters[key], !check(value) {
                 throw .invalidField(key, "invalid value (\(value.typeName)); see the OpenAI chat-completions reference for its type and range")

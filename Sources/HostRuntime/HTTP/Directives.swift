@@ -41,8 +41,11 @@ enum Directives {
             policy = try RequestReader.policy(.object(["min_weight": .number(Double(number))]), at: prefix, defaults: policy)
         case "model", "model_hint":
             request.modelHint = value
+        case "model_strict", "strict":
+            guard let flag = Bool(value) else { throw .invalidField(field, "expected true or false, got \"\(value)\"") }
+            request.modelStrict = flag
         default:
-            throw .invalidField(field, "unknown directive (expected mode, max_budget_usd, max_latency_ms, min_weight, model)")
+            throw .invalidField(field, "unknown directive (expected mode, max_budget_usd, max_latency_ms, min_weight, model, model_strict)")
         }
     }
 }

@@ -10,34 +10,66 @@ enum DispatchOutcomeMapper {
         var dispatcher: String
     }
 
-    /// Grace beyond the policy's deadline before the host stops waiting for a dispatcher.
-    static let deadlineGrace: Duration = .seconds(5)
+    /// How long past the request's deadline the host still waits for a dispatcher's answer:
+    /// the time to deliver the timeout answer the dispatcher owes at the deadline (a workflow's
+    /// close event, a remote call's reply). Not a second deadline: nobody works towards it.
+    static let deliveryGrace: Duration = .seconds(5)
+
+    /// An orchestration is several model calls; its deadline allows this many of the default.
+    static let orchestrationSteps = 8
 
     static func dispatchChat(_ input: ChatInput, gateway: Gateway) async throws(APIError) -> Served {
-        let bytes = JSONCoding.encode(input)
-        let deadline = ContinuousClock.now + .milliseconds(input.policy.maxLatencyMs) + deadlineGrace
-        let outcome = await gateway.plugins.chain.chat(bytes, deadline: deadline)
-        recordTimeout(outcome, requestID: input.requestID, apiKeyID: input.apiKeyID, kind: "chat", mode: input.policy.mode, gateway: gateway)
-        return try served(outcome, requestID: input.requestID)
+        var input = input
+        input.deadlineUnixMs = RequestDeadline.unixMs(after: .milliseconds(input.policy.maxLatencyMs))
+        let outcome = await gateway.plugins.chain.chat(JSONCoding.encode(input), deadline: waitUntil(input.deadlineUnixMs))
+        let output = record(outcome, LogResult(requestID: input.requestID, apiKeyID: input.apiKeyID, kind: "chat", mode: input.policy.mode,
+                                               output: ChatOutput(), dispatcher: "", budgetUSD: input.policy.maxBudgetUSD, maxLatencyMs: input.policy.maxLatencyMs),
+                            gateway: gateway)
+        return try served(outcome, output: output, requestID: input.requestID)
     }
 
     static func dispatchPlan(_ input: OrchestrationInput, gateway: Gateway) async throws(APIError) -> Served {
-        let bytes = JSONCoding.encode(input)
-        // An orchestration is several model calls; each has the default deadline.
-        let deadline = ContinuousClock.now + .milliseconds(gateway.registry.routing.maxLatencyMs * 8) + deadlineGrace
-        let outcome = await gateway.plugins.chain.plan(bytes, deadline: deadline)
-        recordTimeout(outcome, requestID: input.requestID, apiKeyID: input.apiKeyID, kind: "plan", mode: input.directive.mode, gateway: gateway)
-        return try served(outcome, requestID: input.requestID)
+        var input = input
+        input.deadlineUnixMs = RequestDeadline.unixMs(after: .milliseconds(gateway.registry.routing.maxLatencyMs) * orchestrationSteps)
+        let outcome = await gateway.plugins.chain.plan(JSONCoding.encode(input), deadline: waitUntil(input.deadlineUnixMs))
+        let output = record(outcome, LogResult(requestID: input.requestID, apiKeyID: input.apiKeyID, kind: "plan", mode: input.directive.mode,
+                                               output: ChatOutput(), dispatcher: ""),
+                            gateway: gateway)
+        return try served(outcome, output: output, requestID: input.requestID)
     }
 
-    /// A dispatcher that never answered leaves no row of its own: the host logs the request
-    /// as failed, so every request has its log row (the store keeps the first per request id).
-    private static func recordTimeout(_ outcome: DispatchChain.Outcome, requestID: String, apiKeyID: String, kind: String, mode: String,
-                                      gateway: Gateway) {
-        guard outcome.reply.status == .timeout else { return }
-        let output = ChatOutput(error: "dispatcher \(outcome.servedBy ?? "?") did not answer before the deadline", errorClass: .transient)
-        _ = gateway.services.results.record(LogResult(requestID: requestID, apiKeyID: apiKeyID, kind: kind, mode: mode, output: output,
-                                                      dispatcher: outcome.servedBy ?? ""))
+    private static func waitUntil(_ deadlineUnixMs: Int64) -> ContinuousClock.Instant? {
+        RequestDeadline.instant(unixMs: deadlineUnixMs).map { $0 + deliveryGrace }
+    }
+
+    /// The host records every dispatched request's outcome itself, tagged with the serving
+    /// dispatcher's instance name: a ChatOutput when the dispatcher answered with one, else a
+    /// failure naming what happened (no dispatcher, a timeout, a dispatcher's own error). The
+    /// recorder keeps one record per request id, so a plugin that also records (with
+    /// `host_log_result`) does not count twice. Returns the dispatcher's ChatOutput, if any.
+    private static func record(_ outcome: DispatchChain.Outcome, _ template: LogResult, gateway: Gateway) -> ChatOutput? {
+        let reply = outcome.reply
+        let dispatcher = outcome.servedBy ?? ""
+        var result = template
+        result.dispatcher = dispatcher
+        let output: ChatOutput?
+        switch reply.status {
+        case .ok, .upstream:
+            output = try? JSONCoding.decode(ChatOutput.self, from: reply.result)
+            result.output = output ?? ChatOutput(error: reply.status == .ok ? "dispatcher \(dispatcher) returned a result that is not a ChatOutput"
+                                                                              : reply.message, errorClass: .fatal)
+        case .timeout:
+            output = nil
+            result.output = ChatOutput(error: "dispatcher \(dispatcher) did not answer before the deadline", errorClass: .transient)
+        case .unavailable:
+            output = nil
+            result.output = ChatOutput(error: reply.message, errorClass: .transient)
+        default:
+            output = nil
+            result.output = ChatOutput(error: "dispatcher \(dispatcher): \(reply.status): \(reply.message)", errorClass: .fatal)
+        }
+        _ = gateway.services.results.record(result)
+        return output
     }
 
     /// A failed ChatOutput as the client's error: 503 when no model was eligible, else 502,
@@ -46,9 +78,18 @@ enum DispatchOutcomeMapper {
     /// provider and model tried and the id, never what the upstream said.
     static func upstreamError(_ output: ChatOutput, requestID: String) -> APIError {
         let errorClass = output.errorClass ?? .fatal
-        let status: HTTPResponse.Status = errorClass == .noEligibleModel ? .serviceUnavailable : .badGateway
+        let status: HTTPResponse.Status = switch errorClass {
+        case .noEligibleModel: .serviceUnavailable
+        case .unknownModel: .notFound
+        default: .badGateway
+        }
         let message: String
         switch errorClass {
+        case .unknownModel:
+            // OpenAI's own code for a model it does not serve, so SDKs map it the same way.
+            var error = APIError(.notFound, output.error, type: "invalid_request_error", code: "model_not_found")
+            error.headers[GatewayRoutes.requestIDHeader] = requestID
+            return error
         case .noEligibleModel:
             // The router's reasons name only the gateway's own registry; they help the client fix its policy.
             message = output.error.isEmpty ? "no eligible model" : output.error
@@ -61,18 +102,17 @@ enum DispatchOutcomeMapper {
         return error
     }
 
-    static func served(_ outcome: DispatchChain.Outcome, requestID: String) throws(APIError) -> Served {
+    static func served(_ outcome: DispatchChain.Outcome, output: ChatOutput?, requestID: String) throws(APIError) -> Served {
         let reply = outcome.reply
         let dispatcher = outcome.servedBy ?? ""
         switch reply.status {
         case .ok:
-            guard let output = try? JSONCoding.decode(ChatOutput.self, from: reply.result) else {
+            guard let output else {
                 throw APIError(.badGateway, "dispatcher \(dispatcher) returned a result that is not a ChatOutput", type: "server_error", code: "bad_dispatch_result")
             }
             return Served(output: output, dispatcher: dispatcher)
         case .upstream:
-            let output = (try? JSONCoding.decode(ChatOutput.self, from: reply.result))
-                ?? ChatOutput(error: reply.message, errorClass: .fatal)
+            let output = output ?? ChatOutput(error: reply.message, errorClass: .fatal)
             throw upstreamError(output, requestID: requestID)
         case .unavailable:
             throw APIError(.serviceUnavailable, reply.message, type: "dispatch_unavailable", code: "unavailable")
@@ -82,7 +122,7 @@ enum DispatchOutcomeMapper {
             throw APIError(.gatewayTimeout, reply.message, type: "server_error", code: "timeout")
         case .notSupported:
             throw APIError(.notImplemented, reply.message, type: "server_error", code: "not_supported")
-        case .cancelled, .internal:
+        case .cancelled, .internal, .notFound:
             throw APIError(.internalServerError, "dispatcher \(dispatcher): \(reply.message)", type: "server_error", code: reply.status == .cancelled ? "cancelled" : "internal")
         }
     }

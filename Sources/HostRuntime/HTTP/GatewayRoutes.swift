@@ -49,7 +49,7 @@ public struct GatewayRoutes: Sendable {
         if !telemetry.isEmpty {
             // Every answer, including the ones no dispatcher saw (400, 401, 429…).
             let labels = JSONValue.object(["route": .string(route), "status": .string(String(response.status.code))])
-            telemetry.observe(metric: TOKENHUB_METRIC_COUNTER, name: "tokenhub_http_responses_total",
+            telemetry.observe(metric: .counter, name: "tokenhub_http_responses_total",
                               labelsJSON: String(decoding: labels.serialized, as: UTF8.self), value: 1)
         }
         return response

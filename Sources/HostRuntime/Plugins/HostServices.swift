@@ -7,11 +7,11 @@ import PluginKit
 /// THREAD: every method is called from any thread, concurrently.
 public protocol HostServices: Sendable {
     /// A plugin's log line.
-    func log(plugin: String, level: tokenhub_log_level, message: String)
+    func log(plugin: String, level: LogLevel, message: String)
     /// A plugin's event (JSON object with a "type").
     func emitEvent(plugin: String, eventJSON: [UInt8])
     /// A plugin's metric.
-    func recordMetric(plugin: String, kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double)
+    func recordMetric(plugin: String, kind: MetricKind, name: String, labelsJSON: String, value: Double)
     /// Route and send one chat request: ChatInput JSON in, ChatOutput JSON out.
     func routeAndSend(_ chatInputJSON: [UInt8]) async -> PluginReply
     /// Run one orchestration: OrchestrationInput JSON in, ChatOutput JSON out.
@@ -26,10 +26,11 @@ public protocol HostServices: Sendable {
 /// OWNERSHIP: the table and its context live until `release()`, which the owner calls only
 /// after the instance's `destroy` returned (the ABI promises no call after that).
 final class HostTableBox: @unchecked Sendable {
-    /// Who is calling, and what to call.
+    /// Who is calling, what to call, and the calls it has running (for `host_cancel`).
     final class Context: Sendable {
         let pluginName: String
         let services: any HostServices
+        let running = RunningHostCalls()
         init(pluginName: String, services: any HostServices) {
             self.pluginName = pluginName
             self.services = services
@@ -57,7 +58,11 @@ final class HostTableBox: @unchecked Sendable {
             host_route_and_send: hostRouteAndSend,
             host_orchestrate: hostOrchestrate,
             host_log_result: hostLogResult,
-            instance_name: tokenhub_slice(ptr: UnsafePointer(nameBytes.baseAddress), len: pluginName.utf8.count)
+            instance_name: tokenhub_slice(ptr: UnsafePointer(nameBytes.baseAddress), len: pluginName.utf8.count),
+            host_cancel: hostCancel,
+            host_json_get: hostJSONGet,
+            host_json_set: hostJSONSet,
+            host_chat_error: hostChatError
         ))
     }
 
@@ -75,7 +80,7 @@ final class HostTableBox: @unchecked Sendable {
 
 private let hostLog: @convention(c) (UnsafeMutableRawPointer?, tokenhub_log_level, tokenhub_slice) -> Void = {
     let context = HostTableBox.context($0)
-    context.services.log(plugin: context.pluginName, level: $1, message: $2.string)
+    context.services.log(plugin: context.pluginName, level: LogLevel(code: $1), message: $2.string)
 }
 
 private let hostEmitEvent: @convention(c) (UnsafeMutableRawPointer?, tokenhub_slice) -> Void = {
@@ -87,7 +92,8 @@ private let hostMetricRecord: @convention(c) (
     UnsafeMutableRawPointer?, tokenhub_metric_kind, tokenhub_slice, tokenhub_slice, Double
 ) -> Void = {
     let context = HostTableBox.context($0)
-    context.services.recordMetric(plugin: context.pluginName, kind: $1, name: $2.string, labelsJSON: $3.string, value: $4)
+    guard let kind = MetricKind(code: $1) else { return }  // not a kind the ABI defines: dropped
+    context.services.recordMetric(plugin: context.pluginName, kind: kind, name: $2.string, labelsJSON: $3.string, value: $4)
 }
 
 private typealias AsyncHostFunction = @convention(c) (
@@ -103,13 +109,46 @@ private let hostLogResult: AsyncHostFunction = { rawContext, input, done, userDa
     if let done { reply.deliver(to: done, userData: userData) }
 }
 
-/// Copies the borrowed input, returns at once, completes `done` from a task.
+/// Copies the borrowed input, returns at once, completes `done` from a task that
+/// `host_cancel` can reach through the call's user data.
 private func serveHostCall(
     _ rawContext: UnsafeMutableRawPointer?, _ input: tokenhub_slice, _ done: tokenhub_completion_fn?,
     _ userData: UnsafeMutableRawPointer?,
     _ work: @escaping @Sendable (any HostServices, [UInt8]) async -> PluginReply
 ) {
-    let services = HostTableBox.context(rawContext).services
+    let context = HostTableBox.context(rawContext)
+    let services = context.services
     let bytes = input.bytes
-    completeLater(done, userData) { await work(services, bytes) }
+    let key = UInt(bitPattern: userData)
+    let callUserData = CUserData(userData)
+    context.running.start(key) { [running = context.running] id in
+        Task {
+            var reply = await work(services, bytes)
+            if Task.isCancelled { reply = .failure(.cancelled, "cancelled through host_cancel") }
+            running.finish(key, id: id)
+            if let done { reply.deliver(to: done, userData: callUserData.pointer) }
+        }
+    }
+}
+
+private let hostCancel: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void = { rawContext, userData in
+    HostTableBox.context(rawContext).running.cancel(UInt(bitPattern: userData))
+}
+
+private let hostJSONGet: @convention(c) (
+    UnsafeMutableRawPointer?, tokenhub_slice, tokenhub_slice, UnsafeMutablePointer<UInt8>?, Int
+) -> Int64 = { _, json, pointer, out, capacity in
+    JSONHelpers.get(json: json.bytes, pointer: pointer.string).write(to: out, capacity: capacity)
+}
+
+private let hostJSONSet: @convention(c) (
+    UnsafeMutableRawPointer?, tokenhub_slice, tokenhub_slice, tokenhub_slice, UnsafeMutablePointer<UInt8>?, Int
+) -> Int64 = { _, json, pointer, value, out, capacity in
+    JSONHelpers.set(json: json.bytes, pointer: pointer.string, value: value.bytes).write(to: out, capacity: capacity)
+}
+
+private let hostChatError: @convention(c) (
+    UnsafeMutableRawPointer?, tokenhub_slice, tokenhub_slice, UnsafeMutablePointer<UInt8>?, Int
+) -> Int64 = { _, errorClass, message, out, capacity in
+    JSONHelpers.chatError(errorClass: errorClass.string, message: message.string).write(to: out, capacity: capacity)
 }

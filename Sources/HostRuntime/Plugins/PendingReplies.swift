@@ -20,6 +20,8 @@ public final class PendingReplies: Sendable {
         var continuation: CheckedContinuation<PluginReply, Never>
         var deadline: ContinuousClock.Instant?
         var label: String
+        /// Tells the plugin to stop the call (its `on_cancel`), when it has one.
+        var cancel: (@Sendable (UnsafeMutableRawPointer) -> Void)?
     }
 
     private struct State {
@@ -40,22 +42,42 @@ public final class PendingReplies: Sendable {
         }
     }
 
-    /// Starts a call and waits for its completion (or the deadline).
-    /// - Parameter start: issues the C call, passing the given completion and user data.
+    /// Starts a call and waits for its completion, the deadline, or the task's cancellation.
+    /// At the deadline the call is answered `TOKENHUB_ERR_TIMEOUT`, on cancellation
+    /// `TOKENHUB_ERR_CANCELLED`; either way `cancel` (the plugin's `on_cancel`) is told.
+    /// - Parameters:
+    ///   - cancel: asks the plugin to stop the call with this user data; nil if it cannot.
+    ///   - start: issues the C call, passing the given completion and user data.
     public func call(
         label: String, deadline: ContinuousClock.Instant?,
+        cancel: (@Sendable (UnsafeMutableRawPointer) -> Void)? = nil,
         _ start: (tokenhub_completion_fn, UnsafeMutableRawPointer) -> Void
     ) async -> PluginReply {
         if deadline != nil { _ = Self.sweeper }
-        return await withCheckedContinuation { continuation in
-            let token = state.withLock { state in
-                let token = state.nextToken
-                state.nextToken &+= 1
-                state.waiting[token] = Waiter(continuation: continuation, deadline: deadline, label: label)
-                return token
-            }
-            start(completePendingReply, UnsafeMutableRawPointer(bitPattern: token)!)
+        let token = state.withLock { state in
+            let token = state.nextToken
+            state.nextToken &+= 1
+            return token
         }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                state.withLock { $0.waiting[token] = Waiter(continuation: continuation, deadline: deadline, label: label, cancel: cancel) }
+                guard !Task.isCancelled else {
+                    self.abandon(token, .failure(.cancelled, "\(label): cancelled before it started"), tellPlugin: false)
+                    return
+                }
+                start(completePendingReply, UnsafeMutableRawPointer(bitPattern: token)!)
+            }
+        } onCancel: {
+            self.abandon(token, .failure(.cancelled, "\(label): cancelled"), tellPlugin: true)
+        }
+    }
+
+    /// Stops waiting for `token`: answers its waiter with `reply` and, if asked, tells the plugin.
+    private func abandon(_ token: UInt, _ reply: PluginReply, tellPlugin: Bool) {
+        guard let waiter = state.withLock({ $0.waiting.removeValue(forKey: token) }) else { return }
+        waiter.continuation.resume(returning: reply)
+        if tellPlugin { waiter.cancel?(UnsafeMutableRawPointer(bitPattern: token)!) }
     }
 
     /// Resumes the waiter of `token`; returns false (and counts it) for an unknown token.
@@ -74,12 +96,13 @@ public final class PendingReplies: Sendable {
     public func expire(now: ContinuousClock.Instant = .now) -> [String] {
         let expired = state.withLock { state in
             let tokens = state.waiting.filter { $0.value.deadline.map { $0 <= now } ?? false }.map(\.key)
-            return tokens.compactMap { state.waiting.removeValue(forKey: $0) }
+            return tokens.compactMap { token in state.waiting.removeValue(forKey: token).map { (token, $0) } }
         }
-        for waiter in expired {
+        for (token, waiter) in expired {
             waiter.continuation.resume(returning: .failure(.timeout, "\(waiter.label): no completion before the deadline"))
+            waiter.cancel?(UnsafeMutableRawPointer(bitPattern: token)!)
         }
-        return expired.map(\.label)
+        return expired.map(\.1.label)
     }
 
     /// How many calls are waiting.

@@ -24,7 +24,7 @@ final class TelemetryFanOut: Sendable {
     }
 
     /// Hands one metric to every plugin.
-    func observe(metric kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double) {
+    func observe(metric kind: MetricKind, name: String, labelsJSON: String, value: Double) {
         for instance in instances.withLock({ $0 }) {
             instance.observe(metric: kind, name: name, labelsJSON: labelsJSON, value: value)
         }

@@ -21,9 +21,9 @@ public final class TelemetryInstance: PluginInstance<tokenhub_telemetry_vtable> 
     }
 
     /// Hands the plugin one metric recorded through `host_metric_record`.
-    public func observe(metric kind: tokenhub_metric_kind, name: String, labelsJSON: String, value: Double) {
+    public func observe(metric kind: MetricKind, name: String, labelsJSON: String, value: Double) {
         withSlice(name) { nameSlice in
-            withSlice(labelsJSON) { vtable.pointee.on_metric(instance, kind, nameSlice, $0, value) }
+            withSlice(labelsJSON) { vtable.pointee.on_metric(instance, kind.rawValue, nameSlice, $0, value) }
         }
     }
 

@@ -26,6 +26,19 @@
  *     returns at once, and later invokes the callback exactly once, from any thread.
  *   - ERRORS: a status code (0 ok, negative error) plus a UTF-8 message that the receiver
  *     copies. No exception, panic, Swift error or signal crosses the boundary.
+ *   - LIFECYCLE (every kind): create -> start -> hooks ... -> stop -> destroy.
+ *       `start` is called once, after `create` and before any other hook, and returns at
+ *         once; what it cannot finish without I/O it finishes in the background (a store's
+ *         `start` reports that through its callback; a telemetry plugin has none: it starts
+ *         in `create`).
+ *       `stop` is called once, after every hook call the host started has RETURNED (no hook
+ *         is running on any thread). Completions of earlier calls may still be pending: the
+ *         instance finishes that work (drains), fires each pending `done`, then fires
+ *         `stop`'s `done`. No hook but `destroy` follows; no callback may fire after
+ *         `destroy` returns. `destroy` is also what follows a failed `start`.
+ *   - DEADLINES: every ChatInput and OrchestrationInput carries `deadline_unix_ms`, the one
+ *     deadline of the request (section 6). A dispatcher answers by then (with
+ *     TOKENHUB_ERR_TIMEOUT if nothing better); the host stops waiting a few seconds after it.
  *   - VERSIONING: a plugin is accepted only if its ABI major equals the host's. Minor
  *     versions only append fields to the end of structs; every struct a side hands over
  *     starts with `struct_size`, so the receiver knows which fields exist. The host keeps its
@@ -90,26 +103,36 @@ enum {
     /** A deadline passed before the operation finished. */
     TOKENHUB_ERR_TIMEOUT = -6,
     /** Anything else: a bug or an unexpected condition. The message says what. */
-    TOKENHUB_ERR_INTERNAL = -7
+    TOKENHUB_ERR_INTERNAL = -7,
+    /** Since 1.3: what was asked for does not exist (a JSON Pointer that leads nowhere). */
+    TOKENHUB_ERR_NOT_FOUND = -8
 };
 
-/** Severity for `host_log`. */
-typedef enum tokenhub_log_level {
+/*
+ * Enumerations cross the boundary as fixed-width integers (since 1.3; binary-compatible with
+ * the enum types of earlier headers on every platform TokenHub runs on): the size of a C enum
+ * is the compiler's choice, and a binding in Rust, Zig or Go must know it exactly.
+ */
+
+/** Severity for `host_log`: one of TOKENHUB_LOG_*. */
+typedef int32_t tokenhub_log_level;
+enum {
     TOKENHUB_LOG_DEBUG = 0,
     TOKENHUB_LOG_INFO = 1,
     TOKENHUB_LOG_WARNING = 2,
     TOKENHUB_LOG_ERROR = 3
-} tokenhub_log_level;
+};
 
-/** Kind of measurement for `host_metric_record`. */
-typedef enum tokenhub_metric_kind {
+/** Kind of measurement for `host_metric_record`: one of TOKENHUB_METRIC_*. */
+typedef int32_t tokenhub_metric_kind;
+enum {
     /** Adds `value` (>= 0) to a counter. */
     TOKENHUB_METRIC_COUNTER = 0,
     /** Sets a gauge to `value`. */
     TOKENHUB_METRIC_GAUGE = 1,
     /** Records one observation of `value` in a histogram. */
     TOKENHUB_METRIC_HISTOGRAM = 2
-} tokenhub_metric_kind;
+};
 
 /**
  * Where a synchronous call writes its error message: the callee copies at most
@@ -186,11 +209,20 @@ typedef struct tokenhub_host {
                                tokenhub_slice name, tokenhub_slice labels_json, double value);
 
     /**
-     * Routes one chat request and sends it to a provider, with the engine's failover.
-     * Input: ChatInput JSON. Result: ChatOutput JSON (section 6). A provider failure is
-     * TOKENHUB_ERR_UPSTREAM with a ChatOutput whose `error` and `error_class` are set.
+     * Routes one chat request and sends it to a provider, with the engine's failover, until
+     * the input's `deadline_unix_ms` at the latest. Input: ChatInput JSON. Answers:
+     *   TOKENHUB_OK               -> result is the ChatOutput.
+     *   TOKENHUB_ERR_UPSTREAM     -> every provider tried failed, or no model was eligible:
+     *                                a ChatOutput whose `error` and `error_class` say why.
+     *                                A dispatcher passes it on as its own answer.
+     *   TOKENHUB_ERR_INVALID_ARGUMENT -> the input is not a ChatInput; the message names the field.
+     *   TOKENHUB_ERR_CANCELLED    -> cancelled through `host_cancel`.
+     *   TOKENHUB_ERR_UNAVAILABLE  -> the host is stopping. A dispatcher answers the request
+     *                                TOKENHUB_ERR_UNAVAILABLE itself (it has not been served),
+     *                                so that the host may offer it elsewhere.
      * OWNERSHIP: `chat_input_json` borrowed for the call (the host copies it before
-     *            returning). THREAD: any. Returns at once; `done` fires exactly once.
+     *            returning). THREAD: any. Returns at once; `done` fires exactly once, possibly
+     *            before this returns. `user_data` names the call for `host_cancel`.
      */
     void (*host_route_and_send)(void *host_context, tokenhub_slice chat_input_json,
                                 tokenhub_completion_fn done, void *user_data);
@@ -207,6 +239,11 @@ typedef struct tokenhub_host {
      * Records the outcome of a request once: request log, reward entry, metrics, events.
      * Input: LogResult JSON. Keyed by `request_id`: logging the same id twice stores it once.
      * Result: empty on success.
+     * WHEN TO USE IT: since 1.3 the host records every request a dispatcher answers (from the
+     * ChatOutput it returns, tagged with the instance name), so a dispatcher does not call this
+     * for its ordinary requests. Call it for work the host does not see through on_chat /
+     * on_plan: a durable workflow that finishes after the host stopped waiting, or requests
+     * the plugin serves on its own. A record for an id the host already recorded is skipped.
      * OWNERSHIP, THREAD: as host_route_and_send.
      */
     void (*host_log_result)(void *host_context, tokenhub_slice log_result_json,
@@ -218,6 +255,53 @@ typedef struct tokenhub_host {
      * OWNERSHIP: the host's; valid as long as the table. Read only when `struct_size` covers it.
      */
     tokenhub_slice instance_name;
+
+    /**
+     * Since 1.3: cancels this instance's running `host_route_and_send` / `host_orchestrate`
+     * calls that were started with `user_data` (every one, if several share it). Each then
+     * completes promptly with TOKENHUB_ERR_CANCELLED, or with its result if it finished
+     * first: `done` still fires exactly once. A `user_data` with no running call is ignored.
+     * THREAD: any. Never blocks.
+     */
+    void (*host_cancel)(void *host_context, void *user_data);
+
+    /*
+     * Since 1.3: JSON helpers, so that a plugin in C needs no JSON parser of its own. Each is
+     * synchronous, does no I/O and never blocks. Each writes its output (UTF-8, not
+     * NUL-terminated) into the caller's `out` buffer of `capacity` bytes and returns the
+     * output's full length, or a negative status. When the length is more than `capacity`,
+     * nothing is written: call again with a buffer that large (`out` may be NULL with
+     * `capacity` 0 to ask for the length).
+     * Paths are JSON Pointers (RFC 6901): "/request/messages/0/content", "" for the whole.
+     * OWNERSHIP: every input is borrowed for the call; `out` is the caller's.
+     */
+
+    /**
+     * The value at `pointer` in `json`: a string unescaped (its UTF-8 text), anything else
+     * as compact JSON text. Errors: TOKENHUB_ERR_INVALID_ARGUMENT (`json` is not JSON or
+     * `pointer` is malformed), TOKENHUB_ERR_NOT_FOUND (no such member or index).
+     */
+    int64_t (*host_json_get)(void *host_context, tokenhub_slice json, tokenhub_slice pointer,
+                             uint8_t *out, size_t capacity);
+
+    /**
+     * A copy of `json` (compact) with the value at `pointer` replaced by `value_json` (JSON
+     * text: a string value is written with its quotes, "\"gpt-4o\""); an object member that
+     * does not exist is added. Errors: TOKENHUB_ERR_INVALID_ARGUMENT (`json` or `value_json`
+     * is not JSON, `pointer` is malformed or ""), TOKENHUB_ERR_NOT_FOUND (the parent does not
+     * exist, or an array index is past the end).
+     */
+    int64_t (*host_json_set)(void *host_context, tokenhub_slice json, tokenhub_slice pointer,
+                             tokenhub_slice value_json, uint8_t *out, size_t capacity);
+
+    /**
+     * A ChatOutput carrying an error, to complete a call with TOKENHUB_ERR_UPSTREAM:
+     * `error_class` is one of the ChatOutput error classes ("transient", "fatal", ...;
+     * anything else is TOKENHUB_ERR_INVALID_ARGUMENT) and `message` any UTF-8 text (escaped
+     * by the host).
+     */
+    int64_t (*host_chat_error)(void *host_context, tokenhub_slice error_class, tokenhub_slice message,
+                               uint8_t *out, size_t capacity);
 } tokenhub_host;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -258,15 +342,21 @@ typedef struct tokenhub_dispatch_vtable {
     tokenhub_status (*start)(tokenhub_instance *instance, tokenhub_error_buffer error);
 
     /**
-     * Serves one chat request. Input: ChatInput JSON. `done` receives a ChatOutput JSON:
+     * Serves one chat request, by the input's `deadline_unix_ms`. Input: ChatInput JSON.
+     * `done` receives a ChatOutput JSON:
      *   TOKENHUB_OK            -> served; result is the ChatOutput.
      *   TOKENHUB_ERR_UNAVAILABLE -> not served; the host tries the next dispatcher. The
      *                            dispatcher must not have called a provider for it.
      *   TOKENHUB_ERR_UPSTREAM  -> served, and the provider failed: ChatOutput with `error`.
      *   anything else          -> served with an error; message in `error_message`.
+     * The host records the request's outcome from this answer (it need not call
+     * `host_log_result`). To serve with the engine, call `host_route_and_send` and complete
+     * with what it answers, passing `done` and `user_data` straight through if nothing else
+     * is to be done.
      * OWNERSHIP: `chat_input_json` is borrowed for the call: copy it before returning.
-     * THREAD: any, concurrently. Returns at once; `done` fires exactly once. The host stops
-     *         waiting after the request's deadline and ignores a later `done`.
+     * THREAD: any, concurrently. Returns at once; `done` fires exactly once. `user_data` is
+     *         unique among running calls (it names the call for `on_cancel`). The host stops
+     *         waiting a few seconds after the deadline and ignores a later `done`.
      */
     void (*on_chat)(tokenhub_instance *instance, tokenhub_slice chat_input_json,
                     tokenhub_completion_fn done, void *user_data);
@@ -280,9 +370,9 @@ typedef struct tokenhub_dispatch_vtable {
                     tokenhub_completion_fn done, void *user_data);
 
     /**
-     * Stops the instance: accept no new work, let running requests finish (drain), stop
-     * background work. `done` fires once everything has stopped (result empty). After that
-     * the host calls no function of this instance but `destroy`.
+     * Stops the instance: let running requests finish (drain), stop background work. `done`
+     * fires once everything has stopped (result empty). The contract is every kind's (see
+     * LIFECYCLE at the top): no hook is running when it is called; pending completions may be.
      * THREAD: any; called once. Returns at once; `done` fires exactly once.
      */
     void (*stop)(tokenhub_instance *instance, tokenhub_completion_fn done, void *user_data);
@@ -293,6 +383,18 @@ typedef struct tokenhub_dispatch_vtable {
      * THREAD: any; called once.
      */
     void (*destroy)(tokenhub_instance *instance);
+
+    /**
+     * Since 1.3; may be NULL. Cancels the running on_chat / on_plan call started with
+     * `user_data`: the host calls it when the request's deadline passes (and when it stops
+     * waiting for another reason). Stop the work as you can (cancel your own
+     * `host_route_and_send` with `host_cancel`) and complete the call: `done` still fires
+     * exactly once, with TOKENHUB_ERR_CANCELLED or whatever it had. The host may already have
+     * stopped waiting and ignores that `done`. A cancel can race with the call's own `done`:
+     * a `user_data` with no running call is ignored.
+     * THREAD: any, concurrently with the call's own hooks. Returns at once.
+     */
+    void (*on_cancel)(tokenhub_instance *instance, void *user_data);
 } tokenhub_dispatch_vtable;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -338,7 +440,9 @@ typedef struct tokenhub_store_vtable {
 
     /**
      * Flushes every queued write, then stops. `done` fires when nothing is left to write.
-     * THREAD: any; called once, after the last on_call returned. Returns at once.
+     * The contract is every kind's (LIFECYCLE at the top): no hook is running when it is
+     * called; pending completions may be, and fire before `done`.
+     * THREAD: any; called once. Returns at once.
      */
     void (*stop)(tokenhub_instance *instance, tokenhub_completion_fn done, void *user_data);
 
@@ -404,7 +508,9 @@ typedef struct tokenhub_telemetry_vtable {
 
     /**
      * Flushes what the plugin exports elsewhere (if anything), then stops. `done` fires once.
-     * THREAD: any; called once, after the last other hook returned. Returns at once.
+     * The contract is every kind's (LIFECYCLE at the top): no hook is running when it is
+     * called; a pending `on_scrape` completion fires before `done`.
+     * THREAD: any; called once. Returns at once.
      */
     void (*stop)(tokenhub_instance *instance, tokenhub_completion_fn done, void *user_data);
 
@@ -449,16 +555,33 @@ typedef struct tokenhub_plugin_descriptor {
  */
 typedef const tokenhub_plugin_descriptor *(*tokenhub_plugin_entry_fn)(void);
 
-/** Since 1.3: the entry function's prototype, so plugins compile with -Wmissing-prototypes. */
-const tokenhub_plugin_descriptor *tokenhub_plugin_entry(void);
+/**
+ * Since 1.3: exports a symbol from the plugin library even when it is built with hidden
+ * visibility (`-fvisibility=hidden`, recommended: the entry is then the library's only
+ * exported symbol).
+ */
+#if defined(_WIN32)
+#define TOKENHUB_EXPORT __declspec(dllexport)
+#else
+#define TOKENHUB_EXPORT __attribute__((visibility("default")))
+#endif
+
+/**
+ * Since 1.3: the entry function's prototype, exported, so that plugins compile with
+ * -Wmissing-prototypes and define it simply as
+ *     const tokenhub_plugin_descriptor *tokenhub_plugin_entry(void) { return &descriptor; }
+ */
+TOKENHUB_EXPORT const tokenhub_plugin_descriptor *tokenhub_plugin_entry(void);
 
 #ifndef __cplusplus
 /* Each struct's layout as this header defines it: every field after `struct_size` is one
    pointer (or a slice) wide, so an FFI binding in another language can check its copy. */
-_Static_assert(sizeof(tokenhub_dispatch_vtable) == 7 * sizeof(void *), "tokenhub_dispatch_vtable layout");
+_Static_assert(sizeof(tokenhub_dispatch_vtable) == 8 * sizeof(void *), "tokenhub_dispatch_vtable layout");
 _Static_assert(sizeof(tokenhub_store_vtable) == 6 * sizeof(void *), "tokenhub_store_vtable layout");
 _Static_assert(sizeof(tokenhub_telemetry_vtable) == 8 * sizeof(void *), "tokenhub_telemetry_vtable layout");
 _Static_assert(sizeof(tokenhub_slice) == 2 * sizeof(void *), "tokenhub_slice layout");
+_Static_assert(sizeof(tokenhub_host) == 15 * sizeof(void *), "tokenhub_host layout");
+_Static_assert(sizeof(tokenhub_plugin_descriptor) == 7 * sizeof(void *), "tokenhub_plugin_descriptor layout");
 #endif
 
 /* ---------------------------------------------------------------------------------------- */
@@ -470,9 +593,16 @@ _Static_assert(sizeof(tokenhub_slice) == 2 * sizeof(void *), "tokenhub_slice lay
  *   {
  *     "request_id":  string,            unique per request; workflow ids derive from it
  *     "api_key_id":  string,            "" when no API key was used
+ *     "idempotency_key"?: string,       the client's Idempotency-Key header, when it sent one:
+ *                                       a durable dispatcher answers a repeat (same key, same
+ *                                       api_key_id) with the first request's answer
+ *     "deadline_unix_ms"?: int,         since 1.3, always sent by the host: the request's one
+ *                                       deadline (Unix ms). Absent or 0: none
  *     "request": {
  *       "messages": [ { "role": "system"|"user"|"assistant"|"tool", "content": any, ... } ],
- *       "model_hint": string,           "" lets the router choose
+ *       "model_hint": string,           "" lets the router choose; an unknown id is ignored...
+ *       "model_strict": bool,           since 1.3: ...unless true: then the request goes to
+ *                                       `model_hint` or fails with error_class "unknown_model"
  *       "estimated_input_tokens": int,  0 = estimate from the messages
  *       "parameters": object,           passed to the provider (temperature, tools, ...)
  *       "stream": bool,
@@ -485,7 +615,7 @@ _Static_assert(sizeof(tokenhub_slice) == 2 * sizeof(void *), "tokenhub_slice lay
  *   }
  *
  * OrchestrationInput:
- *   { "request_id", "api_key_id", "request" (as in ChatInput),
+ *   { "request_id", "api_key_id", "idempotency_key"?, "deadline_unix_ms"?, "request" (as in ChatInput),
  *     "directive": { "mode": "planning"|"adversarial"|"vote"|"refine", "iterations": int,
  *                    "primary_model_id": string, "review_model_id": string,
  *                    "primary_min_weight": int, "review_min_weight": int } }
@@ -498,7 +628,8 @@ _Static_assert(sizeof(tokenhub_slice) == 2 * sizeof(void *), "tokenhub_slice lay
  *     "latency_ms":  int,
  *     "error":       string,            "" on success
  *     "error_class": string             "" | "context_overflow" | "rate_limited" |
- *                                        "transient" | "fatal" | "no_eligible_model"
+ *                                        "transient" | "fatal" | "no_eligible_model" |
+ *                                        "unknown_model" (since 1.3: a strict pin failed)
  *   }
  *
  * LogResult:

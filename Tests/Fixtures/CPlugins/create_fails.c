@@ -18,7 +18,8 @@ static void unused_stop(tokenhub_instance *i, tokenhub_completion_fn d, void *u)
 static void unused_destroy(tokenhub_instance *i) { (void)i; }
 
 static const tokenhub_dispatch_vtable vtable = {
-    sizeof(tokenhub_dispatch_vtable), failing_create, unused_start, unused_chat, NULL, unused_stop, unused_destroy,
+    .struct_size = sizeof(tokenhub_dispatch_vtable), .create = failing_create, .start = unused_start,
+    .on_chat = unused_chat, .stop = unused_stop, .destroy = unused_destroy,
 };
 
 static const tokenhub_plugin_descriptor descriptor = {

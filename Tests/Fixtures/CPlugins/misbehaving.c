@@ -59,7 +59,8 @@ static void bad_stop(tokenhub_instance *i, tokenhub_completion_fn done, void *us
 static void bad_destroy(tokenhub_instance *instance) { free(instance); }
 
 static const tokenhub_dispatch_vtable vtable = {
-    sizeof(tokenhub_dispatch_vtable), bad_create, bad_start, bad_on_chat, NULL, bad_stop, bad_destroy,
+    .struct_size = sizeof(tokenhub_dispatch_vtable), .create = bad_create, .start = bad_start,
+    .on_chat = bad_on_chat, .stop = bad_stop, .destroy = bad_destroy,
 };
 
 static const tokenhub_plugin_descriptor descriptor = {
