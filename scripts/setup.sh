@@ -11,9 +11,11 @@ fi
 
 # Debian packages: python3 and pip for the client tests, the sqlite3 CLI the store tests read
 # the database with, a C compiler for the C plugin fixtures and examples, curl for the README's
-# first request, sqlite3's headers for the store plugin, openssl for the TLS test's certificate.
-packages=(gcc libc6-dev curl libsqlite3-dev sqlite3 openssl)
+# first request, sqlite3's headers for the store plugin, openssl for the TLS test's certificate,
+# make for the C example's Makefile, and (when no Rust toolchain is there) cargo for the Rust one.
+packages=(gcc libc6-dev make curl libsqlite3-dev sqlite3 openssl)
 command -v python3 >/dev/null 2>&1 || packages+=(python3 python3-pip)
+command -v cargo >/dev/null 2>&1 || packages+=(cargo)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

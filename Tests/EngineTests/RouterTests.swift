@@ -30,6 +30,28 @@ struct RouterTests {
         #expect(plan.candidates.first?.reason == "routed-hint-exact")
     }
 
+    @Test("a strict pin (model_strict) never routes elsewhere: an unknown or ineligible model leaves no candidate and names itself")
+    func strictPin() {
+        let models = [cheapSmall, strongPricey]
+        var unknown = request(hint: "gpt-nonexistent")
+        let lenient = Router.plan(request: unknown, policy: Policy(), providers: providers, models: models, health: [:])
+        #expect(!lenient.candidates.isEmpty, "without model_strict an unknown hint is ignored")
+        unknown.modelStrict = true
+        let strict = Router.plan(request: unknown, policy: Policy(), providers: providers, models: models, health: [:])
+        #expect(strict.candidates.isEmpty)
+        #expect(strict.strictPin == "gpt-nonexistent")
+        #expect(strict.skipped["gpt-nonexistent"] == "is not registered")
+        var tooHeavy = request(hint: "cheap")
+        tooHeavy.modelStrict = true
+        let ineligible = Router.plan(request: tooHeavy, policy: Policy(minWeight: 5), providers: providers, models: models, health: [:])
+        #expect(ineligible.candidates.isEmpty)
+        #expect(ineligible.skipped["cheap"]?.hasPrefix("is not eligible: weight 3 below min_weight 5") == true, "\(ineligible.skipped)")
+        var known = request(hint: "strong")
+        known.modelStrict = true
+        #expect(Router.plan(request: known, policy: Policy(mode: "cheap"), providers: providers, models: models, health: [:])
+            .candidates.map(\.model.id) == ["strong"])
+    }
+
     @Test("ineligible models are skipped with a reason each")
     func ineligibility() {
         var disabled = cheapSmall

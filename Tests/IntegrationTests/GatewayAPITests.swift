@@ -167,6 +167,13 @@ struct GatewayAPITests {
         let bad = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"@@tokenhub max_budget_usd=lots\nq"}]}}"#)
         #expect(bad.status == 400)
         #expect(bad.json?["error"]?["param"] == .string("@@tokenhub max_budget_usd"))
+        // A strict pin by directive, and in TokenHub's envelope: an unknown model is a 404 naming it.
+        let pinned = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"@@tokenhub model=gpt-4-typo model_strict=true\nq"}]}}"#)
+        #expect(pinned.status == 404)
+        #expect(pinned.json?["error"]?["code"] == .string("model_not_found"))
+        #expect(pinned.json?["error"]?["message"]?.stringValue?.contains("gpt-4-typo") == true)
+        let enveloped = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"q"}],"model_hint":"gpt-4-typo","model_strict":true}}"#)
+        #expect(enveloped.status == 404)
         server.stop()
     }
 
@@ -217,6 +224,9 @@ struct GatewayAPITests {
         #expect(json["stream"] == .string("python stream"))
         #expect(json["error"]?["type"] == .string("BadRequestError"))
         #expect(json["error"]?["message"]?.stringValue?.contains("messages: expected a non-empty array") == true)
+        #expect(json["strict"]?["type"] == .string("NotFoundError"), "\(json)")
+        #expect(json["strict"]?["message"]?.stringValue?.contains(#"model "no-such-model" is not registered"#) == true, "\(json)")
+        #expect(json["lenient_model"] == .string("gpt-mock"), "without model_strict an unknown model is routed")
         server.stop()
     }
 }

@@ -24,12 +24,24 @@ def main() -> None:
         error = None
     except Exception as exc:  # the SDK raises BadRequestError with our message
         error = {"type": type(exc).__name__, "message": str(exc)}
+    # TokenHub's strict pin, sent the way the SDK sends extensions: a model that is not
+    # registered fails (404 model_not_found, NotFoundError) instead of being routed elsewhere.
+    try:
+        client.chat.completions.create(
+            model="no-such-model", messages=[{"role": "user", "content": "x"}], extra_body={"model_strict": True}
+        )
+        strict = None
+    except Exception as exc:
+        strict = {"type": type(exc).__name__, "message": str(exc)}
+    lenient = client.chat.completions.create(model="no-such-model", messages=[{"role": "user", "content": "x"}])
     print(json.dumps({
         "content": completion.choices[0].message.content,
         "model": completion.model,
         "total_tokens": completion.usage.total_tokens,
         "stream": "".join(pieces),
         "error": error,
+        "strict": strict,
+        "lenient_model": lenient.model,
     }))
 
 

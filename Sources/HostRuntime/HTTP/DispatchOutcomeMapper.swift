@@ -56,7 +56,7 @@ enum DispatchOutcomeMapper {
         switch reply.status {
         case .ok, .upstream:
             output = try? JSONCoding.decode(ChatOutput.self, from: reply.result)
-            result.output = output ?? ChatOutput(error: reply.status == .ok ? "dispatcher \(dispatcher) returned a result that is not a ChatOutput"
+            result.output = output?.forLog ?? ChatOutput(error: reply.status == .ok ? "dispatcher \(dispatcher) returned a result that is not a ChatOutput"
                                                                               : reply.message, errorClass: .fatal)
         case .timeout:
             output = nil

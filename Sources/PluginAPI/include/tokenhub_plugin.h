@@ -615,10 +615,14 @@ _Static_assert(sizeof(tokenhub_plugin_descriptor) == 7 * sizeof(void *), "tokenh
  *   }
  *
  * OrchestrationInput:
- *   { "request_id", "api_key_id", "idempotency_key"?, "deadline_unix_ms"?, "request" (as in ChatInput),
+ *   {
+ *     "request_id": string, "api_key_id": string,
+ *     "idempotency_key"?: string, "deadline_unix_ms"?: int,    as in ChatInput
+ *     "request": object,                as in ChatInput
  *     "directive": { "mode": "planning"|"adversarial"|"vote"|"refine", "iterations": int,
  *                    "primary_model_id": string, "review_model_id": string,
- *                    "primary_min_weight": int, "review_min_weight": int } }
+ *                    "primary_min_weight": int, "review_min_weight": int }
+ *   }
  *
  * ChatOutput:
  *   {
@@ -632,12 +636,15 @@ _Static_assert(sizeof(tokenhub_plugin_descriptor) == 7 * sizeof(void *), "tokenh
  *                                        "unknown_model" (since 1.3: a strict pin failed)
  *   }
  *
- * LogResult:
- *   { "request_id", "api_key_id", "kind": "chat"|"plan", "mode": string,
- *     "output": ChatOutput, "dispatcher": string,      the host reads only output.response.usage
- *                                                         of the response: send just that
- *     "budget_usd"?: number, "max_latency_ms"?: int }   the request's limits; its reward is
- *                                                         scored against them (0 = defaults)
+ * LogResult (what `host_log_result` takes):
+ *   {
+ *     "request_id": string, "api_key_id": string, "kind": "chat"|"plan", "mode": string,
+ *     "output": ChatOutput,             of its "response" the host reads only "usage": send
+ *                                       just that
+ *     "dispatcher": string,             the instance name (host table `instance_name`)
+ *     "budget_usd"?: number, "max_latency_ms"?: int    the request's limits; its reward is
+ *                                                      scored against them (0 = defaults)
+ *   }
  *
  * Store operations (on_call), input -> result:
  *   "request_log.append"  RequestLogRow -> { "stored": bool }   false when the request_id was

@@ -9,7 +9,7 @@
 //! same field order); `_Static_assert`s there and the size checks here keep them honest.
 //! Built with `panic = "abort"`: no unwinding may cross the C boundary.
 
-use std::ffi::{c_char, c_void};
+use std::os::raw::{c_char, c_void};
 use std::ptr;
 
 // ---- The ABI (tokenhub_plugin.h), as much as this plugin uses ----
@@ -140,7 +140,10 @@ fn json_set(host: &Host, json: &[u8], path: &str, value: &[u8]) -> Option<Vec<u8
 /// Whether the first user message contains the tag.
 fn tagged(canary: &Canary, input: &[u8]) -> bool {
     for i in 0.. {
-        let Some(role) = json_get(canary.host(), input, &format!("/request/messages/{i}/role")) else { return false };
+        let role = match json_get(canary.host(), input, &format!("/request/messages/{i}/role")) {
+            Some(role) => role,
+            None => return false,
+        };
         if role == b"user" {
             let content = json_get(canary.host(), input, &format!("/request/messages/{i}/content")).unwrap_or_default();
             return content.windows(canary.tag.len()).any(|w| w == canary.tag.as_bytes());
@@ -151,7 +154,8 @@ fn tagged(canary: &Canary, input: &[u8]) -> bool {
 
 unsafe extern "C" fn create(host: *const Host, config: Slice, out: *mut *mut Canary, error: ErrorBuffer) -> i32 {
     let host_ref = &*host;
-    if host_ref.struct_size < std::mem::offset_of!(Host, host_chat_error) + std::mem::size_of::<usize>() {
+    // `host_chat_error`, the last field of 1.3, must be there.
+    if host_ref.struct_size < std::mem::size_of::<Host>() {
         error.write("canary needs a host with ABI 1.3 or later");
         return ERR_NOT_SUPPORTED;
     }
@@ -232,8 +236,8 @@ static DESCRIPTOR: Static = Static(Descriptor {
     struct_size: std::mem::size_of::<Descriptor>(),
     abi_major: ABI_MAJOR,
     abi_minor: ABI_MINOR,
-    name: c"canary-rust".as_ptr(),
-    version: c"1.0.0".as_ptr(),
+    name: b"canary-rust\0".as_ptr() as *const c_char,
+    version: b"1.0.0\0".as_ptr() as *const c_char,
     dispatch: &VTABLE,
     store: ptr::null(),
     telemetry: ptr::null(),

@@ -1,0 +1,86 @@
+import Foundation
+import HostRuntime
+import PluginKit
+import Synchronization
+import Testing
+import TestSupport
+import TokenHubCore
+
+/// Host services whose route-and-send waits until its task is cancelled, counting cancellations.
+final class HangingServices: HostServices {
+    let started = Mutex(0)
+    let cancelled = Mutex(0)
+
+    func log(plugin: String, level: LogLevel, message: String) {}
+    func emitEvent(plugin: String, eventJSON: [UInt8]) {}
+    func recordMetric(plugin: String, kind: MetricKind, name: String, labelsJSON: String, value: Double) {}
+    func routeAndSend(_ chatInputJSON: [UInt8]) async -> PluginReply {
+        started.withLock { $0 += 1 }
+        do {
+            try await Task.sleep(for: .seconds(60))
+            return .failure(.internal, "not cancelled")
+        } catch {
+            cancelled.withLock { $0 += 1 }
+            return .failure(.cancelled, "cancelled")
+        }
+    }
+    func orchestrate(_ orchestrationInputJSON: [UInt8]) async -> PluginReply { .failure(.notSupported, "no") }
+    func logResult(_ logResultJSON: [UInt8]) -> PluginReply { PluginReply(status: .ok) }
+}
+
+/// ABI 1.3's cancel path end to end in one process: the host stops waiting (its task is
+/// cancelled, or the deadline passes) → the plugin's `on_cancel` → the plugin's
+/// `host_cancel` of its own `host_route_and_send` → the engine call's task is cancelled.
+@Suite("Cancellation through the ABI (on_cancel, host_cancel)", .serialized)
+struct CancellationTests {
+    enum Plugin: String, CaseIterable, CustomStringConvertible {
+        case cCanary = "the C canary example"
+        case directDispatch = "DirectDispatch (Swift, PluginKit)"
+        var description: String { rawValue }
+    }
+
+    func dispatcher(_ plugin: Plugin, services: HangingServices) throws -> DispatcherInstance {
+        let (path, config): (String, String) = switch plugin {
+        case .cCanary: (try ExampleBuilder.buildCanary(.c), ##"{"tag":"#c","model":"m"}"##)
+        case .directDispatch: (TestPaths.buildProducts.appendingPathComponent("libDirectDispatch.so").path, "{}")
+        }
+        let instance = try DispatcherInstance.create(library: try PluginLibrary.load(path: path), name: "under-test",
+                                                     configJSON: Array(config.utf8), services: services)
+        try instance.start()
+        return instance
+    }
+
+    let input = JSONCoding.encode(ChatInput(requestID: "req-cancel", request: ChatRequest(
+        messages: [.object(["role": .string("user"), "content": .string("#c please")])])))
+
+    func waitUntil(_ condition: () -> Bool) async {
+        for _ in 0..<200 where !condition() { try? await Task.sleep(for: .milliseconds(25)) }
+    }
+
+    @Test("cancelling the waiting request cancels the plugin's engine call", arguments: Plugin.allCases)
+    func cancelReachesTheEngine(_ plugin: Plugin) async throws {
+        let services = HangingServices()
+        let instance = try dispatcher(plugin, services: services)
+        let input = self.input
+        let request = Task { await instance.chat(input, deadline: .now + .seconds(30)) }
+        await waitUntil { services.started.withLock { $0 } == 1 }
+        #expect(services.started.withLock { $0 } == 1)
+        request.cancel()
+        let reply = await request.value
+        #expect(reply.status == .cancelled)
+        await waitUntil { services.cancelled.withLock { $0 } == 1 }
+        #expect(services.cancelled.withLock { $0 } == 1, "the engine call was not cancelled")
+        await instance.stop(deadline: .now + .seconds(5))
+    }
+
+    @Test("at the deadline the host answers a timeout and the plugin is told to cancel", arguments: Plugin.allCases)
+    func deadlineCancels(_ plugin: Plugin) async throws {
+        let services = HangingServices()
+        let instance = try dispatcher(plugin, services: services)
+        let reply = await instance.chat(input, deadline: .now + .milliseconds(300))
+        #expect(reply.status == .timeout)
+        await waitUntil { services.cancelled.withLock { $0 } == 1 }
+        #expect(services.cancelled.withLock { $0 } == 1, "the engine call was not cancelled")
+        await instance.stop(deadline: .now + .seconds(5))
+    }
+}
