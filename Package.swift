@@ -93,7 +93,7 @@ let package = Package(
             linkerSettings: pluginLinkerSettings
         ),
         // Benchmarks (run through bench/*.sh; they print figures and assert nothing).
-        .executableTarget(name: "ABIBench", dependencies: ["HostRuntime", "PluginKit", "PluginAPI", "TokenHubCore"], path: "bench/abi"),
+        .executableTarget(name: "ABIBench", dependencies: ["Engine", "HostRuntime", "PluginKit", "PluginAPI", "TokenHubCore"], path: "bench/abi"),
         .executableTarget(name: "StoreBench", dependencies: ["HostRuntime", "PluginKit", "PluginAPI", "TokenHubCore"], path: "bench/store"),
         .executableTarget(
             name: "MockProvider",

@@ -75,3 +75,28 @@ struct RecentRequestIDsTests {
         #expect(inserted == [true, false, true, true, true, true, false])
     }
 }
+
+@Suite("Pass-through payloads: the host's own bytes are recognized, not parsed again")
+struct PassThroughTests {
+    @Test("a ChatOutput handed back unchanged is the engine's own value; changed bytes are parsed; entries are bounded")
+    func memo() throws {
+        let memo = EncodedValueMemo<ChatOutput>()
+        let output = ChatOutput(decision: Decision(modelID: "m"), response: .object(["id": .string("a")]))
+        let bytes = JSONCoding.encode(output)
+        memo.remember(output, encodedAs: bytes)
+        #expect(memo.peek(Array(bytes)) == output, "a copy of the same bytes is recognized")
+        var changed = bytes
+        changed[changed.count / 2] ^= 0x01  // same length and fingerprint ends, different bytes
+        #expect(memo.take(changed) == nil, "the fingerprint matches but the bytes do not")
+        #expect(memo.take(bytes) == output)
+        #expect(memo.take(bytes) == nil, "taken once")
+        for index in 0..<(EncodedValueMemo<ChatOutput>.capacity + 10) {
+            let value = ChatOutput(decision: Decision(modelID: "m\(index)"))
+            memo.remember(value, encodedAs: JSONCoding.encode(value))
+        }
+        let first = ChatOutput(decision: Decision(modelID: "m0"))
+        #expect(memo.peek(JSONCoding.encode(first)) == nil, "the oldest entry is dropped past the capacity")
+        let last = ChatOutput(decision: Decision(modelID: "m\(EncodedValueMemo<ChatOutput>.capacity + 9)"))
+        #expect(memo.peek(JSONCoding.encode(last)) == last)
+    }
+}

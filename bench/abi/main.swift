@@ -1,74 +1,103 @@
-// The cost of one no-op dispatch through the C ABI, callback included, against a direct
-// Swift call. Run through `bench/abi.sh`, which builds in release mode and compiles the C
-// no-op plugin; prints ns/call.
+// The dispatch-plugin hop: CPU per request of a chat served through DirectDispatch (the
+// host encodes the ChatInput, the plugin calls host_route_and_send, the host decodes it, runs
+// the engine, encodes the ChatOutput, the plugin hands it back, the host decodes it) against
+// the same engine called in-process with the typed input, in alternating rounds of one run.
+// Also the floor: a no-op C plugin through the ABI. Run through `bench/abi.sh`.
+// Recording the result is left out of both: the host does it the same way either way.
+import Engine
 import Foundation
 import HostRuntime
 import PluginAPI
 import PluginKit
 import TokenHubCore
 
-/// Host services that answer at once: the plugin side's cost is all that is measured.
-struct NoopServices: HostServices {
-    static let output = JSONCoding.encode(ChatOutput(decision: Decision(modelID: "noop")))
-    func log(plugin: String, level: LogLevel, message: String) {}
-    func emitEvent(plugin: String, eventJSON: [UInt8]) {}
-    func recordMetric(plugin: String, kind: MetricKind, name: String, labelsJSON: String, value: Double) {}
-    func routeAndSend(_ chatInputJSON: [UInt8]) async -> PluginReply { PluginReply(status: .ok, result: Self.output) }
-    func orchestrate(_ orchestrationInputJSON: [UInt8]) async -> PluginReply { PluginReply(status: .ok, result: Self.output) }
-    func logResult(_ logResultJSON: [UInt8]) -> PluginReply { PluginReply(status: .ok) }
-}
-
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
-    print("usage: ABIBench <libnoop.so> <libDirectDispatch.so> [iterations]")
+    print("usage: ABIBench <libnoop.so> <libDirectDispatch.so> [requests per round] [rounds] [concurrency]")
     exit(2)
 }
-let iterations = arguments.count > 3 ? Int(arguments[3]) ?? 200_000 : 200_000
-let input = JSONCoding.encode(ChatInput(
-    requestID: "req-bench", request: ChatRequest(messages: [.object(["role": .string("user"), "content": .string("hi")])])))
+let perRound = arguments.count > 3 ? Int(arguments[3]) ?? 20_000 : 20_000
+let rounds = arguments.count > 4 ? Int(arguments[4]) ?? 7 : 7
+let concurrency = max(1, arguments.count > 5 ? Int(arguments[5]) ?? 32 : 32)
 
-/// The baseline: an async call through an existential the optimizer cannot see through.
-@inline(never)
-nonisolated func callDirect(_ services: any HostServices, _ input: [UInt8]) async -> PluginReply {
-    await services.routeAndSend(input)
+/// Process CPU time (user + system, all threads) in microseconds.
+func cpuMicroseconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
 }
 
-nonisolated func measure(_ label: String, _ count: Int, _ body: () async -> PluginReply) async -> Double {
-    for _ in 0..<min(count, 10_000) { _ = await body() }  // warm up
-    let start = ContinuousClock.now
-    for _ in 0..<count {
-        let reply = await body()
-        precondition(reply.status == .ok, "\(label): \(reply.message)")
+/// One round: CPU µs per request over `count` requests, `concurrency` at a time (as a
+/// gateway under load runs them; one at a time, every hop between threads is a wake-up).
+nonisolated func round(_ count: Int, _ body: @escaping @Sendable () async -> Bool) async -> Double {
+    let start = cpuMicroseconds()
+    await withTaskGroup(of: Void.self) { group in
+        for worker in 0..<concurrency {
+            group.addTask {
+                for _ in stride(from: worker, to: count, by: concurrency) {
+                    let ok = await body()
+                    precondition(ok, "a request failed")
+                }
+            }
+        }
     }
-    let elapsed = ContinuousClock.now - start
-    let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
-    let perCall = nanoseconds / Double(count)
-    print(String(format: "%-58@ %10.0f ns/call  (%d calls)", label as NSString, perCall, count))
-    return perCall
+    return (cpuMicroseconds() - start) / Double(count)
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+func describe(_ values: [Double]) -> String {
+    String(format: "%7.2f µs  (range %.2f–%.2f)", median(values), values.min() ?? 0, values.max() ?? 0)
 }
 
 /// Runs off the main actor: top-level code is main-actor isolated, and every hop back to it
 /// would be measured instead of the ABI.
-nonisolated func runBenchmarks(iterations: Int, input: [UInt8], cPath: String, swiftPath: String) async throws {
-    let services = NoopServices()
-    let cLibrary = try PluginLibrary.load(path: cPath)
-    let cPlugin = try DispatcherInstance.create(library: cLibrary, name: "noop", configJSON: Array(#"{"behavior":"noop"}"#.utf8), services: services)
-    try cPlugin.start()
-    let swiftLibrary = try PluginLibrary.load(path: swiftPath)
-    let swiftPlugin = try DispatcherInstance.create(library: swiftLibrary, name: "direct", configJSON: Array("{}".utf8), services: services)
-    try swiftPlugin.start()
-    let existential: any HostServices = services
+nonisolated func run(noopPath: String, directPath: String) async throws {
+    let engine = Engine(providers: [ProviderSpec(id: "echo", type: .echo)], models: [ModelSpec(id: "echo-1", providerID: "echo")])
+    let services = engineOnlyHostServices(engine)
+    let direct = try DispatcherInstance.create(library: try PluginLibrary.load(path: directPath), name: "direct",
+                                               configJSON: Array("{}".utf8), services: services)
+    try direct.start()
+    let noop = try DispatcherInstance.create(library: try PluginLibrary.load(path: noopPath), name: "noop",
+                                             configJSON: Array(#"{"behavior":"noop"}"#.utf8), services: services)
+    try noop.start()
+    let input = ChatInput(requestID: "req-bench", request: ChatRequest(messages: [.object(["role": .string("user"), "content": .string("hello there")])]))
 
-    print("TokenHub ABI benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
-    let direct = await measure("direct Swift call (HostServices.routeAndSend)", iterations) { await callDirect(existential, input) }
-    let cCall = await measure("C plugin on_chat, no-op, through the ABI + callback", iterations) { await cPlugin.chat(input, deadline: nil) }
-    let swiftCall = await measure("Swift DirectDispatch on_chat (2 host calls + 2 callbacks)", iterations / 4) {
-        await swiftPlugin.chat(input, deadline: nil)
+    // What the gateway does per request on each path (DispatchOutcomeMapper for the plugin).
+    let inProcess: @Sendable () async -> Bool = { await engine.routeAndSend(input).error.isEmpty }
+    let throughPlugin: @Sendable () async -> Bool = {
+        let bytes = PassThrough.encode(input)
+        let reply = await direct.chat(bytes, deadline: nil)
+        PassThrough.forget(input: bytes)
+        return reply.status == .ok && PassThrough.decodeOutput(reply.result) != nil
     }
-    print(String(format: "ABI overhead of a no-op dispatch: %.0f ns/call (C plugin minus direct call); target <= 2000 ns", cCall - direct))
-    print(String(format: "Swift plugin round trip: %.0f ns/call", swiftCall))
-    await cPlugin.stop(deadline: nil)
-    await swiftPlugin.stop(deadline: nil)
+    let noopPlugin: @Sendable () async -> Bool = { await noop.chat(JSONCoding.encode(input), deadline: nil).status == .ok }
+
+    print("TokenHub dispatch-plugin hop: \(rounds) alternating rounds of \(perRound) requests, \(concurrency) at a time, echo model, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+    _ = await round(perRound / 4, inProcess)  // warm up
+    _ = await round(perRound / 4, throughPlugin)
+    _ = await round(perRound / 4, noopPlugin)
+    var engineCPU: [Double] = [], pluginCPU: [Double] = [], noopCPU: [Double] = [], hop: [Double] = []
+    for _ in 0..<rounds {
+        let a = await round(perRound, inProcess)
+        let b = await round(perRound, throughPlugin)
+        noopCPU.append(await round(perRound, noopPlugin))
+        engineCPU.append(a)
+        pluginCPU.append(b)
+        hop.append(b - a)
+    }
+    print("CPU per request, median of \(rounds) rounds:")
+    print("  engine in-process (typed ChatInput)             \(describe(engineCPU))")
+    print("  through DirectDispatch (JSON + ABI + callbacks)  \(describe(pluginCPU))")
+    print("  no-op C plugin through the ABI (the floor)       \(describe(noopCPU))")
+    print("  the DirectDispatch hop (per-round difference)    \(describe(hop))   target <= 10 µs")
+    print(String(format: "  ratio through plugin / in-process: %.2f×", median(pluginCPU) / median(engineCPU)))
+    // The two encodings a JSON ABI cannot skip (the ChatInput to the plugin, the ChatOutput back).
+    let output = await engine.routeAndSend(input)
+    let encodeInput = await round(perRound, { JSONCoding.encode(input).count > 0 })
+    let encodeOutput = await round(perRound, { JSONCoding.encode(output).count > 0 })
+    print(String(format: "  of which encoding the ChatInput %.2f µs, the ChatOutput %.2f µs", encodeInput, encodeOutput))
+    await direct.stop(deadline: nil)
+    await noop.stop(deadline: nil)
 }
 
-try await runBenchmarks(iterations: iterations, input: input, cPath: arguments[1], swiftPath: arguments[2])
+try await run(noopPath: arguments[1], directPath: arguments[2])

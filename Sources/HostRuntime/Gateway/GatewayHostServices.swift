@@ -44,7 +44,7 @@ struct GatewayHostServices: HostServices {
     func routeAndSend(_ chatInputJSON: [UInt8]) async -> PluginReply {
         let input: ChatInput
         do {
-            input = try JSONCoding.decode(ChatInput.self, from: chatInputJSON)
+            input = try PassThrough.decodeInput(chatInputJSON)
         } catch {
             return .failure(.invalidArgument, "ChatInput: \(error)")
         }
@@ -74,6 +74,14 @@ struct GatewayHostServices: HostServices {
 
     /// A ChatOutput as the ABI reply: ok, or upstream when the output carries an error.
     static func reply(_ output: ChatOutput) -> PluginReply {
-        PluginReply(status: output.error.isEmpty ? .ok : .upstream, result: JSONCoding.encode(output), message: output.error)
+        PluginReply(status: output.error.isEmpty ? .ok : .upstream, result: PassThrough.encode(output), message: output.error)
     }
+}
+
+/// The gateway's host-table services over `engine` alone (no store, no telemetry, a logger
+/// that prints errors only): what `bench/abi.sh` measures the dispatch-plugin hop with.
+public func engineOnlyHostServices(_ engine: Engine) -> any HostServices {
+    var logger = Logger(label: "tokenhub.bench")
+    logger.logLevel = .error
+    return GatewayHostServices(engine: engine, logger: logger)
 }

@@ -21,7 +21,9 @@ enum DispatchOutcomeMapper {
     static func dispatchChat(_ input: ChatInput, gateway: Gateway) async throws(APIError) -> Served {
         var input = input
         input.deadlineUnixMs = RequestDeadline.unixMs(after: .milliseconds(input.policy.maxLatencyMs))
-        let outcome = await gateway.plugins.chain.chat(JSONCoding.encode(input), deadline: waitUntil(input.deadlineUnixMs))
+        let bytes = PassThrough.encode(input)
+        let outcome = await gateway.plugins.chain.chat(bytes, deadline: waitUntil(input.deadlineUnixMs))
+        PassThrough.forget(input: bytes)
         let output = record(outcome, LogResult(requestID: input.requestID, apiKeyID: input.apiKeyID, kind: "chat", mode: input.policy.mode,
                                                output: ChatOutput(), dispatcher: "", budgetUSD: input.policy.maxBudgetUSD, maxLatencyMs: input.policy.maxLatencyMs),
                             gateway: gateway)
@@ -55,7 +57,7 @@ enum DispatchOutcomeMapper {
         let output: ChatOutput?
         switch reply.status {
         case .ok, .upstream:
-            output = try? JSONCoding.decode(ChatOutput.self, from: reply.result)
+            output = PassThrough.decodeOutput(reply.result)
             result.output = output?.forLog ?? ChatOutput(error: reply.status == .ok ? "dispatcher \(dispatcher) returned a result that is not a ChatOutput"
                                                                               : reply.message, errorClass: .fatal)
         case .timeout:
