@@ -153,7 +153,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
         ], path: "Tests/TemporalTests",
                     resources: [.copy("Histories")]),
-        .testTarget(name: "TokenHubCoreTests", dependencies: ["TokenHubCore"], path: "Tests/TokenHubCoreTests"),
+        .testTarget(name: "TokenHubCoreTests", dependencies: ["TokenHubCore", "TestSupport"], path: "Tests/TokenHubCoreTests"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], path: "Tests/EngineTests"),
         .testTarget(
             name: "HostRuntimeTests",

@@ -27,6 +27,16 @@ public struct Decision: JSONPayload, Hashable {
     }
 
     /// The decision as JSON.
+    /// Writes `json`'s bytes directly, keys in sorted order.
+    public func write(to output: inout JSONOutput) {
+        output.open()
+        output.key("estimated_cost_usd"); output.number(estimatedCostUSD)
+        output.key("model_id"); output.string(modelID)
+        output.key("provider_id"); output.string(providerID)
+        output.key("reason"); output.string(reason)
+        output.close()
+    }
+
     public var json: JSONValue {
         .object(["model_id": .string(modelID), "provider_id": .string(providerID),
                  "estimated_cost_usd": .number(estimatedCostUSD), "reason": .string(reason)])
@@ -89,6 +99,17 @@ public struct ChatOutput: JSONPayload, Hashable {
         error = try fields.string("error")
         let rawClass = try fields.string("error_class")
         errorClass = rawClass.isEmpty ? nil : (ErrorClass(rawValue: rawClass) ?? .fatal)
+    }
+
+    /// Writes `json`'s bytes directly (on every request's path), keys in sorted order.
+    public func write(to output: inout JSONOutput) {
+        output.open()
+        output.key("decision"); output.payload(decision)
+        output.key("error"); output.string(error)
+        output.key("error_class"); output.string(errorClass?.rawValue ?? "")
+        output.key("latency_ms"); output.number(Double(latencyMs))
+        output.key("response"); output.value(response)
+        output.close()
     }
 
     /// Every field, `error_class` as "" when unset, as the ABI schema says.

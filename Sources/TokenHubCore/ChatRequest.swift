@@ -48,6 +48,19 @@ public struct ChatRequest: JSONPayload, Hashable {
         outputSchema = fields["output_schema"]
     }
 
+    /// Writes `json`'s bytes directly (on every request's path), keys in sorted order.
+    public func write(to output: inout JSONOutput) {
+        output.open()
+        output.key("estimated_input_tokens"); output.number(Double(estimatedInputTokens))
+        output.key("messages"); output.value(.array(messages))
+        output.key("model_hint"); output.string(modelHint)
+        output.key("model_strict"); output.bool(modelStrict)
+        output.key("output_schema"); output.value(outputSchema ?? .null)
+        output.key("parameters"); output.value(.object(parameters))
+        output.key("stream"); output.bool(stream)
+        output.close()
+    }
+
     /// The request as JSON.
     public var json: JSONValue {
         .object([
@@ -85,6 +98,16 @@ public struct Policy: JSONPayload, Hashable {
         maxBudgetUSD = try fields.double("max_budget_usd", default: defaults.maxBudgetUSD)
         maxLatencyMs = try fields.int("max_latency_ms", default: defaults.maxLatencyMs)
         minWeight = try fields.int("min_weight", default: defaults.minWeight)
+    }
+
+    /// Writes `json`'s bytes directly, keys in sorted order.
+    public func write(to output: inout JSONOutput) {
+        output.open()
+        output.key("max_budget_usd"); output.number(maxBudgetUSD)
+        output.key("max_latency_ms"); output.number(Double(maxLatencyMs))
+        output.key("min_weight"); output.number(Double(minWeight))
+        output.key("mode"); output.string(mode)
+        output.close()
     }
 
     /// The policy as JSON.

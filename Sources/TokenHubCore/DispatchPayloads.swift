@@ -39,6 +39,18 @@ public struct ChatInput: JSONPayload, Hashable {
         deadlineUnixMs = Int64(try fields.int("deadline_unix_ms", default: 0))
     }
 
+    /// Writes `json`'s bytes directly (on every request's path), keys in sorted order.
+    public func write(to output: inout JSONOutput) {
+        output.open()
+        output.key("api_key_id"); output.string(apiKeyID)
+        if deadlineUnixMs > 0 { output.key("deadline_unix_ms"); output.number(Double(deadlineUnixMs)) }
+        if !idempotencyKey.isEmpty { output.key("idempotency_key"); output.string(idempotencyKey) }
+        output.key("policy"); output.payload(policy)
+        output.key("request"); output.payload(request)
+        output.key("request_id"); output.string(requestID)
+        output.close()
+    }
+
     /// The input as JSON (`idempotency_key` and `deadline_unix_ms` only when set).
     public var json: JSONValue {
         var members: [String: JSONValue] = ["request_id": .string(requestID), "api_key_id": .string(apiKeyID), "request": request.json, "policy": policy.json]

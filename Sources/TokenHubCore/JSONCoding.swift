@@ -5,6 +5,14 @@ public protocol JSONPayload: Sendable {
     init(json: JSONValue) throws(PayloadError)
     /// The payload as JSON.
     var json: JSONValue { get }
+    /// Appends the payload's compact JSON (the bytes of `json.serialized`) to `output`. The
+    /// default goes through `json`; payloads on the request path write themselves directly.
+    func write(to output: inout JSONOutput)
+}
+
+extension JSONPayload {
+    /// Through `json`.
+    public func write(to output: inout JSONOutput) { output.value(json) }
 }
 
 /// A payload that is not of its documented schema, naming the field.
@@ -21,7 +29,9 @@ public struct PayloadError: Error, Sendable, Hashable, CustomStringConvertible {
 public enum JSONCoding {
     /// The payload as compact UTF-8 JSON.
     public static func encode(_ payload: some JSONPayload) -> [UInt8] {
-        payload.json.serialized
+        var output = JSONOutput()
+        payload.write(to: &output)
+        return output.bytes
     }
 
     /// Parses and reads a payload.

@@ -11,7 +11,7 @@ extension JSONValue {
     /// The value as compact JSON text.
     public var serializedString: String { String(decoding: serialized, as: UTF8.self) }
 
-    private func write(to output: inout [UInt8]) {
+    func write(to output: inout [UInt8]) {
         switch self {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
@@ -36,7 +36,7 @@ extension JSONValue {
         }
     }
 
-    private static func writeNumber(_ value: Double, to output: inout [UInt8]) {
+    static func writeNumber(_ value: Double, to output: inout [UInt8]) {
         guard value.isFinite else { output.append(contentsOf: "null".utf8); return }
         if value.rounded() == value, abs(value) < 1e15 {
             writeInteger(Int64(value), to: &output)
@@ -64,7 +64,7 @@ extension JSONValue {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    private static func writeString(_ value: String, to output: inout [UInt8]) {
+    static func writeString(_ value: String, to output: inout [UInt8]) {
         // Scanned as one contiguous buffer (a native string's own storage: no copy), which is
         // several times faster than walking `utf8` as a collection.
         var value = value
@@ -96,5 +96,44 @@ extension JSONValue {
             }
             output.append(UInt8(ascii: "\""))
         }
+    }
+}
+
+/// Writes compact JSON directly, for payloads that serialize themselves without building a
+/// `JSONValue` tree first. The caller writes object members in sorted key order, so the bytes
+/// equal `json.serialized` (a test checks each such payload against it).
+public struct JSONOutput {
+    /// What was written.
+    public private(set) var bytes: [UInt8] = []
+    private var needsComma = false
+
+    /// An empty output.
+    public init() { bytes.reserveCapacity(512) }
+
+    /// Opens an object.
+    public mutating func open() { separate(); bytes.append(UInt8(ascii: "{")); needsComma = false }
+    /// Closes an object.
+    public mutating func close() { bytes.append(UInt8(ascii: "}")); needsComma = true }
+    /// Writes a member's key; its value follows.
+    public mutating func key(_ name: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        needsComma = false
+    }
+    /// A string value.
+    public mutating func string(_ value: String) { separate(); JSONValue.writeString(value, to: &bytes); needsComma = true }
+    /// A number value.
+    public mutating func number(_ value: Double) { separate(); JSONValue.writeNumber(value, to: &bytes); needsComma = true }
+    /// A boolean value.
+    public mutating func bool(_ value: Bool) { separate(); bytes.append(contentsOf: (value ? "true" : "false").utf8); needsComma = true }
+    /// Any value.
+    public mutating func value(_ value: JSONValue) { separate(); value.write(to: &bytes); needsComma = true }
+    /// A nested payload.
+    public mutating func payload(_ payload: some JSONPayload) { separate(); needsComma = false; payload.write(to: &self); needsComma = true }
+
+    private mutating func separate() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
     }
 }

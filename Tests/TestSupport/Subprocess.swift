@@ -72,13 +72,17 @@ public final class BackgroundProcess: @unchecked Sendable {
         String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Waits up to `grace` for the process to exit by itself, then terminates it and waits up
-    /// to 5 s more. (Polls: `waitUntilExit` spins here, off the main thread, once the child
-    /// is gone.)
+    /// Waits up to `grace` for the process to exit by itself, then terminates it, and kills it
+    /// if it is still there 2 s later: a child started from a test thread inherits that
+    /// thread's signal mask, in which SIGTERM may be blocked, and a helper left running would
+    /// outlive the test run. (Polls: `waitUntilExit` spins here, off the main thread, once
+    /// the child is gone.)
     public func stop(grace: Duration = .zero) {
         let deadline = ContinuousClock.now + grace
         while process.isRunning && ContinuousClock.now < deadline { usleep(50_000) }
         if process.isRunning { process.terminate() }
+        for _ in 0..<40 where process.isRunning { usleep(50_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         for _ in 0..<100 where process.isRunning { usleep(50_000) }
     }
 

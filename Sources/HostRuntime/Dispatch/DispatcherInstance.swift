@@ -44,10 +44,8 @@ public final class DispatcherInstance: PluginInstance<tokenhub_dispatch_vtable> 
     }
 
     /// The plugin's `on_cancel` (ABI 1.3) for a call's user data; nil when it has none.
-    private var cancelHook: (@Sendable (UnsafeMutableRawPointer) -> Void)? {
-        guard let onCancel = vtable.pointee.on_cancel else { return nil }
-        let instance = CUserData(UnsafeMutableRawPointer(instance))
-        return { userData in onCancel(OpaquePointer(instance.pointer), userData) }
+    private var cancelHook: CancelHook? {
+        vtable.pointee.on_cancel.map { CancelHook(hook: $0, instance: instance) }
     }
 
     /// Drains and stops the instance, then destroys it.

@@ -3,9 +3,9 @@ import Synchronization
 import TokenHubCore
 
 /// The host's own encodings of ChatInputs and ChatOutputs, recognized when a dispatcher
-/// hands them back unchanged: a pass-through dispatcher (DirectDispatch, the canary for
-/// requests it leaves alone) sends the host's ChatInput bytes to `host_route_and_send` and
-/// answers with the engine's ChatOutput bytes. Recognizing them (a fingerprint, then a byte
+/// hands them back unchanged: a pass-through dispatcher (DirectDispatch, or any that relays
+/// a request as it came) sends the host's ChatInput bytes to `host_route_and_send` and
+/// answers with the engine's ChatOutput bytes. Recognizing them (a hash, then a byte
 /// comparison) costs far less than parsing them again; bytes a dispatcher changed are parsed.
 ///
 /// Bounded: entries are for requests in flight (taken on use, forgotten when the dispatch
@@ -109,15 +109,11 @@ final class EncodedValueMemo<Value: Sendable>: Sendable {
         } }
     }
 
-    /// The length and FNV-1a of the first and last 64 bytes (where a request's id and an
-    /// answer's id sit): cheap, and distinct for the requests in flight; equality is checked.
+    /// A hash of all the bytes: answers often differ only in the middle (an id), so nothing
+    /// less tells the ones in flight apart. Equality is still checked on a match.
     static func fingerprint(_ bytes: [UInt8]) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
-        bytes.withUnsafeBufferPointer { buffer in
-            let head = buffer.prefix(64), tail = buffer.suffix(min(64, max(0, buffer.count - 64)))
-            for byte in head { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            for byte in tail { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        }
-        return Int(truncatingIfNeeded: hash)
+        var hasher = Hasher()
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        return hasher.finalize()
     }
 }

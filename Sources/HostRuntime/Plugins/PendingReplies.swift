@@ -21,7 +21,7 @@ public final class PendingReplies: Sendable {
         var deadline: ContinuousClock.Instant?
         var label: String
         /// Tells the plugin to stop the call (its `on_cancel`), when it has one.
-        var cancel: (@Sendable (UnsafeMutableRawPointer) -> Void)?
+        var cancel: CancelHook?
     }
 
     private struct State {
@@ -50,7 +50,7 @@ public final class PendingReplies: Sendable {
     ///   - start: issues the C call, passing the given completion and user data.
     public func call(
         label: String, deadline: ContinuousClock.Instant?,
-        cancel: (@Sendable (UnsafeMutableRawPointer) -> Void)? = nil,
+        cancel: CancelHook? = nil,
         _ start: (tokenhub_completion_fn, UnsafeMutableRawPointer) -> Void
     ) async -> PluginReply {
         if deadline != nil { _ = Self.sweeper }
@@ -77,7 +77,7 @@ public final class PendingReplies: Sendable {
     private func abandon(_ token: UInt, _ reply: PluginReply, tellPlugin: Bool) {
         guard let waiter = state.withLock({ $0.waiting.removeValue(forKey: token) }) else { return }
         waiter.continuation.resume(returning: reply)
-        if tellPlugin { waiter.cancel?(UnsafeMutableRawPointer(bitPattern: token)!) }
+        if tellPlugin { waiter.cancel?.call(UnsafeMutableRawPointer(bitPattern: token)!) }
     }
 
     /// Resumes the waiter of `token`; returns false (and counts it) for an unknown token.
@@ -100,7 +100,7 @@ public final class PendingReplies: Sendable {
         }
         for (token, waiter) in expired {
             waiter.continuation.resume(returning: .failure(.timeout, "\(waiter.label): no completion before the deadline"))
-            waiter.cancel?(UnsafeMutableRawPointer(bitPattern: token)!)
+            waiter.cancel?.call(UnsafeMutableRawPointer(bitPattern: token)!)
         }
         return expired.map(\.1.label)
     }
@@ -110,6 +110,15 @@ public final class PendingReplies: Sendable {
 
     /// How many completions arrived for unknown (finished, expired or forged) tokens.
     public var strayCompletions: Int { state.withLock { $0.strayCompletions } }
+}
+
+/// A plugin instance's `on_cancel`, to call with a call's user data (a value: no allocation
+/// per call).
+public struct CancelHook: @unchecked Sendable {
+    let hook: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void
+    let instance: OpaquePointer
+
+    func call(_ userData: UnsafeMutableRawPointer) { hook(instance, userData) }
 }
 
 /// The completion the host passes to every plugin call; `user_data` is a token of `shared`.
