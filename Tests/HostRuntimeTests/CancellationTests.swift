@@ -39,14 +39,14 @@ struct CancellationTests {
         var description: String { rawValue }
     }
 
-    func dispatcher(_ plugin: Plugin, services: HangingServices) throws -> DispatcherInstance {
+    func dispatcher(_ plugin: Plugin, services: HangingServices) async throws -> DispatcherInstance {
         let (path, config): (String, String) = switch plugin {
         case .cCanary: (try ExampleBuilder.buildCanary(.c), ##"{"tag":"#c","model":"m"}"##)
         case .directDispatch: (TestPaths.buildProducts.appendingPathComponent("libDirectDispatch.so").path, "{}")
         }
         let instance = try DispatcherInstance.create(library: try PluginLibrary.load(path: path), name: "under-test",
                                                      configJSON: Array(config.utf8), services: services)
-        try instance.start()
+        try await instance.start()
         return instance
     }
 
@@ -60,7 +60,7 @@ struct CancellationTests {
     @Test("cancelling the waiting request cancels the plugin's engine call", arguments: Plugin.allCases)
     func cancelReachesTheEngine(_ plugin: Plugin) async throws {
         let services = HangingServices()
-        let instance = try dispatcher(plugin, services: services)
+        let instance = try await dispatcher(plugin, services: services)
         let input = self.input
         let request = Task { await instance.chat(input, deadline: .now + .seconds(30)) }
         await waitUntil { services.started.withLock { $0 } == 1 }
@@ -76,11 +76,26 @@ struct CancellationTests {
     @Test("at the deadline the host answers a timeout and the plugin is told to cancel", arguments: Plugin.allCases)
     func deadlineCancels(_ plugin: Plugin) async throws {
         let services = HangingServices()
-        let instance = try dispatcher(plugin, services: services)
+        let instance = try await dispatcher(plugin, services: services)
         let reply = await instance.chat(input, deadline: .now + .milliseconds(300))
         #expect(reply.status == .timeout)
         await waitUntil { services.cancelled.withLock { $0 } == 1 }
         #expect(services.cancelled.withLock { $0 } == 1, "the engine call was not cancelled")
         await instance.stop(deadline: .now + .seconds(5))
+    }
+
+    @Test("once an instance is stopped, an abandoned call's cancel no longer reaches it (the lifecycle refuses it)")
+    func noCancelAfterStop() async throws {
+        let services = HangingServices()
+        let instance = try await dispatcher(.cCanary, services: services)
+        let input = self.input
+        let stuck = Task { await instance.chat(input, deadline: .now + .seconds(30)) }
+        await waitUntil { services.started.withLock { $0 } == 1 }
+        await instance.stop(deadline: .now + .milliseconds(200))
+        #expect(instance.state == .destroyed)
+        stuck.cancel()  // the host stops waiting: its cancel must not call the destroyed canary
+        #expect(await stuck.value.status == .cancelled)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(services.cancelled.withLock { $0 } == 0, "on_cancel ran on a destroyed instance")
     }
 }

@@ -7,10 +7,10 @@ import TokenHubCore
 
 @Suite("Dispatch chain over real plugin libraries")
 struct DispatchChainTests {
-    func instance(_ fixture: String, name: String, config: String = "{}", services: FakeServices = FakeServices()) throws -> DispatcherInstance {
+    func instance(_ fixture: String, name: String, config: String = "{}", services: FakeServices = FakeServices()) async throws -> DispatcherInstance {
         let library = try PluginLibrary.load(path: try CPluginBuilder.build(fixture))
         let instance = try DispatcherInstance.create(library: library, name: name, configJSON: Array(config.utf8), services: services)
-        try instance.start()
+        try await instance.start()
         return instance
     }
 
@@ -22,7 +22,7 @@ struct DispatchChainTests {
     @Test("the C relay calls the host's route-and-send and returns its answer")
     func relayServes() async throws {
         let services = FakeServices()
-        let relay = try instance("relay_dispatch", name: "relay", services: services)
+        let relay = try await instance("relay_dispatch", name: "relay", services: services)
         let chain = DispatchChain([relay])
         let outcome = await chain.chat(chatInput("req-1"), deadline: .now + .seconds(5))
         #expect(outcome.reply.status == .ok)
@@ -36,8 +36,8 @@ struct DispatchChainTests {
 
     @Test("unavailable passes to the next dispatcher; the first that accepts serves")
     func fallsThrough() async throws {
-        let declining = try instance("relay_dispatch", name: "declining", config: #"{"unavailable":true}"#)
-        let serving = try instance("relay_dispatch", name: "serving")
+        let declining = try await instance("relay_dispatch", name: "declining", config: #"{"unavailable":true}"#)
+        let serving = try await instance("relay_dispatch", name: "serving")
         let chain = DispatchChain([declining, serving])
         let outcome = await chain.chat(chatInput("req-2"), deadline: .now + .seconds(5))
         #expect(outcome.servedBy == "serving")
@@ -48,7 +48,7 @@ struct DispatchChainTests {
 
     @Test("when every dispatcher declines, the answer is unavailable with each reason")
     func allDecline() async throws {
-        let declining = try instance("relay_dispatch", name: "declining", config: #"{"unavailable":true}"#)
+        let declining = try await instance("relay_dispatch", name: "declining", config: #"{"unavailable":true}"#)
         let chain = DispatchChain([declining])
         let outcome = await chain.chat(chatInput("req-3"), deadline: .now + .seconds(5))
         #expect(outcome.reply.status == .unavailable)
@@ -61,7 +61,7 @@ struct DispatchChainTests {
 
     @Test("a plugin completing twice is counted and ignored, not a crash")
     func completesTwice() async throws {
-        let twice = try instance("misbehaving", name: "twice", config: #"{"behavior":"twice"}"#)
+        let twice = try await instance("misbehaving", name: "twice", config: #"{"behavior":"twice"}"#)
         let before = PendingReplies.shared.strayCompletions
         let reply = await twice.chat(chatInput("req-4"), deadline: .now + .seconds(5))
         #expect(reply.status == .ok)
@@ -71,7 +71,7 @@ struct DispatchChainTests {
 
     @Test("a plugin that never completes is answered with a timeout at the deadline")
     func neverCompletes() async throws {
-        let never = try instance("misbehaving", name: "never", config: #"{"behavior":"never"}"#)
+        let never = try await instance("misbehaving", name: "never", config: #"{"behavior":"never"}"#)
         // Sweeps at once (the process-wide sweeper checks every 100 ms).
         let sweeper = Task {
             var expired: [String] = []

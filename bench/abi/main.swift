@@ -56,10 +56,10 @@ nonisolated func run(noopPath: String, directPath: String) async throws {
     let services = engineOnlyHostServices(engine)
     let direct = try DispatcherInstance.create(library: try PluginLibrary.load(path: directPath), name: "direct",
                                                configJSON: Array("{}".utf8), services: services)
-    try direct.start()
+    try await direct.start()
     let noop = try DispatcherInstance.create(library: try PluginLibrary.load(path: noopPath), name: "noop",
                                              configJSON: Array(#"{"behavior":"noop"}"#.utf8), services: services)
-    try noop.start()
+    try await noop.start()
     let input = ChatInput(requestID: "req-bench", request: ChatRequest(messages: [.object(["role": .string("user"), "content": .string("hello there")])]))
 
     // What the gateway does per request on each path (DispatchOutcomeMapper for the plugin).

@@ -60,7 +60,7 @@ public struct PluginSet: Sendable {
                 switch kind {
                 case .dispatch:
                     let instance = try DispatcherInstance.create(library: library, name: name, configJSON: configJSON, services: services)
-                    try instance.start()
+                    try await instance.start()
                     dispatchers.append(instance)
                 case .store:
                     store = try await StoreInstance.start(library: library, name: name, configJSON: configJSON, services: services)

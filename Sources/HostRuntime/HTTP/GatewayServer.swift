@@ -18,16 +18,21 @@ public struct GatewayServer: Service {
 
     /// Serves until SIGTERM or SIGINT, then stops accepting, finishes in-flight requests,
     /// and drains and stops the plugins. SIGHUP reloads the config (`ConfigReload`).
+    ///
+    /// The group shuts its services down in reverse order: the reloader, then this server,
+    /// then the plugins (`PluginHostService`), so that no request is still running when its
+    /// plugins stop.
     public func runUntilSignalled() async throws {
         let reloader = ConfigReloadOnHangup(gateway: gateway, hangups: await UnixSignalsSequence(trapping: .sighup))
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: self), .init(service: reloader, successTerminationBehavior: .ignore)],
+                services: [.init(service: PluginHostService(gateway: gateway)), .init(service: self),
+                           .init(service: reloader, successTerminationBehavior: .ignore)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: gateway.logger))
         try await group.run()
     }
 
-    /// Serves until cancelled or a graceful shutdown, then drains and stops the plugins.
+    /// Serves until cancelled or a graceful shutdown. The plugins are `PluginHostService`'s.
     public func run() async throws {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: CodingsMiddleware())
@@ -52,12 +57,6 @@ public struct GatewayServer: Service {
                 await onListening(server.host, port)
             },
             logger: logger)
-        do {
-            try await application.run()
-        } catch {
-            await gateway.shutdown()
-            throw error
-        }
-        await gateway.shutdown()
+        try await application.run()
     }
 }

@@ -112,13 +112,18 @@ public final class PendingReplies: Sendable {
     public var strayCompletions: Int { state.withLock { $0.strayCompletions } }
 }
 
-/// A plugin instance's `on_cancel`, to call with a call's user data (a value: no allocation
-/// per call).
-public struct CancelHook: @unchecked Sendable {
-    let hook: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void
-    let instance: OpaquePointer
+/// An instance whose calls can be cancelled by the user data they were started with.
+public protocol CancellableCalls: AnyObject, Sendable {
+    /// Asks the plugin to stop the call started with `userData` (when its lifecycle allows).
+    func cancelCall(_ userData: UnsafeMutableRawPointer)
+}
 
-    func call(_ userData: UnsafeMutableRawPointer) { hook(instance, userData) }
+/// Who to tell when a call is abandoned: the instance (a reference: nothing allocated per
+/// call), whose lifecycle decides whether the plugin's hook may still run.
+public struct CancelHook: Sendable {
+    let target: any CancellableCalls
+
+    func call(_ userData: UnsafeMutableRawPointer) { target.cancelCall(userData) }
 }
 
 /// The completion the host passes to every plugin call; `user_data` is a token of `shared`.

@@ -12,40 +12,39 @@ public final class StoreInstance: PluginInstance<tokenhub_store_vtable> {
     ) async throws(PluginLoadError) -> StoreInstance {
         let vtable = try library.factory(library.storeVTable, kind: "the store", instanceName: name)
         let (created, hostTable) = try library.createInstance(vtable.pointee.create, name: name, configJSON: configJSON, services: services)
-        let store = StoreInstance(name: name, library: library, vtable: vtable, instance: created, hostTable: hostTable)
+        let store = StoreInstance(name: name, library: library, vtable: vtable, instance: created, hostTable: hostTable,
+                                  destroy: vtable.pointee.destroy)
         let startFunction = vtable.pointee.start!
-        let started = await PendingReplies.shared.call(label: "\(name).start", deadline: .now + .seconds(60)) { done, userData in
-            startFunction(created, done, userData)
+        let error = await store.runStart {
+            let started = await PendingReplies.shared.call(label: "\(name).start", deadline: .now + .seconds(60)) { done, userData in
+                startFunction(created, done, userData)
+            }
+            return started.status == .ok ? nil : (started.message.isEmpty ? "status \(started.status)" : started.message)
         }
-        guard started.status == .ok else {
-            store.destroy()
-            throw PluginLoadError(.startFailed, path: library.path, detail: started.message.isEmpty ? "status \(started.status)" : started.message)
-        }
+        if let error { throw PluginLoadError(.startFailed, path: library.path, detail: error) }
         return store
     }
 
     /// Runs one named operation (section 6 of the header) and waits for its result.
     public func call(_ operation: String, _ requestJSON: [UInt8], deadline: ContinuousClock.Instant? = .now + .seconds(30)) async -> PluginReply {
         let onCall = vtable.pointee.on_call!
-        return await PendingReplies.shared.call(label: "\(name).\(operation)", deadline: deadline) { done, userData in
-            withSlice(operation) { operationSlice in
-                withSlice(requestJSON) { onCall(instance, operationSlice, $0, done, userData) }
+        return await admitted {
+            await PendingReplies.shared.call(label: "\(name).\(operation)", deadline: deadline) { done, userData in
+                withSlice(operation) { operationSlice in
+                    withSlice(requestJSON) { onCall(instance, operationSlice, $0, done, userData) }
+                }
             }
         }
     }
 
-    /// Flushes every queued write, stops and destroys the instance.
+    /// Refuses new operations, waits for the running ones, flushes (the plugin's `stop`) and
+    /// destroys the instance; every wait ends by `deadline`.
     public func stop(deadline: ContinuousClock.Instant?) async {
         let stop = vtable.pointee.stop!
-        let stopped = await PendingReplies.shared.call(label: "\(name).stop", deadline: deadline) { done, userData in
-            stop(instance, done, userData)
+        await shutDown(deadline: deadline) {
+            await PendingReplies.shared.call(label: "\(name).stop", deadline: deadline) { done, userData in
+                stop(instance, done, userData)
+            }
         }
-        guard stopped.status != .timeout else { return }  // still running in the plugin: never destroyed under it
-        destroy()
-    }
-
-    private func destroy() {
-        vtable.pointee.destroy(instance)
-        hostTable.release()
     }
 }
