@@ -25,20 +25,29 @@ struct ConfigReloadRulesTests {
         #expect(ConfigReload.changedSections(from: running, to: running).isEmpty)
     }
 
-    @Test("each restart-only setting is named when it changes")
+    @Test("each restart-only setting is named when it changes; plugin sections are not restart-only")
     func restartOnly() throws {
         let running = try parse(base)
         let changes: [(String, String)] = [
             (base.replacingOccurrences(of: "8080", with: "8081"), "server.listen"),
             (base.replacingOccurrences(of: "t0123456789", with: "t9876543210"), "server.admin_token"),
-            (base.replacingOccurrences(of: "[DirectDispatch]", with: "[DirectDispatch, DirectDispatch]"), "dispatch.chain"),
             (base + "\nstore: {plugin: SQLiteStore, config: {path: x.db}}", "store"),
             (base + "\nretention: {tsdb_days: 7}", "retention.tsdb_days"),
-            (base + "\nplugins: {dir: /opt/plugins}", "plugins.dir"),
             (base + "\ntemporal: {namespace: other}", "temporal"),
         ]
         for (yaml, key) in changes {
             #expect(ConfigReload.restartOnlyChanges(running: running, candidate: try parse(yaml)) == [key])
+        }
+        // The dispatch chain, the plugin directory and telemetry are a new generation's, not a restart's.
+        let generational: [(String, String)] = [
+            (base.replacingOccurrences(of: "[DirectDispatch]", with: "[DirectDispatch, DirectDispatch]"), "dispatch.chain"),
+            (base + "\nplugins: {dir: /opt/plugins}", "plugins.dir"),
+            (base + "\ntelemetry: [PrometheusTelemetry]", "telemetry"),
+        ]
+        for (yaml, key) in generational {
+            let candidate = try parse(yaml)
+            #expect(ConfigReload.restartOnlyChanges(running: running, candidate: candidate).isEmpty)
+            #expect(ConfigReload.changedSections(from: running, to: candidate) == [key])
         }
     }
 }

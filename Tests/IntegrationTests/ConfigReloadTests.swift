@@ -116,13 +116,13 @@ struct ConfigReloadTests {
         #expect(applied.json?["changed"] == .array([.string("models"), .string("routing")]))
         #expect(applied.json?["models"] == .number(2))
 
-        // A chain change needs a restart: refused as a whole, the model added with it is not served.
-        try config(models: ["echo-a", "echo-b", "echo-c"], chain: "[DirectDispatch, DirectDispatch]")
+        // A retention change needs a restart: refused as a whole, the model added with it is not served.
+        try (config(models: ["echo-a", "echo-b", "echo-c"]) + "\nretention: {tsdb_days: 7}\n")
             .write(toFile: path, atomically: true, encoding: .utf8)
         let refused = try await client.post("/admin/v1/reload", body: "", headers: admin)
         #expect(refused.status == 409)
         #expect(refused.json?["error"]?["code"] == .string("restart_required"))
-        #expect(refused.json?["error"]?["message"]?.stringValue?.contains("dispatch.chain") == true, "\(String(decoding: refused.body, as: UTF8.self))")
+        #expect(refused.json?["error"]?["message"]?.stringValue?.contains("retention.tsdb_days") == true, "\(String(decoding: refused.body, as: UTF8.self))")
         #expect(try await modelIDs(client) == ["echo-a", "echo-b"])
 
         try "server: {listen: 127.0.0.1:0, admin_token: \(Self.adminToken)}\nmodels: [{id: x, provider: missing}]\n"
@@ -189,4 +189,88 @@ private final class StopFlag: Sendable {
     func set() { flag.store(true, ordering: .relaxed) }
     var answers: Int { answered.load(ordering: .relaxed) }
     func countAnswer() { answered.add(1, ordering: .relaxed) }
+}
+
+extension ConfigReloadTests {
+    @Test("generations: a reload adds and removes a C dispatcher and telemetry while requests flow; a broken plugin rejects the whole reload; /healthz shows the generation")
+    func generations() async throws {
+        let relay = try CPluginBuilder.build("relay_dispatch")
+        let failing = try CPluginBuilder.build("create_fails")
+        let path = try writeConfig(config(models: ["echo-a"]))
+        let server = try RunningTokenhub(configPath: path)
+        let client = HTTPTestClient(baseURL: server.baseURL)
+        let admin = ["Authorization": "Bearer \(Self.adminToken)"]
+        #expect(try await client.get("/healthz").json?["generation"] == .number(1))
+
+        // Requests flow the whole time; none may fail.
+        let tally = Tally()
+        let load = Task {
+            while tally.running.withLock({ $0 }) {
+                await withTaskGroup(of: Void.self) { group in
+                    for _ in 0..<8 {
+                        group.addTask {
+                            do {
+                                let answer = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
+                                if answer.status == 200, let dispatcher = answer.json?["dispatcher"]?.stringValue {
+                                    tally.served.withLock { $0[dispatcher, default: 0] += 1 }
+                                } else {
+                                    tally.failures.withLock { $0.append("\(answer.status) \(String(decoding: answer.body, as: UTF8.self))") }
+                                }
+                            } catch {
+                                tally.failures.withLock { $0.append("\(error)") }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // Generation 2: a C relay ahead of DirectDispatch, and telemetry on. DirectDispatch is taken over.
+        try (config(models: ["echo-a"], chain: "[{plugin: \(relay), name: relay}, DirectDispatch]") + "\ntelemetry: [PrometheusTelemetry]\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let second = try await client.post("/admin/v1/reload", body: "", headers: admin)
+        #expect(second.status == 200, "\(String(decoding: second.body, as: UTF8.self))")
+        #expect(second.json?["generation"] == .number(2))
+        #expect(second.json?["created"] == .array([.string("relay"), .string("prometheus")]))
+        #expect(second.json?["reused"] == .array([.string("direct")]))
+        #expect(second.json?["changed"] == .array([.string("dispatch.chain"), .string("telemetry")]))
+        try await Task.sleep(for: .milliseconds(500))
+        let answer = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
+        #expect(answer.json?["dispatcher"] == .string("relay"))
+        #expect(try await client.get("/metrics").status == 200, "telemetry is on")
+
+        // A plugin whose create fails rejects the whole reload, naming where it is configured.
+        try config(models: ["echo-a", "echo-b"], chain: "[{plugin: \(failing)}, DirectDispatch]").write(toFile: path, atomically: true, encoding: .utf8)
+        let rejected = try await client.post("/admin/v1/reload", body: "", headers: admin)
+        #expect(rejected.status == 422)
+        #expect(rejected.json?["error"]?["code"] == .string("plugin_failed"))
+        let message = rejected.json?["error"]?["message"]?.stringValue ?? ""
+        #expect(message.contains("dispatch.chain[0]") && message.contains("create failed: config.endpoint: required setting is missing"), "\(message)")
+        #expect(try await modelIDs(client) == ["echo-a"], "nothing of the rejected generation applied")
+        #expect(try await client.get("/healthz").json?["generation"] == .number(2))
+
+        // Generation 3: back to DirectDispatch alone, telemetry off. The relay drains and is destroyed.
+        try config(models: ["echo-a"]).write(toFile: path, atomically: true, encoding: .utf8)
+        let third = try await client.post("/admin/v1/reload", body: "", headers: admin)
+        #expect(third.status == 200, "\(String(decoding: third.body, as: UTF8.self))")
+        #expect(third.json?["generation"] == .number(3))
+        #expect(third.json?["created"] == .array([]))
+        try await Task.sleep(for: .milliseconds(500))
+        tally.running.withLock { $0 = false }  // the load ends after its current round
+        _ = await load.value
+        #expect(try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#).json?["dispatcher"] == .string("direct"))
+        #expect(try await client.get("/metrics").status == 404, "telemetry is off")
+        #expect(tally.failures.withLock { $0 }.isEmpty, "\(tally.failures.withLock { $0.prefix(5) })")
+        let served = tally.served.withLock { $0 }
+        #expect((served["relay"] ?? 0) > 0 && (served["direct"] ?? 0) > 0, "\(served)")
+        #expect(server.stop() == 0)
+        #expect(server.log.contains("generation 2: retired instances stopped"), "\(server.log.suffix(2000))")
+    }
+}
+
+/// What concurrent test clients saw.
+final class Tally: Sendable {
+    let failures = Mutex<[String]>([])
+    let served = Mutex<[String: Int]>([:])
+    let running = Mutex(true)
 }

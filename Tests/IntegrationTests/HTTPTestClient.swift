@@ -5,7 +5,7 @@ import TestSupport
 import TokenHubCore
 
 /// A real HTTP client for the tests, answering with status and parsed JSON.
-struct HTTPTestClient {
+struct HTTPTestClient: Sendable {
     struct Answer {
         var status: Int
         var headers: [(String, String)]

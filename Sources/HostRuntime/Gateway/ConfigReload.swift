@@ -11,6 +11,9 @@ public struct ConfigReloadError: Error, Sendable, CustomStringConvertible {
         case restartRequired = "restart_required"
         /// The store refused the registry (the message says why).
         case registryFailed = "registry_failed"
+        /// A plugin of the new configuration did not load, create or start (the message names
+        /// its key path, file and cause).
+        case pluginFailed = "plugin_failed"
     }
 
     /// What kind of refusal.
@@ -32,6 +35,10 @@ public struct ConfigReloadOutcome: Sendable {
     public var changedSections: [String]
     /// Providers and models the engine routes on now.
     public var providers: Int, models: Int
+    /// The generation now running.
+    public var generation: Int
+    /// Dispatcher and telemetry instances created for it, and those taken over unchanged.
+    public var createdInstances: [String], reusedInstances: [String]
 
     /// The admin API's answer.
     public var json: JSONValue {
@@ -39,6 +46,8 @@ public struct ConfigReloadOutcome: Sendable {
             "reloaded": .bool(true), "source": .string(source),
             "changed": .array(changedSections.map(JSONValue.string)),
             "providers": .number(Double(providers)), "models": .number(Double(models)),
+            "generation": .number(Double(generation)),
+            "created": .array(createdInstances.map(JSONValue.string)), "reused": .array(reusedInstances.map(JSONValue.string)),
         ])
     }
 }
@@ -47,13 +56,17 @@ public struct ConfigReloadOutcome: Sendable {
 /// serving, and what needs a restart.
 ///
 /// A reload re-reads the config the gateway started from, with the environment overrides
-/// applied as at start, and applies `providers`, `models`, `routing` and
-/// `server.rate_limit`. Requests in flight finish on the registry they started with (the
-/// engine swaps whole snapshots); the next request sees the new one. With a store, the store
-/// stays the registry: as at start, the file's providers and models are added when their IDs
-/// are new there, and changes to existing ones go through the admin API. Any other difference
-/// (listen address, admin token, body limit, API-key requirement, plugins, store, Temporal,
-/// retention) needs a restart: the reload is refused, naming those keys, and nothing changes.
+/// applied as at start, and builds a new generation: `providers`, `models`, `routing`,
+/// `server.rate_limit`, the dispatch chain (`dispatch.chain`, `plugins.dir`) and the
+/// telemetry plugins. Dispatcher and telemetry instances whose plugin file, name and config
+/// are unchanged are taken over; the rest are created and started before anything is swapped,
+/// so a plugin that fails rejects the whole reload and the running generation is untouched.
+/// Requests in flight finish on the generation they started on; the old generation's retired
+/// instances drain, stop and are destroyed. With a store, the store stays the registry: as at
+/// start, the file's providers and models are added when their IDs are new there, and changes
+/// to existing ones go through the admin API. Any other difference (listen address, admin
+/// token, body limit, API-key requirement, store, Temporal settings, retention) still needs a
+/// restart: the reload is refused, naming those keys, and nothing changes.
 enum ConfigReload {
     /// The keys only a restart can apply whose values differ between `running` and `candidate`.
     static func restartOnlyChanges(running: GatewayConfig, candidate: GatewayConfig) -> [String] {
@@ -68,10 +81,7 @@ enum ConfigReload {
             ("server.max_connections", server.0.maxConnections != server.1.maxConnections),
             ("server.shutdown_timeout_ms", server.0.shutdownTimeoutMs != server.1.shutdownTimeoutMs),
             ("server.require_api_key", server.0.requireAPIKey != server.1.requireAPIKey),
-            ("plugins.dir", running.pluginDirectory != candidate.pluginDirectory),
-            ("dispatch.chain", running.dispatch != candidate.dispatch),
             ("store", running.store != candidate.store),
-            ("telemetry", running.telemetry != candidate.telemetry),
             ("temporal", running.temporal != candidate.temporal),
             ("retention.tsdb_days", running.tsdbRetentionDays != candidate.tsdbRetentionDays),
         ]
@@ -85,6 +95,9 @@ enum ConfigReload {
             ("models", old.models != new.models),
             ("routing", old.routing != new.routing),
             ("server.rate_limit", old.server.rateLimit != new.server.rateLimit),
+            ("plugins.dir", old.pluginDirectory != new.pluginDirectory),
+            ("dispatch.chain", old.dispatch != new.dispatch),
+            ("telemetry", old.telemetry != new.telemetry),
         ]
         return checks.filter(\.1).map(\.0)
     }
@@ -118,18 +131,44 @@ extension Gateway {
                                         message: "\(restartKeys.joined(separator: ", ")) changed, which takes a restart of tokenhub; nothing was applied",
                                         restartKeys: restartKeys)
             }
+            // The new generation's plugins first: nothing is applied unless all of them start.
+            let current = plugins
+            let successor: PluginSet
+            do {
+                successor = try await PluginSet.start(config: candidate, services: services, strict: true, reusing: current)
+            } catch {
+                throw ConfigReloadError(code: .pluginFailed, message: "\(error); nothing was applied")
+            }
+            let retired = current.instancesRetired(by: successor)
+            let reusedIDs = Set((current.chain.dispatchers as [AnyObject] + current.telemetry).map(ObjectIdentifier.init))
+            let created = (successor.chain.dispatchers as [AnyObject] + successor.telemetry).filter { !reusedIDs.contains(ObjectIdentifier($0)) }
             do throws(APIError) {
                 try await registry.applyConfig(providers: candidate.providers, models: candidate.models, routing: candidate.routing)
             } catch {
+                // Back out: the instances created for the new generation are stopped unused.
+                let unused = successor.instancesRetired(by: current)
+                await DispatchChain(unused.dispatchers).stopAll(deadline: .now + .seconds(10))
+                for instance in unused.telemetry { await instance.stop(deadline: .now + .seconds(10)) }
                 throw ConfigReloadError(code: .registryFailed, message: error.message)
             }
             rateLimiter.update(candidate.server.rateLimit)
             applied.withLock { $0 = candidate }
-            let outcome = ConfigReloadOutcome(source: candidate.source, changedSections: ConfigReload.changedSections(from: running, to: candidate),
-                                              providers: engine.providers.count, models: engine.models.count)
+            let number = swapGeneration(to: successor)
+            var changed = ConfigReload.changedSections(from: running, to: candidate)
+            if !created.isEmpty || !retired.dispatchers.isEmpty || !retired.telemetry.isEmpty,
+               !changed.contains(where: ["dispatch.chain", "telemetry", "plugins.dir"].contains) {
+                changed.append("plugins")  // same config, a plugin file replaced
+            }
+            let names = { (objects: [AnyObject]) in objects.compactMap { ($0 as? DispatcherInstance)?.name ?? ($0 as? TelemetryInstance)?.name } }
+            let outcome = ConfigReloadOutcome(source: candidate.source, changedSections: changed,
+                                              providers: engine.providers.count, models: engine.models.count, generation: number,
+                                              createdInstances: names(created),
+                                              reusedInstances: names((successor.chain.dispatchers as [AnyObject] + successor.telemetry)
+                                                  .filter { reusedIDs.contains(ObjectIdentifier($0)) }))
             logger.notice("config reloaded", metadata: [
                 "source": "\(outcome.source)", "changed": "\(outcome.changedSections.joined(separator: ","))",
-                "providers": "\(outcome.providers)", "models": "\(outcome.models)",
+                "providers": "\(outcome.providers)", "models": "\(outcome.models)", "generation": "\(number)",
+                "created": "\(outcome.createdInstances.joined(separator: ","))",
             ])
             return outcome
         }

@@ -13,8 +13,17 @@ public final class Gateway: Sendable {
     public let config: GatewayConfig
     /// The routing engine.
     public let engine: Engine
-    /// The started plugins and the chain.
-    public let plugins: PluginSet
+    /// The running generation: its number (1 at start, one more per reload that changed the
+    /// plugins) and its plugins. A request takes the plugins once, as it starts, and finishes
+    /// on them whatever a reload swaps in meanwhile.
+    private let generation: Mutex<(number: Int, plugins: PluginSet)>
+    /// Instances a reload retired, draining: shutdown waits for them.
+    private let retiring = Mutex<[Task<Void, Never>]>([])
+
+    /// The running generation's plugins and chain.
+    public var plugins: PluginSet { generation.withLock { $0.plugins } }
+    /// The running generation's number.
+    public var generationNumber: Int { generation.withLock { $0.number } }
     /// The gateway's logger.
     public let logger: Logger
     /// What the host table offers plugins; the host's own paths (streaming) use it too.
@@ -35,7 +44,7 @@ public final class Gateway: Sendable {
     private init(config: GatewayConfig, engine: Engine, plugins: PluginSet, logger: Logger, services: GatewayHostServices, keyring: SecretKeyring) {
         self.config = config
         self.engine = engine
-        self.plugins = plugins
+        generation = Mutex((1, plugins))
         self.logger = logger
         self.services = services
         registry = RegistryService(engine: engine, store: plugins.store, routing: config.routing, logger: logger, keyring: keyring,
@@ -101,7 +110,9 @@ public final class Gateway: Sendable {
     public func shutdown() async {
         retention.withLock { $0?.cancel() }
         let deadline = ContinuousClock.now + .milliseconds(config.server.shutdownTimeoutMs)
+        let plugins = self.plugins
         await plugins.chain.stopAll(deadline: deadline)
+        for task in retiring.withLock({ $0 }) { await task.value }  // each bounded by its own deadline
         let results = services.results
         let flushed = await withTaskGroup(of: Bool.self) { group in
             group.addTask { await results.flush(); return true }
@@ -116,6 +127,33 @@ public final class Gateway: Sendable {
         for instance in plugins.telemetry { await instance.stop(deadline: deadline) }
         temporal?.close()
         await engine.shutdown()
+    }
+
+    /// Swaps in `successor` as the next generation, points the result recorder's telemetry at
+    /// it, and retires what the old one had that the new one does not reuse: those instances
+    /// refuse new calls from now on, drain the running ones and stop, in the background,
+    /// within `server.shutdown_timeout_ms`. Returns the new generation's number.
+    func swapGeneration(to successor: PluginSet) -> Int {
+        let (number, predecessor) = generation.withLock { current -> (Int, PluginSet) in
+            let predecessor = current.plugins
+            current = (current.number + 1, successor)
+            return (current.number, predecessor)
+        }
+        services.telemetry.attach(successor.telemetry)
+        let retired = predecessor.instancesRetired(by: successor)
+        guard !retired.dispatchers.isEmpty || !retired.telemetry.isEmpty else { return number }
+        let deadline = ContinuousClock.now + .milliseconds(config.server.shutdownTimeoutMs)
+        let logger = self.logger
+        let task = Task {
+            await DispatchChain(retired.dispatchers).stopAll(deadline: deadline)
+            for instance in retired.telemetry { await instance.stop(deadline: deadline) }
+            logger.info("generation \(number - 1): retired instances stopped", metadata: [
+                "dispatchers": "\(retired.dispatchers.map(\.name).joined(separator: ","))",
+                "telemetry": "\(retired.telemetry.map(\.name).joined(separator: ","))",
+            ])
+        }
+        retiring.withLock { $0.append(task) }
+        return number
     }
 
     /// A fresh request id: `req-` and 32 hex digits, the first 12 the time in milliseconds and

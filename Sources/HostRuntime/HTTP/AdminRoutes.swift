@@ -158,7 +158,8 @@ struct AdminRoutes: Sendable {
     }
 
     /// `POST reload`: the config file again (see `ConfigReload`). 400 for an invalid file, 409
-    /// when a setting that needs a restart changed; nothing is applied then.
+    /// when a setting that needs a restart changed, 422 when a plugin of the new generation
+    /// failed; nothing is applied then.
     private func reloadConfig() async throws -> Response {
         let outcome: ConfigReloadOutcome
         do throws(ConfigReloadError) {
@@ -169,6 +170,7 @@ struct AdminRoutes: Sendable {
             case .invalidConfig: .badRequest
             case .restartRequired: .conflict
             case .registryFailed: .badGateway
+            case .pluginFailed: .unprocessableContent
             }
             throw APIError(status, error.message, code: error.code.rawValue)
         }

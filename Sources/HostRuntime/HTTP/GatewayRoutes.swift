@@ -116,10 +116,11 @@ public struct GatewayRoutes: Sendable {
 
     /// `GET /healthz`: 200 with the plugin, provider and model counts; 503 when nothing can serve.
     func health() -> Response {
-        let running = gateway.plugins.reports.filter(\.isRunning)
+        let reports = gateway.plugins.reports
+        let running = reports.filter(\.isRunning)
         let usableModels = gateway.engine.usableModels.count
         let healthy = !running.isEmpty && usableModels > 0
-        let plugins: [JSONValue] = gateway.plugins.reports.map { report in
+        let plugins: [JSONValue] = reports.map { report in
             .object([
                 "name": .string(report.name), "version": .string(report.version),
                 "abi": .string(report.abiVersion), "kinds": .array(report.kinds.map { .string($0.rawValue) }),
@@ -128,6 +129,7 @@ public struct GatewayRoutes: Sendable {
         }
         return JSONResponse.make(status: healthy ? .ok : .serviceUnavailable, JSONValue.object([
             "status": .string(healthy ? "ok" : "unavailable"),
+            "generation": .number(Double(gateway.generationNumber)),
             "plugins": .array(plugins),
             "providers": .number(Double(gateway.engine.providers.count)),
             "models": .number(Double(usableModels)),

@@ -18,6 +18,8 @@ public struct PluginLoadError: Error, Sendable, Hashable, CustomStringConvertibl
     public var path: String
     /// The specifics: dlerror text, the versions that disagree, the plugin's own message.
     public var detail: String
+    /// Where the plugin is configured (`dispatch.chain[1]`), when known.
+    public var keyPath: String?
 
     /// Creates an error.
     public init(_ code: Code, path: String, detail: String) {
@@ -26,6 +28,14 @@ public struct PluginLoadError: Error, Sendable, Hashable, CustomStringConvertibl
         self.detail = detail
     }
 
-    /// `plugin /path/libX.so: ABI major version mismatch: plugin has 2, host has 1`.
-    public var description: String { "plugin \(path): \(code.rawValue): \(detail)" }
+    /// `plugin /path/libX.so: ABI major version mismatch: plugin has 2, host has 1`, prefixed
+    /// with the configuration key (`dispatch.chain[1]: `) when known.
+    public var description: String { (keyPath.map { "\($0): " } ?? "") + "plugin \(path): \(code.rawValue): \(detail)" }
+
+    /// The error, naming where the plugin is configured.
+    func at(_ keyPath: String) -> PluginLoadError {
+        var error = self
+        error.keyPath = keyPath
+        return error
+    }
 }
