@@ -134,6 +134,7 @@ struct Plugins: AsyncParsableCommand {
             print("  file:    \(report.path)")
             print("  version: \(report.version.isEmpty ? "-" : report.version)")
             print("  abi:     \(report.abiVersion.isEmpty ? "-" : report.abiVersion)")
+            print("  sha256:  \(report.sha256.isEmpty ? "-" : report.sha256)")
             print("  kinds:   \(report.kinds.isEmpty ? "-" : report.kinds.map(\.rawValue).joined(separator: ", "))")
             print("  status:  \(report.status)")
         }

@@ -30,7 +30,6 @@ struct ConfigReloadRulesTests {
         let running = try parse(base)
         let changes: [(String, String)] = [
             (base.replacingOccurrences(of: "8080", with: "8081"), "server.listen"),
-            (base.replacingOccurrences(of: "t0123456789", with: "t9876543210"), "server.admin_token"),
             (base + "\nstore: {plugin: SQLiteStore, config: {path: x.db}}", "store"),
             (base + "\nretention: {tsdb_days: 7}", "retention.tsdb_days"),
             (base + "\ntemporal: {namespace: other}", "temporal"),
@@ -43,6 +42,7 @@ struct ConfigReloadRulesTests {
             (base.replacingOccurrences(of: "[DirectDispatch]", with: "[DirectDispatch, DirectDispatch]"), "dispatch.chain"),
             (base + "\nplugins: {dir: /opt/plugins}", "plugins.dir"),
             (base + "\ntelemetry: [PrometheusTelemetry]", "telemetry"),
+            (base.replacingOccurrences(of: "t0123456789", with: "t9876543210"), "server.admin_token"),
         ]
         for (yaml, key) in generational {
             let candidate = try parse(yaml)

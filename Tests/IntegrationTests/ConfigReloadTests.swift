@@ -260,11 +260,59 @@ extension ConfigReloadTests {
         _ = await load.value
         #expect(try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#).json?["dispatcher"] == .string("direct"))
         #expect(try await client.get("/metrics").status == 404, "telemetry is off")
+
+        // Generation 4: a new admin token; the old one stops working at once.
+        let newToken = "rotated-admin-token-9876543210"
+        try config(models: ["echo-a"]).replacingOccurrences(of: Self.adminToken, with: newToken).write(toFile: path, atomically: true, encoding: .utf8)
+        let rotated = try await client.post("/admin/v1/reload", body: "", headers: admin)
+        #expect(rotated.json?["changed"] == .array([.string("server.admin_token")]))
+        #expect(try await client.post("/admin/v1/reload", body: "", headers: admin).status == 401, "the old token is refused")
+        #expect(try await client.post("/admin/v1/reload", body: "", headers: ["Authorization": "Bearer \(newToken)"]).status == 200)
         #expect(tally.failures.withLock { $0 }.isEmpty, "\(tally.failures.withLock { $0.prefix(5) })")
         let served = tally.served.withLock { $0 }
         #expect((served["relay"] ?? 0) > 0 && (served["direct"] ?? 0) > 0, "\(served)")
         #expect(server.stop() == 0)
         #expect(server.log.contains("generation 2: retired instances stopped"), "\(server.log.suffix(2000))")
+    }
+}
+
+extension ConfigReloadTests {
+    /// Compiles versioned_dispatch.c against `header` into `output`, replacing it the way an
+    /// operator should: build beside it, then rename over it.
+    func buildVersioned(header: String?, into output: String) throws {
+        let include = TestPaths.packageRoot.appendingPathComponent(header.map { "Tests/Fixtures/Headers/\($0)" } ?? "Sources/PluginAPI/include").path
+        let source = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/CPlugins/versioned_dispatch.c").path
+        let temporary = output + ".new"
+        let result = try Subprocess.run("/usr/bin/env", ["cc", "-std=c11", "-O2", "-shared", "-fPIC", "-I", include, source, "-o", temporary])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(rename(temporary, output) == 0)
+    }
+
+    @Test("hot swap: a plugin file rebuilt at the same path and reloaded serves its new code; the old instance drains and is destroyed; the content hash shows which build runs")
+    func hotSwap() async throws {
+        let library = try TestPaths.makeTemporaryDirectory("swap").appendingPathComponent("libswap.so").path
+        try buildVersioned(header: "1.2", into: library)
+        let path = try writeConfig(config(models: ["echo-a"], chain: "[{plugin: \(library), name: swap}]"))
+        let server = try RunningTokenhub(configPath: path)
+        let client = HTTPTestClient(baseURL: server.baseURL)
+        let admin = ["Authorization": "Bearer \(Self.adminToken)"]
+        let body = #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#
+        #expect(try await client.post("/v1/chat", body: body).json?["negotiated_model"] == .string("built-1.2"))
+        let before = try await client.get("/healthz").json?["plugins"]?.arrayValue?.first?["sha256"]?.stringValue ?? ""
+        #expect(before.count == 64)
+
+        try buildVersioned(header: nil, into: library)  // the same path, new code
+        let reloaded = try await client.post("/admin/v1/reload", body: "", headers: admin)
+        #expect(reloaded.status == 200, "\(String(decoding: reloaded.body, as: UTF8.self))")
+        #expect(reloaded.json?["changed"] == .array([.string("plugins")]))
+        #expect(reloaded.json?["created"] == .array([.string("swap")]))
+        #expect(try await client.post("/v1/chat", body: body).json?["negotiated_model"] == .string("built-1.3"), "the new build answers")
+        let after = try await client.get("/healthz").json?["plugins"]?.arrayValue?.first?["sha256"]?.stringValue ?? ""
+        #expect(after.count == 64 && after != before)
+        let listed = try Subprocess.run(TestPaths.tokenhub.path, ["plugins", "--config", path])
+        #expect(listed.stdout.contains("sha256:  \(after)"), "\(listed.stdout)")
+        #expect(server.stop() == 0)
+        #expect(server.log.contains("generation 1: retired instances stopped"), "\(server.log.suffix(1500))")
     }
 }
 

@@ -64,16 +64,17 @@ public struct ConfigReloadOutcome: Sendable {
 /// Requests in flight finish on the generation they started on; the old generation's retired
 /// instances drain, stop and are destroyed. With a store, the store stays the registry: as at
 /// start, the file's providers and models are added when their IDs are new there, and changes
-/// to existing ones go through the admin API. Any other difference (listen address, admin
-/// token, body limit, API-key requirement, store, Temporal settings, retention) still needs a
-/// restart: the reload is refused, naming those keys, and nothing changes.
+/// to existing ones go through the admin API. The admin token changes with the generation (the
+/// answer to the reload request itself was authorized by the old one). Any other difference
+/// (listen address, body limit, timeouts, API-key requirement, store, Temporal settings,
+/// retention) still needs a restart: the reload is refused, naming those keys, and nothing
+/// changes.
 enum ConfigReload {
     /// The keys only a restart can apply whose values differ between `running` and `candidate`.
     static func restartOnlyChanges(running: GatewayConfig, candidate: GatewayConfig) -> [String] {
         let server = (running.server, candidate.server)
         let checks: [(String, Bool)] = [
             ("server.listen", server.0.host != server.1.host || server.0.port != server.1.port),
-            ("server.admin_token", server.0.adminToken != server.1.adminToken),
             ("server.secret_key_file", server.0.secretKeyFile != server.1.secretKeyFile),
             ("server.body_limit_bytes", server.0.bodyLimitBytes != server.1.bodyLimitBytes),
             ("server.idle_timeout_ms", server.0.idleTimeoutMs != server.1.idleTimeoutMs),
@@ -95,6 +96,7 @@ enum ConfigReload {
             ("models", old.models != new.models),
             ("routing", old.routing != new.routing),
             ("server.rate_limit", old.server.rateLimit != new.server.rateLimit),
+            ("server.admin_token", old.server.adminToken != new.server.adminToken),
             ("plugins.dir", old.pluginDirectory != new.pluginDirectory),
             ("dispatch.chain", old.dispatch != new.dispatch),
             ("telemetry", old.telemetry != new.telemetry),

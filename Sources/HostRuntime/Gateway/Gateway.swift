@@ -36,6 +36,9 @@ public final class Gateway: Sendable {
     let rateLimiter: RateLimiter
     /// The config last applied (at start or by a reload): reloads compare against it.
     let applied: Mutex<GatewayConfig>
+
+    /// The admin token of the running generation (a reload may change it); nil: admin API off.
+    var adminToken: String? { applied.withLock { $0.server.adminToken } }
     /// Serializes config reloads.
     let reloads = AsyncSemaphore(1)
     /// The hourly TSDB prune, cancelled at shutdown.

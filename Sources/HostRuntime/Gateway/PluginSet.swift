@@ -19,6 +19,8 @@ public struct PluginReport: Sendable, Hashable {
     public var abiVersion: String
     /// The kinds the library offers.
     public var kinds: [PluginKind]
+    /// The SHA-256 of the file that was loaded, "" when it did not load.
+    public var sha256: String = ""
     /// "running", "disabled", or the load error.
     public var status: String
     /// Whether it is in service.
@@ -119,6 +121,7 @@ public struct PluginSet: Sendable {
             do throws(PluginLoadError) {
                 let library = try PluginLibrary.load(path: path)
                 (report.version, report.abiVersion, report.kinds) = (library.version, library.abiVersion, library.kinds)
+                report.sha256 = library.sha256
                 let name = reference.name ?? library.name
                 report.name = name
                 switch kind {

@@ -139,8 +139,8 @@ struct AdminRoutes: Sendable {
     /// Without a configured token the admin API is off: any local process (or a request
     /// forged through another service) could otherwise administer the gateway.
     private func guarded(_ request: Request, _ handler: () async throws -> Response) async -> Response {
-        guard let token = gateway.config.server.adminToken else {
-            return APIError(.forbidden, "the admin API is off: set server.admin_token (e.g. admin_token: ${TOKENHUB_ADMIN_TOKEN}) and restart",
+        guard let token = gateway.adminToken else {
+            return APIError(.forbidden, "the admin API is off: set server.admin_token (e.g. admin_token: ${TOKENHUB_ADMIN_TOKEN}) and reload (SIGHUP) or restart",
                             type: "authentication_error", code: "admin_api_disabled").response
         }
         let presented = APIKeyService.presentedKey(authorization: request.headers[.authorization], apiKeyHeader: nil) ?? ""

@@ -124,6 +124,7 @@ public struct GatewayRoutes: Sendable {
             .object([
                 "name": .string(report.name), "version": .string(report.version),
                 "abi": .string(report.abiVersion), "kinds": .array(report.kinds.map { .string($0.rawValue) }),
+                "sha256": .string(report.sha256),
                 "status": .string(report.status),
             ])
         }

@@ -19,6 +19,8 @@ public enum PluginKind: String, Sendable, Hashable, CaseIterable {
 public struct PluginLibrary: @unchecked Sendable {
     /// The file it was loaded from.
     public let path: String
+    /// The SHA-256 of the file's content (lowercase hex): which build is running.
+    public internal(set) var sha256 = ""
     /// The plugin's own name ("direct").
     public let name: String
     /// The plugin's own version.
@@ -48,8 +50,9 @@ public struct PluginLibrary: @unchecked Sendable {
         guard access(path, F_OK) == 0 else {
             throw PluginLoadError(.notFound, path: path, detail: "no such file")
         }
+        let image = try PluginImages.image(for: path)
         _ = dlerror()
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+        guard let handle = dlopen(image.openPath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             throw PluginLoadError(.notLoadable, path: path, detail: lastDLError())
         }
         guard let symbol = dlsym(handle, TOKENHUB_PLUGIN_ENTRY_SYMBOL) else {
@@ -61,7 +64,9 @@ public struct PluginLibrary: @unchecked Sendable {
         guard let descriptor = entry() else {
             throw PluginLoadError(.invalidDescriptor, path: path, detail: "the entry function returned NULL")
         }
-        return try validate(descriptor, path: path)
+        var library = try validate(descriptor, path: path)
+        library.sha256 = image.sha256
+        return library
     }
 
     static func validate(
