@@ -32,7 +32,6 @@ struct ConfigReloadRulesTests {
             (base.replacingOccurrences(of: "8080", with: "8081"), "server.listen"),
             (base + "\nstore: {plugin: SQLiteStore, config: {path: x.db}}", "store"),
             (base + "\nretention: {tsdb_days: 7}", "retention.tsdb_days"),
-            (base + "\ntemporal: {namespace: other}", "temporal"),
         ]
         for (yaml, key) in changes {
             #expect(ConfigReload.restartOnlyChanges(running: running, candidate: try parse(yaml)) == [key])
@@ -44,6 +43,10 @@ struct ConfigReloadRulesTests {
             (base + "\ntelemetry: [PrometheusTelemetry]", "telemetry"),
             (base.replacingOccurrences(of: "t0123456789", with: "t9876543210"), "server.admin_token"),
         ]
+        // Temporal settings too: they change the chain's TemporalDispatch (when enabled) and the admin API's connection.
+        let temporal = try parse(base + "\ntemporal: {namespace: other}")
+        #expect(ConfigReload.restartOnlyChanges(running: running, candidate: temporal).isEmpty)
+        #expect(ConfigReload.changedSections(from: running, to: temporal) == ["temporal"])
         for (yaml, key) in generational {
             let candidate = try parse(yaml)
             #expect(ConfigReload.restartOnlyChanges(running: running, candidate: candidate).isEmpty)

@@ -326,3 +326,72 @@ struct TemporalIntegrationTests {
         mock.stop()
     }
 }
+
+extension TemporalIntegrationTests {
+    @Test("Temporal on and off by reload while requests flow: workflows while on, direct after, no request fails, one log row per answer")
+    func temporalByReload() async throws {
+        let temporal = try TemporalDevServer()
+        let database = try Self.database()
+        let base = """
+        dispatch: {chain: [DirectDispatch]}
+        store: {plugin: SQLiteStore, config: {path: \(database)}}
+        providers: [{id: echo, type: echo}]
+        models: [{id: echo-1, provider: echo}]
+        """
+        let on = base + "\ntemporal: {enabled: true, host: \(temporal.address), namespace: \(temporal.namespace), task_queue: tokenhub-reload}\n"
+        let path = try writeConfig(base)
+        let server = try RunningTokenhub(configPath: path, environment: adminEnvironment)
+        let client = HTTPTestClient.admin(server.baseURL)
+        let tally = Tally()
+        let load = Task {
+            while tally.running.withLock({ $0 }) {
+                await withTaskGroup(of: Void.self) { group in
+                    for _ in 0..<4 {
+                        group.addTask {
+                            do {
+                                let answer = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
+                                if answer.status == 200, let dispatcher = answer.json?["dispatcher"]?.stringValue {
+                                    tally.served.withLock { $0[dispatcher, default: 0] += 1 }
+                                } else {
+                                    tally.failures.withLock { $0.append("\(answer.status) \(String(decoding: answer.body, as: UTF8.self))") }
+                                }
+                            } catch {
+                                tally.failures.withLock { $0.append("\(error)") }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        func servedBy(_ dispatcher: String) -> Int { tally.served.withLock { $0[dispatcher] ?? 0 } }
+
+        try on.write(toFile: path, atomically: true, encoding: .utf8)
+        let enabled = try await client.post("/admin/v1/reload", body: "")
+        #expect(enabled.status == 200, "\(String(decoding: enabled.body, as: UTF8.self))")
+        #expect(enabled.json?["changed"]?.arrayValue?.contains(.string("temporal")) == true)
+        // TemporalDispatch answers unavailable (DirectDispatch serves) until its worker is connected.
+        let before = servedBy("temporal")
+        for _ in 0..<300 where servedBy("temporal") < before + 5 { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(servedBy("temporal") >= before + 5, "\(tally.served.withLock { $0 })")
+        let listed = try await client.get("/admin/v1/workflows")
+        #expect(listed.status == 200 && listed.json?["temporal_enabled"] == .bool(true), "the admin API follows Temporal on: \(String(decoding: listed.body, as: UTF8.self))")
+
+        try base.write(toFile: path, atomically: true, encoding: .utf8)
+        let disabled = try await client.post("/admin/v1/reload", body: "")
+        #expect(disabled.status == 200, "\(String(decoding: disabled.body, as: UTF8.self))")
+        let whileOff = servedBy("direct")
+        try await Task.sleep(for: .seconds(1))
+        #expect(servedBy("direct") > whileOff)
+        let temporalAfterOff = servedBy("temporal")
+        try await Task.sleep(for: .seconds(1))
+        #expect(servedBy("temporal") == temporalAfterOff, "no workflow once Temporal is off")
+        tally.running.withLock { $0 = false }
+        _ = await load.value
+        #expect(try await client.get("/admin/v1/workflows").json?["temporal_enabled"] == .bool(false), "the admin API follows Temporal off")
+        #expect(tally.failures.withLock { $0 }.isEmpty, "\(tally.failures.withLock { $0.prefix(5) })")
+        #expect(server.stop() == 0)
+        let answered = tally.served.withLock { $0.values.reduce(0, +) }
+        #expect(try sqlite(database, "SELECT COUNT(*) FROM request_logs") == "\(answered)", "one row per answered request")
+    }
+}
+

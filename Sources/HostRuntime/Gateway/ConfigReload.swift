@@ -57,8 +57,8 @@ public struct ConfigReloadOutcome: Sendable {
 ///
 /// A reload re-reads the config the gateway started from, with the environment overrides
 /// applied as at start, and builds a new generation: `providers`, `models`, `routing`,
-/// `server.rate_limit`, the dispatch chain (`dispatch.chain`, `plugins.dir`) and the
-/// telemetry plugins. Dispatcher and telemetry instances whose plugin file, name and config
+/// `server.rate_limit`, the admin token, the dispatch chain (`dispatch.chain`, `plugins.dir`,
+/// and `temporal`, which adds TemporalDispatch to it) and the telemetry plugins. Dispatcher and telemetry instances whose plugin file, name and config
 /// are unchanged are taken over; the rest are created and started before anything is swapped,
 /// so a plugin that fails rejects the whole reload and the running generation is untouched.
 /// Requests in flight finish on the generation they started on; the old generation's retired
@@ -66,8 +66,8 @@ public struct ConfigReloadOutcome: Sendable {
 /// start, the file's providers and models are added when their IDs are new there, and changes
 /// to existing ones go through the admin API. The admin token changes with the generation (the
 /// answer to the reload request itself was authorized by the old one). Any other difference
-/// (listen address, body limit, timeouts, API-key requirement, store, Temporal settings,
-/// retention) still needs a restart: the reload is refused, naming those keys, and nothing
+/// (listen address, body limit, timeouts, API-key requirement, store, retention) still needs a
+/// restart: the reload is refused, naming those keys, and nothing
 /// changes.
 enum ConfigReload {
     /// The keys only a restart can apply whose values differ between `running` and `candidate`.
@@ -83,7 +83,6 @@ enum ConfigReload {
             ("server.shutdown_timeout_ms", server.0.shutdownTimeoutMs != server.1.shutdownTimeoutMs),
             ("server.require_api_key", server.0.requireAPIKey != server.1.requireAPIKey),
             ("store", running.store != candidate.store),
-            ("temporal", running.temporal != candidate.temporal),
             ("retention.tsdb_days", running.tsdbRetentionDays != candidate.tsdbRetentionDays),
         ]
         return checks.filter(\.1).map(\.0)
@@ -100,6 +99,7 @@ enum ConfigReload {
             ("plugins.dir", old.pluginDirectory != new.pluginDirectory),
             ("dispatch.chain", old.dispatch != new.dispatch),
             ("telemetry", old.telemetry != new.telemetry),
+            ("temporal", old.temporal != new.temporal),
         ]
         return checks.filter(\.1).map(\.0)
     }
@@ -156,6 +156,7 @@ extension Gateway {
             rateLimiter.update(candidate.server.rateLimit)
             applied.withLock { $0 = candidate }
             let number = swapGeneration(to: successor)
+            if running.temporal != candidate.temporal { replaceTemporalConnection(candidate.temporal) }
             var changed = ConfigReload.changedSections(from: running, to: candidate)
             if !created.isEmpty || !retired.dispatchers.isEmpty || !retired.telemetry.isEmpty,
                !changed.contains(where: ["dispatch.chain", "telemetry", "plugins.dir"].contains) {

@@ -28,8 +28,10 @@ public final class Gateway: Sendable {
     public let logger: Logger
     /// What the host table offers plugins; the host's own paths (streaming) use it too.
     let services: GatewayHostServices
-    /// The admin API's view of Temporal; nil when `temporal.enabled` is false.
-    let temporal: TemporalConnection?
+    /// The admin API's view of Temporal; nil when `temporal.enabled` is false. A reload that
+    /// changes the Temporal settings replaces it (the dispatcher is the chain's, a new instance).
+    private let temporalConnection: Mutex<TemporalConnection?>
+    var temporal: TemporalConnection? { temporalConnection.withLock { $0 } }
     /// Providers, models and the routing defaults: seeded from the config, kept in the store.
     let registry: RegistryService
     /// The per-client-IP and per-key rate limits; a config reload updates them.
@@ -54,11 +56,24 @@ public final class Gateway: Sendable {
                                    configProviders: config.providers)
         rateLimiter = RateLimiter(config.server.rateLimit)
         applied = Mutex(config)
-        // No I/O here; the connection is made on the first admin call.
-        temporal = config.temporal.enabled
-            ? try? TemporalConnection(target: config.temporal.host, namespace: config.temporal.namespace,
-                                      identity: "\(getpid())@\(ProcessInfo.processInfo.hostName)-admin", tls: config.temporal.tls)
+        temporalConnection = Mutex(Self.temporalConnection(config.temporal))
+    }
+
+    /// The admin API's connection for `settings`; no I/O here: it connects on the first call.
+    static func temporalConnection(_ settings: TemporalSettings) -> TemporalConnection? {
+        settings.enabled
+            ? try? TemporalConnection(target: settings.host, namespace: settings.namespace,
+                                      identity: "\(getpid())@\(ProcessInfo.processInfo.hostName)-admin", tls: settings.tls)
             : nil
+    }
+
+    /// Points the admin API at Temporal as `settings` say (after a reload changed them).
+    func replaceTemporalConnection(_ settings: TemporalSettings) {
+        let old = temporalConnection.withLock { connection in
+            defer { connection = Self.temporalConnection(settings) }
+            return connection
+        }
+        old?.close()
     }
 
     /// Builds the engine and starts every plugin; any plugin failure is an error, and so is a
