@@ -316,6 +316,66 @@ extension ConfigReloadTests {
     }
 }
 
+extension ConfigReloadTests {
+    @Test("twenty reloads under 64 concurrent clients alternate routing, models, the chain (a C plugin in and out), telemetry and the admin token: no request fails, and the store has one row per answer")
+    func reloadsUnderLoad() async throws {
+        let relay = try CPluginBuilder.build("relay_dispatch")
+        let database = try TestPaths.makeTemporaryDirectory("reload-load").appendingPathComponent("t.db").path
+        func generation(_ index: Int) -> String {
+            let token = index % 4 < 2 ? Self.adminToken : Self.adminToken + "-b"
+            let odd = index % 2 == 1
+            return """
+            server: {listen: 127.0.0.1:0, admin_token: \(token)}
+            dispatch: {chain: \(odd ? "[{plugin: \(relay), name: relay}, DirectDispatch]" : "[DirectDispatch]")}
+            store: {plugin: SQLiteStore, config: {path: \(database)}}
+            providers: [{id: echo, type: echo}]
+            models: [{id: echo-a, provider: echo}\(odd ? ", {id: echo-b, provider: echo}" : "")]
+            routing: {mode: \(odd ? "cheap" : "normal")}
+            \(index % 3 == 1 ? "telemetry: [PrometheusTelemetry]" : "")
+            """
+        }
+        let path = try writeConfig(generation(0))
+        let server = try RunningTokenhub(configPath: path)
+        let client = HTTPTestClient(baseURL: server.baseURL)
+        let tally = Tally()
+        let clients = (0..<64).map { _ in
+            Task {
+                while tally.running.withLock({ $0 }) {
+                    do {
+                        let answer = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
+                        if answer.status == 200, let dispatcher = answer.json?["dispatcher"]?.stringValue {
+                            tally.served.withLock { $0[dispatcher, default: 0] += 1 }
+                        } else {
+                            tally.failures.withLock { $0.append("\(answer.status) \(String(decoding: answer.body, as: UTF8.self))") }
+                        }
+                    } catch {
+                        tally.failures.withLock { $0.append("\(error)") }
+                    }
+                }
+            }
+        }
+        var generations: [Double] = []
+        for index in 1...20 {
+            try await Task.sleep(for: .milliseconds(400))
+            let token = (index - 1) % 4 < 2 ? Self.adminToken : Self.adminToken + "-b"  // the running generation's
+            try generation(index).write(toFile: path, atomically: true, encoding: .utf8)
+            let answer = try await client.post("/admin/v1/reload", body: "", headers: ["Authorization": "Bearer \(token)"])
+            #expect(answer.status == 200, "reload \(index): \(String(decoding: answer.body, as: UTF8.self))")
+            generations.append(answer.json?["generation"]?.numberValue ?? 0)
+        }
+        try await Task.sleep(for: .milliseconds(400))
+        tally.running.withLock { $0 = false }
+        for task in clients { await task.value }
+        #expect(generations == (2...21).map(Double.init))
+        #expect(tally.failures.withLock { $0 }.isEmpty, "\(tally.failures.withLock { $0.count }) failed: \(tally.failures.withLock { $0.prefix(5) })")
+        let served = tally.served.withLock { $0 }
+        #expect((served["relay"] ?? 0) > 0 && (served["direct"] ?? 0) > 0, "\(served)")
+        #expect(server.stop() == 0)
+        let rows = try Subprocess.run("/usr/bin/env", ["sqlite3", database, "SELECT COUNT(*) FROM request_logs"])
+        #expect(rows.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "\(served.values.reduce(0, +))", "one row per answered request")
+    }
+}
+
 /// What concurrent test clients saw.
 final class Tally: Sendable {
     let failures = Mutex<[String]>([])

@@ -39,6 +39,8 @@ public struct ConfigReloadOutcome: Sendable {
     public var generation: Int
     /// Dispatcher and telemetry instances created for it, and those taken over unchanged.
     public var createdInstances: [String], reusedInstances: [String]
+    /// From reading the file to the swap, in milliseconds (the retired instances drain after).
+    public var tookMs: Double = 0
 
     /// The admin API's answer.
     public var json: JSONValue {
@@ -48,6 +50,7 @@ public struct ConfigReloadOutcome: Sendable {
             "providers": .number(Double(providers)), "models": .number(Double(models)),
             "generation": .number(Double(generation)),
             "created": .array(createdInstances.map(JSONValue.string)), "reused": .array(reusedInstances.map(JSONValue.string)),
+            "took_ms": .number((tookMs * 1000).rounded() / 1000),
         ])
     }
 }
@@ -120,6 +123,7 @@ extension Gateway {
         async throws(ConfigReloadError) -> ConfigReloadOutcome
     {
         try await reloads.withPermit { () async throws(ConfigReloadError) -> ConfigReloadOutcome in
+            let began = ContinuousClock.now
             let running = applied.withLock { $0 }
             let candidate: GatewayConfig
             do {
@@ -163,11 +167,12 @@ extension Gateway {
                 changed.append("plugins")  // same config, a plugin file replaced
             }
             let names = { (objects: [AnyObject]) in objects.compactMap { ($0 as? DispatcherInstance)?.name ?? ($0 as? TelemetryInstance)?.name } }
-            let outcome = ConfigReloadOutcome(source: candidate.source, changedSections: changed,
+            var outcome = ConfigReloadOutcome(source: candidate.source, changedSections: changed,
                                               providers: engine.providers.count, models: engine.models.count, generation: number,
                                               createdInstances: names(created),
                                               reusedInstances: names((successor.chain.dispatchers as [AnyObject] + successor.telemetry)
                                                   .filter { reusedIDs.contains(ObjectIdentifier($0)) }))
+            outcome.tookMs = (ContinuousClock.now - began).totalMilliseconds
             logger.notice("config reloaded", metadata: [
                 "source": "\(outcome.source)", "changed": "\(outcome.changedSections.joined(separator: ","))",
                 "providers": "\(outcome.providers)", "models": "\(outcome.models)", "generation": "\(number)",
