@@ -36,7 +36,7 @@ public final class TemporalWorker: Sendable {
     private let slots: AsyncSemaphore
     private let workflowTaskSlots: AsyncSemaphore
     private let pollers = Mutex<[Task<Void, Never>]>([])
-    private let running = Mutex<Int>(0)
+    private let running = InFlightCounter()
     /// Escalated local attempts waiting for their activity task, by workflow and activity ID.
     let escalated = Mutex<[String: Task<Result<JSONValue, ActivityFailure>, Never>]>([:])
 
@@ -73,9 +73,7 @@ public final class TemporalWorker: Sendable {
         }
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
-        while running.withLock({ $0 }) > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        await running.waitUntilIdle(deadline: deadline)
     }
 
     /// True when this worker polls `taskQueue` for workflow tasks.
@@ -86,16 +84,16 @@ public final class TemporalWorker: Sendable {
     /// Runs a workflow task the server handed back outside polling (eager workflow start).
     /// Returns the result the task closed the run with, nil when it did not close it.
     func runEager(_ task: Temporal_Api_Workflowservice_V1_PollWorkflowTaskQueueResponse) -> Task<JSONValue?, Never> {
-        running.withLock { $0 += 1 }
+        running.enter()
         return Task {
             let closedWith = await self.handleWorkflowTask(task)
-            self.running.withLock { $0 -= 1 }
+            self.running.leave()
             return closedWith
         }
     }
 
     /// Activities running now.
-    public var runningActivities: Int { running.withLock { $0 } }
+    public var runningActivities: Int { running.count }
 
     // MARK: Workflow tasks
 
@@ -176,10 +174,10 @@ public final class TemporalWorker: Sendable {
             try await connection.service.respondWorkflowTaskCompleted(request, options: TemporalConnection.options(timeout: TemporalConnection.callTimeout))
         }
         for activity in response?.activityTasks ?? [] where !activity.taskToken.isEmpty {
-            running.withLock { $0 += 1 }
+            running.enter()
             Task {
                 await self.runActivity(activity)
-                self.running.withLock { $0 -= 1 }
+                self.running.leave()
             }
         }
         return response != nil
@@ -258,10 +256,10 @@ public final class TemporalWorker: Sendable {
                     slots.release()
                     continue
                 }
-                running.withLock { $0 += 1 }
+                running.enter()
                 Task {
                     await handle(task)
-                    self.running.withLock { $0 -= 1 }
+                    self.running.leave()
                     slots.release()
                 }
             } catch {

@@ -376,6 +376,23 @@ extension ConfigReloadTests {
     }
 }
 
+extension ConfigReloadTests {
+    @Test("server.watch_config: a saved file is reloaded without a signal; an invalid save is refused and logged, changing nothing")
+    func watchConfig() async throws {
+        let path = try writeConfig(config(models: ["echo-a"]).replacingOccurrences(of: "rate_limit:", with: "watch_config: true, rate_limit:"))
+        let server = try RunningTokenhub(configPath: path)
+        let client = HTTPTestClient(baseURL: server.baseURL)
+        try config(models: ["echo-a", "echo-b"]).replacingOccurrences(of: "rate_limit:", with: "watch_config: true, rate_limit:")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try await eventually { try await modelIDs(client) == ["echo-a", "echo-b"] }, "the change was picked up")
+        #expect(try await client.get("/healthz").json?["generation"] == .number(2))
+        try "models: [{id: x, provider: missing}]\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try await eventually { server.log.contains("config reload refused") })
+        #expect(try await modelIDs(client) == ["echo-a", "echo-b"], "an invalid save changes nothing")
+        #expect(server.stop() == 0)
+    }
+}
+
 /// What concurrent test clients saw.
 final class Tally: Sendable {
     let failures = Mutex<[String]>([])

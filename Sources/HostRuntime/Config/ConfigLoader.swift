@@ -137,7 +137,8 @@ public enum ConfigLoader {
     private static func readServer(_ node: ConfigNode, defaults: ServerConfig) throws(ConfigError) -> ServerConfig {
         var server = defaults
         let members = try node.mapping(allowed: ["listen", "admin_token", "secret_key_file", "body_limit_bytes", "require_api_key", "rate_limit",
-                                                  "idle_timeout_ms", "body_timeout_ms", "max_connections", "shutdown_timeout_ms"])
+                                                  "idle_timeout_ms", "body_timeout_ms", "max_connections", "shutdown_timeout_ms",
+                                                  "watch_config"])
         if let listen = members["listen"] {
             let text = try listen.string()
             guard let address = ListenAddress(text) else {
@@ -159,6 +160,7 @@ public enum ConfigLoader {
         if let body = members["body_timeout_ms"] { server.bodyTimeoutMs = try body.int(in: 100...86_400_000) }
         if let cap = members["max_connections"] { server.maxConnections = try cap.int(in: 1...1_000_000) }
         if let timeout = members["shutdown_timeout_ms"] { server.shutdownTimeoutMs = try timeout.int(in: 100...600_000) }
+        if let watch = members["watch_config"] { server.watchConfig = try watch.bool() }
         if let limit = members["rate_limit"], !limit.isNull { server.rateLimit = try readRateLimit(limit) }
         return server
     }

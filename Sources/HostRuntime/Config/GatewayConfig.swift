@@ -52,6 +52,8 @@ public struct ServerConfig: Sendable {
     public var bodyTimeoutMs = 30_000
     /// How long a graceful stop waits for the plugins to drain and stop, in all.
     public var shutdownTimeoutMs = 30_000
+    /// Reload when the config file changes (`server.watch_config`, default false), as SIGHUP does.
+    public var watchConfig = false
     /// The per-client-IP rate limit.
     public var rateLimit: RateLimitConfig = RateLimitConfig()
 }

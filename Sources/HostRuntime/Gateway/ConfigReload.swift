@@ -99,6 +99,7 @@ enum ConfigReload {
             ("routing", old.routing != new.routing),
             ("server.rate_limit", old.server.rateLimit != new.server.rateLimit),
             ("server.admin_token", old.server.adminToken != new.server.adminToken),
+            ("server.watch_config", old.server.watchConfig != new.server.watchConfig),
             ("plugins.dir", old.pluginDirectory != new.pluginDirectory),
             ("dispatch.chain", old.dispatch != new.dispatch),
             ("telemetry", old.telemetry != new.telemetry),

@@ -27,7 +27,8 @@ public struct GatewayServer: Service {
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: PluginHostService(gateway: gateway)), .init(service: self),
-                           .init(service: reloader, successTerminationBehavior: .ignore)],
+                           .init(service: reloader, successTerminationBehavior: .ignore),
+                           .init(service: ConfigFileWatcher(gateway: gateway), successTerminationBehavior: .ignore)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: gateway.logger))
         try await group.run()
     }
