@@ -24,27 +24,8 @@ extension PluginExport {
 /// cancelled task cancels its own host calls in turn: see `HostTable`).
 final class SwiftDispatcherInstance: Sendable {
     let dispatcher: any SwiftDispatcher
-    private let running = Mutex<[UInt: Task<Void, Never>]>([:])
+    let running = RunningCalls()
     init(_ dispatcher: any SwiftDispatcher) { self.dispatcher = dispatcher }
-
-    /// Runs `work` in a task registered under `userData` until it has completed `done`.
-    func serve(_ done: tokenhub_completion_fn?, _ userData: UnsafeMutableRawPointer?,
-               _ work: @escaping @Sendable () async -> PluginReply) {
-        let key = UInt(bitPattern: userData)
-        let callUserData = CUserData(userData)
-        running.withLock { running in
-            running[key] = Task {
-                let reply = await work()
-                self.running.withLock { _ = $0.removeValue(forKey: key) }
-                if let done { reply.deliver(to: done, userData: callUserData.pointer) }
-            }
-        }
-    }
-
-    /// Cancels the running call of `userData`, if any.
-    func cancel(_ userData: UnsafeMutableRawPointer?) {
-        running.withLock { $0[UInt(bitPattern: userData)] }?.cancel()
-    }
 
     static func from(_ instance: OpaquePointer?) -> SwiftDispatcherInstance {
         Unmanaged<SwiftDispatcherInstance>.fromOpaque(UnsafeRawPointer(instance!)).takeUnretainedValue()
@@ -104,7 +85,7 @@ private func serve(
     let box = SwiftDispatcherInstance.from(instance)
     let dispatcher = box.dispatcher
     let bytes = input.bytes
-    box.serve(done, userData) { await work(dispatcher, bytes) }
+    box.running.serve(done, userData) { await work(dispatcher, bytes) }
 }
 
 private let swiftDispatcherStop: @convention(c) (
@@ -118,7 +99,7 @@ private let swiftDispatcherStop: @convention(c) (
 }
 
 private let swiftDispatcherOnCancel: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { instance, userData in
-    SwiftDispatcherInstance.from(instance).cancel(userData)
+    SwiftDispatcherInstance.from(instance).running.cancel(userData)
 }
 
 private let swiftDispatcherDestroy: @convention(c) (OpaquePointer?) -> Void = { instance in

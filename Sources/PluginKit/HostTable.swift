@@ -9,9 +9,18 @@ public struct HostTable: @unchecked Sendable {
     /// The table as the host handed it over.
     public let raw: UnsafePointer<tokenhub_host>
 
+    /// The host's `host_cancel` (ABI 1.3) as a cancel hook, nil from an older host. Made once.
+    private let cancelHook: CancelHook?
+
     /// Wraps the table the host passed to `create`.
     public init(_ raw: UnsafePointer<tokenhub_host>) {
         self.raw = raw
+        let end = MemoryLayout<tokenhub_host>.offset(of: \.host_cancel)! + MemoryLayout<UnsafeRawPointer>.size
+        if raw.pointee.struct_size >= end, let cancel = raw.pointee.host_cancel {
+            cancelHook = CancelHook(target: HostCanceller(cancel: cancel, context: CUserData(raw.pointee.host_context)))
+        } else {
+            cancelHook = nil
+        }
     }
 
     /// The instance's configured name (ABI 1.3); nil from an older host, whose table ends
@@ -46,64 +55,46 @@ public struct HostTable: @unchecked Sendable {
 
     /// Routes and sends a chat request (ChatInput JSON) through the engine; replies with ChatOutput JSON.
     public func routeAndSend(_ chatInputJSON: [UInt8]) async -> PluginReply {
-        await call(raw.pointee.host_route_and_send, chatInputJSON)
+        await call(raw.pointee.host_route_and_send, chatInputJSON, label: "host_route_and_send")
     }
 
     /// Runs an orchestration (OrchestrationInput JSON); replies with ChatOutput JSON.
     public func orchestrate(_ orchestrationInputJSON: [UInt8]) async -> PluginReply {
-        await call(raw.pointee.host_orchestrate, orchestrationInputJSON)
+        await call(raw.pointee.host_orchestrate, orchestrationInputJSON, label: "host_orchestrate")
     }
 
     /// Records a request's outcome (LogResult JSON) once per request id.
     public func logResult(_ logResultJSON: [UInt8]) async -> PluginReply {
-        await call(raw.pointee.host_log_result, logResultJSON)
+        await call(raw.pointee.host_log_result, logResultJSON, label: "host_log_result")
     }
 
     private typealias AsyncHostCall = @convention(c) (
         UnsafeMutableRawPointer?, tokenhub_slice, tokenhub_completion_fn?, UnsafeMutableRawPointer?
     ) -> Void
 
-    /// The host's `host_cancel` (ABI 1.3), nil from an older host.
-    private var hostCancel: (@convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void)? {
-        let end = MemoryLayout<tokenhub_host>.offset(of: \.host_cancel)! + MemoryLayout<UnsafeRawPointer>.size
-        guard raw.pointee.struct_size >= end else { return nil }
-        return raw.pointee.host_cancel
-    }
-
-    /// Calls the host and waits for its completion. Cancelling the waiting task cancels the
-    /// host call (`host_cancel`, when the host has it), which then completes promptly.
-    private func call(_ function: AsyncHostCall?, _ input: [UInt8]) async -> PluginReply {
+    /// Calls the host through the shared bridge (`PendingReplies`: a token as the user data)
+    /// and waits for its completion. Cancelling the waiting task cancels the host call
+    /// (`host_cancel`, when the host has it) and answers `TOKENHUB_ERR_CANCELLED` at once.
+    private func call(_ function: AsyncHostCall?, _ input: [UInt8], label: String) async -> PluginReply {
         guard let function else {
             return .failure(.notSupported, "the host does not offer this call")
         }
-        let context = CUserData(raw.pointee.host_context)
-        // The box is the call's user data: it stays alive until this returns, so its address
-        // names this call alone for as long as `host_cancel` may use it.
-        let box = ReplyContinuation()
-        let userData = CUserData(Unmanaged.passUnretained(box).toOpaque())
-        let cancel = hostCancel
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                box.continuation = continuation
-                _ = Unmanaged.passRetained(box)  // released by the completion
-                withSlice(input) { function(context.pointer, $0, resumeReplyContinuation, userData.pointer) }
-            }
-        } onCancel: {
-            withExtendedLifetime(box) { cancel?(context.pointer, userData.pointer) }
+        let context = raw.pointee.host_context
+        return await PendingReplies.shared.call(label: CallLabel("host", label), deadline: nil, cancel: cancelHook) { done, userData in
+            withSlice(input) { function(context, $0, done, userData) }
         }
     }
 }
 
-/// Carries a continuation through a C `user_data` pointer. Set once, before the host call
-/// that completes it starts (which orders the write before the completion's read).
-final class ReplyContinuation: @unchecked Sendable {
-    var continuation: CheckedContinuation<PluginReply, Never>?
-}
+/// Cancels a host call by its user data, through the host table's `host_cancel`.
+final class HostCanceller: CancellableCalls {
+    let cancel: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
+    let context: CUserData
 
-/// The completion the plugin side passes to host calls: copies the borrowed slices and
-/// resumes the waiting task.
-let resumeReplyContinuation: tokenhub_completion_fn = { userData, status, result, message in
-    guard let userData else { return }
-    let box = Unmanaged<ReplyContinuation>.fromOpaque(userData).takeRetainedValue()
-    box.continuation?.resume(returning: PluginReply(status: PluginStatus(code: status), result: result.bytes, message: message.string))
+    init(cancel: @escaping @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void, context: CUserData) {
+        self.cancel = cancel
+        self.context = context
+    }
+
+    func cancelCall(_ userData: UnsafeMutableRawPointer) { cancel(context.pointer, userData) }
 }

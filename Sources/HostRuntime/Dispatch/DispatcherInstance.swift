@@ -32,7 +32,7 @@ public final class DispatcherInstance: PluginInstance<tokenhub_dispatch_vtable>,
     public func chat(_ chatInputJSON: [UInt8], deadline: ContinuousClock.Instant?) async -> PluginReply {
         let onChat = vtable.pointee.on_chat!
         return await admitted {
-            await PendingReplies.shared.call(label: "\(name).on_chat", deadline: deadline, cancel: cancelHook) { done, userData in
+            await PendingReplies.shared.call(label: CallLabel(name, "on_chat"), deadline: deadline, cancel: cancelHook) { done, userData in
                 withSlice(chatInputJSON) { onChat(instance, $0, done, userData) }
             }
         }
@@ -44,7 +44,7 @@ public final class DispatcherInstance: PluginInstance<tokenhub_dispatch_vtable>,
             return .failure(.unavailable, "\(name) does not serve plans")
         }
         return await admitted {
-            await PendingReplies.shared.call(label: "\(name).on_plan", deadline: deadline, cancel: cancelHook) { done, userData in
+            await PendingReplies.shared.call(label: CallLabel(name, "on_plan"), deadline: deadline, cancel: cancelHook) { done, userData in
                 withSlice(orchestrationInputJSON) { onPlan(instance, $0, done, userData) }
             }
         }
@@ -68,7 +68,7 @@ public final class DispatcherInstance: PluginInstance<tokenhub_dispatch_vtable>,
     public func stop(deadline: ContinuousClock.Instant?) async {
         let stop = vtable.pointee.stop!
         await shutDown(deadline: deadline) {
-            await PendingReplies.shared.call(label: "\(name).stop", deadline: deadline) { done, userData in
+            await PendingReplies.shared.call(label: CallLabel(name, "stop"), deadline: deadline) { done, userData in
                 stop(instance, done, userData)
             }
         }

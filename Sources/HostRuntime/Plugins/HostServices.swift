@@ -30,7 +30,7 @@ final class HostTableBox: @unchecked Sendable {
     final class Context: Sendable {
         let pluginName: String
         let services: any HostServices
-        let running = RunningHostCalls()
+        let running = RunningCalls()
         init(pluginName: String, services: any HostServices) {
             self.pluginName = pluginName
             self.services = services
@@ -119,20 +119,11 @@ private func serveHostCall(
     let context = HostTableBox.context(rawContext)
     let services = context.services
     let bytes = input.bytes
-    let key = UInt(bitPattern: userData)
-    let callUserData = CUserData(userData)
-    context.running.start(key) { [running = context.running] id in
-        Task {
-            var reply = await work(services, bytes)
-            if Task.isCancelled { reply = .failure(.cancelled, "cancelled through host_cancel") }
-            running.finish(key, id: id)
-            if let done { reply.deliver(to: done, userData: callUserData.pointer) }
-        }
-    }
+    context.running.serve(done, userData) { await work(services, bytes) }
 }
 
 private let hostCancel: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void = { rawContext, userData in
-    HostTableBox.context(rawContext).running.cancel(UInt(bitPattern: userData))
+    HostTableBox.context(rawContext).running.cancel(userData)
 }
 
 private let hostJSONGet: @convention(c) (

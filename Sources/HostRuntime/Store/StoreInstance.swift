@@ -16,7 +16,7 @@ public final class StoreInstance: PluginInstance<tokenhub_store_vtable> {
                                   destroy: vtable.pointee.destroy)
         let startFunction = vtable.pointee.start!
         let error = await store.runStart {
-            let started = await PendingReplies.shared.call(label: "\(name).start", deadline: .now + .seconds(60)) { done, userData in
+            let started = await PendingReplies.shared.call(label: CallLabel(name, "start"), deadline: .now + .seconds(60)) { done, userData in
                 startFunction(created, done, userData)
             }
             return started.status == .ok ? nil : (started.message.isEmpty ? "status \(started.status)" : started.message)
@@ -29,7 +29,7 @@ public final class StoreInstance: PluginInstance<tokenhub_store_vtable> {
     public func call(_ operation: String, _ requestJSON: [UInt8], deadline: ContinuousClock.Instant? = .now + .seconds(30)) async -> PluginReply {
         let onCall = vtable.pointee.on_call!
         return await admitted {
-            await PendingReplies.shared.call(label: "\(name).\(operation)", deadline: deadline) { done, userData in
+            await PendingReplies.shared.call(label: CallLabel(name, operation), deadline: deadline) { done, userData in
                 withSlice(operation) { operationSlice in
                     withSlice(requestJSON) { onCall(instance, operationSlice, $0, done, userData) }
                 }
@@ -42,7 +42,7 @@ public final class StoreInstance: PluginInstance<tokenhub_store_vtable> {
     public func stop(deadline: ContinuousClock.Instant?) async {
         let stop = vtable.pointee.stop!
         await shutDown(deadline: deadline) {
-            await PendingReplies.shared.call(label: "\(name).stop", deadline: deadline) { done, userData in
+            await PendingReplies.shared.call(label: CallLabel(name, "stop"), deadline: deadline) { done, userData in
                 stop(instance, done, userData)
             }
         }

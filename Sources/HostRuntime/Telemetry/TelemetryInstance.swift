@@ -41,7 +41,7 @@ public final class TelemetryInstance: PluginInstance<tokenhub_telemetry_vtable> 
     public func scrape(deadline: ContinuousClock.Instant = .now + .seconds(10)) async -> PluginReply {
         let onScrape = vtable.pointee.on_scrape!
         return await admitted {
-            await PendingReplies.shared.call(label: "\(name).scrape", deadline: deadline) { done, userData in
+            await PendingReplies.shared.call(label: CallLabel(name, "scrape"), deadline: deadline) { done, userData in
                 onScrape(instance, done, userData)
             }
         }
@@ -52,7 +52,7 @@ public final class TelemetryInstance: PluginInstance<tokenhub_telemetry_vtable> 
     public func stop(deadline: ContinuousClock.Instant?) async {
         let stop = vtable.pointee.stop!
         await shutDown(deadline: deadline) {
-            await PendingReplies.shared.call(label: "\(name).stop", deadline: deadline) { done, userData in
+            await PendingReplies.shared.call(label: CallLabel(name, "stop"), deadline: deadline) { done, userData in
                 stop(instance, done, userData)
             }
         }

@@ -1,9 +1,9 @@
 import PluginAPI
-import PluginKit
 import Synchronization
 
-/// The host's side of every asynchronous call into a plugin: a table of waiting tasks keyed
-/// by a token that travels as the call's `user_data`.
+/// The calling side of every asynchronous C call, in both directions (the host calling a
+/// plugin's hooks, a Swift plugin calling the host table): a table of waiting tasks keyed by a
+/// token that travels as the call's `user_data`. Its serving counterpart is `RunningCalls`.
 ///
 /// A token, not a pointer, so that a buggy plugin cannot crash the host: a second or late
 /// `done` finds no entry and is counted and ignored; a `done` that never comes is answered
@@ -13,24 +13,25 @@ import Synchronization
 ///
 /// THREAD: all methods are safe from any thread.
 public final class PendingReplies: Sendable {
-    /// The registry the C completion thunk reports to.
+    /// The registry the C completion thunk reports to (one per image: the host's, and each
+    /// Swift plugin's own copy).
     public static let shared = PendingReplies()
 
     private struct Waiter {
         var continuation: CheckedContinuation<PluginReply, Never>
         var deadline: ContinuousClock.Instant?
-        var label: String
+        var label: CallLabel
         /// Tells the plugin to stop the call (its `on_cancel`), when it has one.
         var cancel: CancelHook?
     }
 
     private struct State {
-        var nextToken: UInt = 1
         var waiting: [UInt: Waiter] = [:]
         var strayCompletions = 0
     }
 
     private let state = Mutex(State())
+    private let nextToken = Atomic<UInt>(0)
 
     private init() {}
 
@@ -49,16 +50,13 @@ public final class PendingReplies: Sendable {
     ///   - cancel: asks the plugin to stop the call with this user data; nil if it cannot.
     ///   - start: issues the C call, passing the given completion and user data.
     public func call(
-        label: String, deadline: ContinuousClock.Instant?,
+        label: CallLabel, deadline: ContinuousClock.Instant?,
         cancel: CancelHook? = nil,
         _ start: (tokenhub_completion_fn, UnsafeMutableRawPointer) -> Void
     ) async -> PluginReply {
         if deadline != nil { _ = Self.sweeper }
-        let token = state.withLock { state in
-            let token = state.nextToken
-            state.nextToken &+= 1
-            return token
-        }
+        // Tokens come from an atomic counter: no lock for them on every call.
+        let token = nextToken.wrappingAdd(1, ordering: .relaxed).newValue
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 state.withLock { $0.waiting[token] = Waiter(continuation: continuation, deadline: deadline, label: label, cancel: cancel) }
@@ -91,7 +89,8 @@ public final class PendingReplies: Sendable {
         return true
     }
 
-    /// Answers every waiter whose deadline is before `now` with a timeout; returns their labels.
+    /// Answers every waiter whose deadline is before `now` with a timeout; returns their labels
+    /// (`name.operation`).
     @discardableResult
     public func expire(now: ContinuousClock.Instant = .now) -> [String] {
         let expired = state.withLock { state in
@@ -102,7 +101,7 @@ public final class PendingReplies: Sendable {
             waiter.continuation.resume(returning: .failure(.timeout, "\(waiter.label): no completion before the deadline"))
             waiter.cancel?.call(UnsafeMutableRawPointer(bitPattern: token)!)
         }
-        return expired.map(\.1.label)
+        return expired.map(\.1.label.description)
     }
 
     /// How many calls are waiting.
@@ -110,6 +109,21 @@ public final class PendingReplies: Sendable {
 
     /// How many completions arrived for unknown (finished, expired or forged) tokens.
     public var strayCompletions: Int { state.withLock { $0.strayCompletions } }
+}
+
+/// Names a call in timeout and cancel messages (`direct.on_chat`): two strings the caller
+/// already has, joined only when a message needs them, not on every call.
+public struct CallLabel: Sendable, CustomStringConvertible {
+    let name: String
+    let operation: String
+
+    /// `name.operation`.
+    public init(_ name: String, _ operation: String) {
+        self.name = name
+        self.operation = operation
+    }
+
+    public var description: String { "\(name).\(operation)" }
 }
 
 /// An instance whose calls can be cancelled by the user data they were started with.
@@ -122,6 +136,9 @@ public protocol CancellableCalls: AnyObject, Sendable {
 /// call), whose lifecycle decides whether the plugin's hook may still run.
 public struct CancelHook: Sendable {
     let target: any CancellableCalls
+
+    /// A hook that cancels through `target`.
+    public init(target: any CancellableCalls) { self.target = target }
 
     func call(_ userData: UnsafeMutableRawPointer) { target.cancelCall(userData) }
 }
