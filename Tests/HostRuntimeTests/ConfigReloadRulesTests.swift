@@ -43,6 +43,11 @@ struct ConfigReloadRulesTests {
             (base + "\ntelemetry: [PrometheusTelemetry]", "telemetry"),
             (base.replacingOccurrences(of: "t0123456789", with: "t9876543210"), "server.admin_token"),
         ]
+        // Another store (a different file) is a new generation's; adding one is a restart's.
+        let withStore = try parse(base + "\nstore: {plugin: SQLiteStore, config: {path: a.db}}")
+        let otherStore = try parse(base + "\nstore: {plugin: SQLiteStore, config: {path: b.db}}")
+        #expect(ConfigReload.restartOnlyChanges(running: withStore, candidate: otherStore).isEmpty)
+        #expect(ConfigReload.changedSections(from: withStore, to: otherStore) == ["store"])
         // Temporal settings too: they change the chain's TemporalDispatch (when enabled) and the admin API's connection.
         let temporal = try parse(base + "\ntemporal: {namespace: other}")
         #expect(ConfigReload.restartOnlyChanges(running: running, candidate: temporal).isEmpty)

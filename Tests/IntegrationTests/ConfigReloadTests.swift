@@ -393,6 +393,59 @@ extension ConfigReloadTests {
     }
 }
 
+extension ConfigReloadTests {
+    @Test("store swap: reloads switch between two SQLite files under 16 clients; requests in flight write to their generation's store; the rows across both files equal the requests answered")
+    func storeSwap() async throws {
+        let directory = try TestPaths.makeTemporaryDirectory("store-swap")
+        let first = directory.appendingPathComponent("first.db").path, second = directory.appendingPathComponent("second.db").path
+        func config(_ database: String) -> String {
+            self.config(models: ["echo-a"]) + "\nstore: {plugin: SQLiteStore, config: {path: \(database)}}\n"
+        }
+        let path = try writeConfig(config(first))
+        let server = try RunningTokenhub(configPath: path)
+        let client = HTTPTestClient(baseURL: server.baseURL)
+        let admin = ["Authorization": "Bearer \(Self.adminToken)"]
+        let tally = Tally()
+        let clients = (0..<16).map { _ in
+            Task {
+                while tally.running.withLock({ $0 }) {
+                    do {
+                        let answer = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
+                        if answer.status == 200 {
+                            tally.served.withLock { $0["answered", default: 0] += 1 }
+                        } else {
+                            tally.failures.withLock { $0.append("\(answer.status) \(String(decoding: answer.body, as: UTF8.self))") }
+                        }
+                    } catch {
+                        tally.failures.withLock { $0.append("\(error)") }
+                    }
+                }
+            }
+        }
+        for database in [second, first, second] {
+            try await Task.sleep(for: .milliseconds(700))
+            try config(database).write(toFile: path, atomically: true, encoding: .utf8)
+            let answer = try await client.post("/admin/v1/reload", body: "", headers: admin)
+            #expect(answer.status == 200, "\(String(decoding: answer.body, as: UTF8.self))")
+            #expect(answer.json?["changed"] == .array([.string("store")]))
+        }
+        try await Task.sleep(for: .milliseconds(700))
+        tally.running.withLock { $0 = false }
+        for task in clients { await task.value }
+        #expect(tally.failures.withLock { $0 }.isEmpty, "\(tally.failures.withLock { $0.prefix(5) })")
+        #expect(server.stop() == 0)
+        func count(_ database: String) throws -> Int {
+            Int(try Subprocess.run("/usr/bin/env", ["sqlite3", database, "SELECT COUNT(*) FROM request_logs"]).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        }
+        let (inFirst, inSecond) = (try count(first), try count(second))
+        let answered = tally.served.withLock { $0["answered"] ?? 0 }
+        #expect(inFirst > 0 && inSecond > 0, "\(inFirst) and \(inSecond) rows")
+        #expect(inFirst + inSecond == answered, "\(inFirst) + \(inSecond) rows for \(answered) answers: none lost, none twice")
+        #expect(server.log.contains("flushed and stopped"), "\(server.log.suffix(1500))")
+    }
+}
+
 /// What concurrent test clients saw.
 final class Tally: Sendable {
     let failures = Mutex<[String]>([])

@@ -68,9 +68,11 @@ public struct ConfigReloadOutcome: Sendable {
 /// instances drain, stop and are destroyed. With a store, the store stays the registry: as at
 /// start, the file's providers and models are added when their IDs are new there, and changes
 /// to existing ones go through the admin API. The admin token changes with the generation (the
-/// answer to the reload request itself was authorized by the old one). Any other difference
-/// (listen address, body limit, timeouts, API-key requirement, store, retention) still needs a
-/// restart: the reload is refused, naming those keys, and nothing
+/// answer to the reload request itself was authorized by the old one). A different store
+/// (another file, another backend) is the new generation's: seeded from the file and loaded as
+/// at start, while requests in flight write to the old one, which is flushed and stopped once
+/// they are done. Any other difference (listen address, body limit, timeouts, API-key
+/// requirement, adding or removing the store, retention) still needs a restart: the reload is refused, naming those keys, and nothing
 /// changes.
 enum ConfigReload {
     /// The keys only a restart can apply whose values differ between `running` and `candidate`.
@@ -85,7 +87,8 @@ enum ConfigReload {
             ("server.max_connections", server.0.maxConnections != server.1.maxConnections),
             ("server.shutdown_timeout_ms", server.0.shutdownTimeoutMs != server.1.shutdownTimeoutMs),
             ("server.require_api_key", server.0.requireAPIKey != server.1.requireAPIKey),
-            ("store", running.store != candidate.store),
+            // Adding or removing a store changes which routes work; switching stores does not.
+            ("store", (running.store == nil) != (candidate.store == nil)),
             ("retention.tsdb_days", running.tsdbRetentionDays != candidate.tsdbRetentionDays),
         ]
         return checks.filter(\.1).map(\.0)
@@ -104,6 +107,7 @@ enum ConfigReload {
             ("dispatch.chain", old.dispatch != new.dispatch),
             ("telemetry", old.telemetry != new.telemetry),
             ("temporal", old.temporal != new.temporal),
+            ("store", old.store != new.store),
         ]
         return checks.filter(\.1).map(\.0)
     }
@@ -149,19 +153,23 @@ extension Gateway {
             let retired = current.instancesRetired(by: successor)
             let reusedIDs = Set((current.chain.dispatchers as [AnyObject] + current.telemetry).map(ObjectIdentifier.init))
             let created = (successor.chain.dispatchers as [AnyObject] + successor.telemetry).filter { !reusedIDs.contains(ObjectIdentifier($0)) }
+            let newStore = successor.store.flatMap { $0 === current.store ? nil : $0 }
             do throws(APIError) {
-                try await registry.applyConfig(providers: candidate.providers, models: candidate.models, routing: candidate.routing)
+                try await registry.applyConfig(providers: candidate.providers, models: candidate.models, routing: candidate.routing,
+                                               store: newStore)
             } catch {
                 // Back out: the instances created for the new generation are stopped unused.
                 let unused = successor.instancesRetired(by: current)
                 await DispatchChain(unused.dispatchers).stopAll(deadline: .now + .seconds(10))
                 for instance in unused.telemetry { await instance.stop(deadline: .now + .seconds(10)) }
+                await newStore?.stop(deadline: .now + .seconds(10))
                 throw ConfigReloadError(code: .registryFailed, message: error.message)
             }
             rateLimiter.update(candidate.server.rateLimit)
             applied.withLock { $0 = candidate }
             let number = swapGeneration(to: successor)
             if running.temporal != candidate.temporal { replaceTemporalConnection(candidate.temporal) }
+            if let newStore { restartRetention(store: newStore, days: candidate.tsdbRetentionDays) }
             var changed = ConfigReload.changedSections(from: running, to: candidate)
             if !created.isEmpty || !retired.dispatchers.isEmpty || !retired.telemetry.isEmpty,
                !changed.contains(where: ["dispatch.chain", "telemetry", "plugins.dir"].contains) {

@@ -16,7 +16,7 @@ public final class Gateway: Sendable {
     /// The running generation: its number (1 at start, one more per reload that changed the
     /// plugins) and its plugins. A request takes the plugins once, as it starts, and finishes
     /// on them whatever a reload swaps in meanwhile.
-    private let generation: Mutex<(number: Int, plugins: PluginSet)>
+    private let generation: Mutex<Generation>
     /// Instances a reload retired, draining: shutdown waits for them.
     private let retiring = Mutex<[Task<Void, Never>]>([])
 
@@ -24,6 +24,8 @@ public final class Gateway: Sendable {
     public var plugins: PluginSet { generation.withLock { $0.plugins } }
     /// The running generation's number.
     public var generationNumber: Int { generation.withLock { $0.number } }
+    /// The running generation: a request takes it once, counted in its `requests`.
+    var currentGeneration: Generation { generation.withLock { $0 } }
     /// The gateway's logger.
     public let logger: Logger
     /// What the host table offers plugins; the host's own paths (streaming) use it too.
@@ -49,7 +51,7 @@ public final class Gateway: Sendable {
     private init(config: GatewayConfig, engine: Engine, plugins: PluginSet, logger: Logger, services: GatewayHostServices, keyring: SecretKeyring) {
         self.config = config
         self.engine = engine
-        generation = Mutex((1, plugins))
+        generation = Mutex(Generation(number: 1, plugins: plugins))
         self.logger = logger
         self.services = services
         registry = RegistryService(engine: engine, store: plugins.store, routing: config.routing, logger: logger, keyring: keyring,
@@ -102,10 +104,7 @@ public final class Gateway: Sendable {
                 // The config's registry stays in force; admin registry changes will fail loudly.
                 logger.error("registry: could not seed or load from the store; routing on config.yaml's registry", metadata: ["error": "\(error.message)"])
             }
-            if let store = plugins.store {
-                let days = config.tsdbRetentionDays
-                gateway.retention.withLock { $0 = Task { await TimeSeriesRetention.run(store: store, days: days, logger: logger) } }
-            }
+            if let store = plugins.store { gateway.restartRetention(store: store, days: config.tsdbRetentionDays) }
             return gateway
         } catch {
             await engine.shutdown()
@@ -147,24 +146,46 @@ public final class Gateway: Sendable {
         await engine.shutdown()
     }
 
+    /// Runs the hourly TSDB prune against `store` (a reload that switched stores restarts it).
+    func restartRetention(store: StoreInstance, days: Int) {
+        let logger = self.logger
+        let task = Task { await TimeSeriesRetention.run(store: store, days: days, logger: logger) }
+        retention.withLock { old in
+            old?.cancel()
+            old = task
+        }
+    }
+
     /// Swaps in `successor` as the next generation, points the result recorder's telemetry at
     /// it, and retires what the old one had that the new one does not reuse: those instances
     /// refuse new calls from now on, drain the running ones and stop, in the background,
     /// within `server.shutdown_timeout_ms`. Returns the new generation's number.
     func swapGeneration(to successor: PluginSet) -> Int {
-        let (number, predecessor) = generation.withLock { current -> (Int, PluginSet) in
-            let predecessor = current.plugins
-            current = (current.number + 1, successor)
-            return (current.number, predecessor)
+        let (number, old) = generation.withLock { current -> (Int, Generation) in
+            let old = current
+            current = Generation(number: old.number + 1, plugins: successor)
+            return (current.number, old)
         }
+        let predecessor = old.plugins
         services.telemetry.attach(successor.telemetry)
+        services.results.attach(successor.store)
         let retired = predecessor.instancesRetired(by: successor)
-        guard !retired.dispatchers.isEmpty || !retired.telemetry.isEmpty else { return number }
+        // A store the new generation does not use: stopped once the old generation's requests
+        // are done and their rows are written (requests record into their generation's store).
+        let retiredStore = predecessor.store.flatMap { $0 === successor.store ? nil : $0 }
+        guard !retired.dispatchers.isEmpty || !retired.telemetry.isEmpty || retiredStore != nil else { return number }
         let deadline = ContinuousClock.now + .milliseconds(config.server.shutdownTimeoutMs)
         let logger = self.logger
+        let results = services.results
         let task = Task {
             await DispatchChain(retired.dispatchers).stopAll(deadline: deadline)
             for instance in retired.telemetry { await instance.stop(deadline: deadline) }
+            if let retiredStore {
+                await old.requests.waitUntilIdle(deadline: deadline)
+                await results.flush(store: retiredStore)
+                await retiredStore.stop(deadline: deadline)
+                logger.info("generation \(number - 1): store \(retiredStore.name) flushed and stopped")
+            }
             logger.info("generation \(number - 1): retired instances stopped", metadata: [
                 "dispatchers": "\(retired.dispatchers.map(\.name).joined(separator: ","))",
                 "telemetry": "\(retired.telemetry.map(\.name).joined(separator: ","))",
@@ -189,5 +210,18 @@ public final class Gateway: Sendable {
 extension String {
     fileprivate func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
+
+/// One generation of the gateway: its number, its plugins, and the requests running on it (a
+/// reload retires a store only once they are done).
+final class Generation: Sendable {
+    let number: Int
+    let plugins: PluginSet
+    let requests = InFlightCounter()
+
+    init(number: Int, plugins: PluginSet) {
+        self.number = number
+        self.plugins = plugins
     }
 }

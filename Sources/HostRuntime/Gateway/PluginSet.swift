@@ -100,8 +100,10 @@ public struct PluginSet: Sendable {
                                       version: "", abiVersion: "", kinds: [], status: "disabled")
             guard reference.enabled else { reports.append(report); continue }
             let identity = InstanceIdentity(kind: kind, path: path, reference: reference)
-            if kind == .store, let running, let runningStore = running.store {
-                store = runningStore
+            if kind == .store, let running, let runningStore = running.store,
+               running.identities[ObjectIdentifier(runningStore)] == identity {
+                store = runningStore  // the same store: taken over as it is
+                identities[ObjectIdentifier(runningStore)] = identity
                 reports.append(running.reports.first { $0.keyPath == reference.keyPath } ?? report)
                 continue
             }
@@ -132,8 +134,10 @@ public struct PluginSet: Sendable {
                     dispatchers.append(instance)
                     identities[ObjectIdentifier(instance)] = identity
                 case .store:
-                    store = try await StoreInstance.start(library: library, name: name, configJSON: configJSON, services: services)
-                    created.append(store!)
+                    let instance = try await StoreInstance.start(library: library, name: name, configJSON: configJSON, services: services)
+                    created.append(instance)
+                    store = instance
+                    identities[ObjectIdentifier(instance)] = identity
                 case .telemetry:
                     let instance = try TelemetryInstance.create(library: library, name: name, configJSON: configJSON, services: services)
                     created.append(instance)

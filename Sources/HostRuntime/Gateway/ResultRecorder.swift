@@ -5,21 +5,26 @@ import Synchronization
 import TokenHubCore
 
 /// Where every request's outcome goes: a log line, the telemetry plugins, and the store's
-/// request log when a store is configured. Rows are queued and written in batches: while one
-/// batch is in the store, the next accumulates, so the host's batching window is one store
-/// round trip (the store may hold a batch for its own commit window). `flush()` (on shutdown)
-/// writes what is queued. A failing store never fails a request: the drop is counted and
-/// logged at most once per interval.
+/// request log when a store is configured. Rows are queued and written in batches, one queue
+/// per store: while one batch is in the store, the next accumulates, so the host's batching
+/// window is one store round trip (the store may hold a batch for its own commit window). A
+/// request records into the store of the generation it ran on, so rows of requests still in
+/// flight when a reload switched stores go to the old one. `flush(store:)` (before a store
+/// stops) writes what is queued for it. A failing store never fails a request: the drop is
+/// counted and logged at most once per interval.
 ///
 /// THREAD: all methods may be called concurrently.
 final class ResultRecorder: Sendable {
     private let logger: Logger
+    /// The running generation's store: where records without a generation go (a plugin's
+    /// `host_log_result`).
     private let store = Mutex<StoreInstance?>(nil)
     private struct Queue {
         var rows: [JSONValue] = []
         var flushing: Task<Void, Never>?
     }
-    private let queue = Mutex(Queue())
+    /// One queue per store, by the store's identity.
+    private let queues = Mutex<[ObjectIdentifier: Queue]>([:])
     /// The most rows one batch carries.
     static let maxBatch = 512
     /// The most rows waiting for a stalled store (default 50 000); past it new rows are
@@ -47,9 +52,15 @@ final class ResultRecorder: Sendable {
         self.store.withLock { $0 = store }
     }
 
-    /// Records one result, once per request id (a repeat is skipped and answers ok); answers
-    /// ok even when the store drops it (it is counted).
+    /// Records one result into the running generation's store; see `record(_:into:)`.
     func record(_ result: LogResult) -> PluginReply {
+        record(result, into: store.withLock { $0 })
+    }
+
+    /// Records one result, once per request id (a repeat is skipped and answers ok), into
+    /// `store` (the generation's the request ran on; nil: none); answers ok even when the
+    /// store drops it (it is counted).
+    func record(_ result: LogResult, into store: StoreInstance?) -> PluginReply {
         guard result.requestID.isEmpty || recent.withLock({ $0.insert(result.requestID) }) else { return PluginReply(status: .ok) }
         logger.info("request", metadata: [
             "request_id": "\(result.requestID)", "kind": "\(result.kind)", "dispatcher": "\(result.dispatcher)",
@@ -57,13 +68,15 @@ final class ResultRecorder: Sendable {
             "error_class": "\(result.output.errorClass?.rawValue ?? "")", "error": "\(result.output.error)",
         ])
         if !telemetry.isEmpty { telemetry.observe(resultJSON: JSONCoding.encode(result)) }
-        guard let store = store.withLock({ $0 }) else { return PluginReply(status: .ok) }
+        guard let store else { return PluginReply(status: .ok) }
         let row = Self.row(result, defaults: defaults)
-        let queued = queue.withLock { queue in
-            guard queue.rows.count < maxQueuedRows else { return false }
-            queue.rows.append(row)
-            if queue.flushing == nil {
-                queue.flushing = Task { await self.drain(into: store) }
+        let key = ObjectIdentifier(store)
+        let queued = queues.withLock { queues in
+            // In place (`default:`): a copy out of the dictionary would copy the rows too.
+            guard queues[key, default: Queue()].rows.count < maxQueuedRows else { return false }
+            queues[key, default: Queue()].rows.append(row)
+            if queues[key]?.flushing == nil {
+                queues[key]?.flushing = Task { await self.drain(into: store) }
             }
             return true
         }
@@ -71,18 +84,28 @@ final class ResultRecorder: Sendable {
         return PluginReply(status: .ok)
     }
 
-    /// Writes everything queued so far and waits for it.
+    /// Writes everything queued so far, for every store, and waits for it.
     func flush() async {
-        let running = queue.withLock { $0.flushing }
+        let running = queues.withLock { $0.values.compactMap(\.flushing) }
+        for task in running { await task.value }
+    }
+
+    /// Writes everything queued for `store` and waits for it (before the store stops).
+    func flush(store: StoreInstance) async {
+        let running = queues.withLock { $0[ObjectIdentifier(store)]?.flushing }
         await running?.value
     }
 
     private func drain(into store: StoreInstance) async {
+        let key = ObjectIdentifier(store)
         while true {
-            let batch: [JSONValue] = queue.withLock { queue in
-                let batch = Array(queue.rows.prefix(Self.maxBatch))
-                queue.rows.removeFirst(batch.count)
-                if batch.isEmpty { queue.flushing = nil }
+            let batch: [JSONValue] = queues.withLock { queues in
+                guard let count = queues[key]?.rows.count, count > 0 else {
+                    queues[key] = nil  // drained: the next record starts a new queue and drain
+                    return []
+                }
+                let batch = Array(queues[key]!.rows.prefix(Self.maxBatch))
+                queues[key]!.rows.removeFirst(batch.count)
                 return batch
             }
             guard !batch.isEmpty else { return }

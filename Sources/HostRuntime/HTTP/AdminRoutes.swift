@@ -58,8 +58,9 @@ public enum AdminEndpoint: CaseIterable, Sendable {
 /// request id; never a secret).
 struct AdminRoutes: Sendable {
     let gateway: Gateway
-    /// nil without a configured store: the store's endpoints then answer 503.
-    let store: StoreInstance?
+    /// The running generation's store (a reload may switch it); nil without one: the store's
+    /// endpoints then answer 503.
+    var store: StoreInstance? { gateway.plugins.store }
 
     static let prefix = "/admin/v1"
 

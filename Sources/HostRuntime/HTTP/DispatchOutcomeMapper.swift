@@ -21,10 +21,13 @@ enum DispatchOutcomeMapper {
     static func dispatchChat(_ input: ChatInput, gateway: Gateway) async throws(APIError) -> Served {
         var input = input
         input.deadlineUnixMs = RequestDeadline.unixMs(after: .milliseconds(input.policy.maxLatencyMs))
+        let generation = gateway.currentGeneration
+        generation.requests.enter()
+        defer { generation.requests.leave() }
         let bytes = PassThrough.encode(input)
-        let outcome = await gateway.plugins.chain.chat(bytes, deadline: waitUntil(input.deadlineUnixMs))
+        let outcome = await generation.plugins.chain.chat(bytes, deadline: waitUntil(input.deadlineUnixMs))
         PassThrough.forget(input: bytes)
-        let output = record(outcome, LogResult(requestID: input.requestID, apiKeyID: input.apiKeyID, kind: "chat", mode: input.policy.mode,
+        let output = record(outcome, into: generation, LogResult(requestID: input.requestID, apiKeyID: input.apiKeyID, kind: "chat", mode: input.policy.mode,
                                                output: ChatOutput(), dispatcher: "", budgetUSD: input.policy.maxBudgetUSD, maxLatencyMs: input.policy.maxLatencyMs),
                             gateway: gateway)
         return try served(outcome, output: output, requestID: input.requestID)
@@ -33,8 +36,11 @@ enum DispatchOutcomeMapper {
     static func dispatchPlan(_ input: OrchestrationInput, gateway: Gateway) async throws(APIError) -> Served {
         var input = input
         input.deadlineUnixMs = RequestDeadline.unixMs(after: .milliseconds(gateway.registry.routing.maxLatencyMs) * orchestrationSteps)
-        let outcome = await gateway.plugins.chain.plan(JSONCoding.encode(input), deadline: waitUntil(input.deadlineUnixMs))
-        let output = record(outcome, LogResult(requestID: input.requestID, apiKeyID: input.apiKeyID, kind: "plan", mode: input.directive.mode,
+        let generation = gateway.currentGeneration
+        generation.requests.enter()
+        defer { generation.requests.leave() }
+        let outcome = await generation.plugins.chain.plan(JSONCoding.encode(input), deadline: waitUntil(input.deadlineUnixMs))
+        let output = record(outcome, into: generation, LogResult(requestID: input.requestID, apiKeyID: input.apiKeyID, kind: "plan", mode: input.directive.mode,
                                                output: ChatOutput(), dispatcher: ""),
                             gateway: gateway)
         return try served(outcome, output: output, requestID: input.requestID)
@@ -49,7 +55,8 @@ enum DispatchOutcomeMapper {
     /// failure naming what happened (no dispatcher, a timeout, a dispatcher's own error). The
     /// recorder keeps one record per request id, so a plugin that also records (with
     /// `host_log_result`) does not count twice. Returns the dispatcher's ChatOutput, if any.
-    private static func record(_ outcome: DispatchChain.Outcome, _ template: LogResult, gateway: Gateway) -> ChatOutput? {
+    private static func record(_ outcome: DispatchChain.Outcome, into generation: Generation, _ template: LogResult,
+                               gateway: Gateway) -> ChatOutput? {
         let reply = outcome.reply
         let dispatcher = outcome.servedBy ?? ""
         var result = template
@@ -70,7 +77,7 @@ enum DispatchOutcomeMapper {
             output = nil
             result.output = ChatOutput(error: "dispatcher \(dispatcher): \(reply.status): \(reply.message)", errorClass: .fatal)
         }
-        _ = gateway.services.results.record(result)
+        _ = gateway.services.results.record(result, into: generation.plugins.store)
         return output
     }
 

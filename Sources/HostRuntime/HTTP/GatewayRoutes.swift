@@ -8,12 +8,13 @@ import TokenHubCore
 /// The client API's routes over a gateway.
 public struct GatewayRoutes: Sendable {
     let gateway: Gateway
-    let keys: APIKeyService?
+
+    /// API keys, checked against the running generation's store (a reload may switch it).
+    var keys: APIKeyService? { gateway.plugins.store.map { APIKeyService(store: $0, logger: gateway.logger) } }
 
     /// Creates the routes.
     public init(gateway: Gateway) {
         self.gateway = gateway
-        self.keys = gateway.plugins.store.map { APIKeyService(store: $0, logger: gateway.logger) }
     }
 
     /// Adds every route to `router`.
@@ -32,7 +33,7 @@ public struct GatewayRoutes: Sendable {
         }
         router.get("/healthz") { _, _ in self.health() }
         router.get("/metrics") { _, _ in await self.metrics() }
-        AdminRoutes(gateway: gateway, store: gateway.plugins.store).register(on: router)
+        AdminRoutes(gateway: gateway).register(on: router)
     }
 
     /// Every client route: the IP rate limit, the API key (when required) with its scope

@@ -13,11 +13,17 @@ struct StreamRelay {
 
     func relay(_ input: ChatInput) async throws(APIError) -> Response {
         let started = ContinuousClock.now
+        // The stream records into the store of the generation it started on, which stays
+        // until the stream ends (counted in its requests).
+        let generation = gateway.currentGeneration
+        generation.requests.enter()
+        var handedToBody = false
+        defer { if !handedToBody { generation.requests.leave() } }
         let decision: Decision
         let stream: AsyncThrowingStream<StreamChunk, any Error>
         switch await gateway.engine.routeAndStream(input) {
         case .failure(let failure):
-            _ = gateway.services.results.record(Self.logResult(input, failure.output))
+            _ = gateway.services.results.record(Self.logResult(input, failure.output), into: generation.plugins.store)
             throw DispatchOutcomeMapper.upstreamError(failure.output, requestID: input.requestID)
         case .success(let opened):
             (decision, stream) = opened
@@ -27,7 +33,9 @@ struct StreamRelay {
         headers[GatewayRoutes.requestIDHeader] = input.requestID
         headers[GatewayRoutes.modelHeader] = decision.modelID
         headers[GatewayRoutes.reasonHeader] = decision.reason
+        handedToBody = true
         let body = ResponseBody { writer in
+            defer { generation.requests.leave() }
             var output = ChatOutput(decision: decision)
             do {
                 for try await chunk in stream {
@@ -45,7 +53,7 @@ struct StreamRelay {
                 try? await writer.write(Self.event(event))
             }
             output.latencyMs = Int(Engine.milliseconds(.now - started))
-            _ = services.results.record(Self.logResult(input, output))
+            _ = services.results.record(Self.logResult(input, output), into: generation.plugins.store)
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)

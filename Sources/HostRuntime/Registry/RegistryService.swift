@@ -18,7 +18,9 @@ import TokenHubCore
 /// one.
 final class RegistryService: Sendable {
     private let engine: Engine
-    private let store: StoreInstance?
+    /// The running generation's store (a reload may switch it).
+    private let currentStore: Mutex<StoreInstance?>
+    private var store: StoreInstance? { currentStore.withLock { $0 } }
     private let logger: Logger
     private let routingDefaults: Mutex<Policy>
     /// Serializes read-modify-write of the registry.
@@ -35,7 +37,7 @@ final class RegistryService: Sendable {
     init(engine: Engine, store: StoreInstance?, routing: Policy, logger: Logger, keyring: SecretKeyring = SecretKeyring(current: nil),
          configProviders: [ProviderSpec] = []) {
         self.engine = engine
-        self.store = store
+        currentStore = Mutex(store)
         self.logger = logger
         self.keyring = keyring
         routingDefaults = Mutex(routing)
@@ -115,8 +117,25 @@ final class RegistryService: Sendable {
     /// A config reload's registry: without a store, the config's providers, models and routing
     /// replace the engine's; with one, the same as at start (`seedAndLoad`, with the config's
     /// routing unless the store has its own). Serialized with admin changes.
-    func applyConfig(providers: [ProviderSpec], models: [ModelSpec], routing: Policy) async throws(APIError) {
+    func applyConfig(providers: [ProviderSpec], models: [ModelSpec], routing: Policy,
+                     store newStore: StoreInstance? = nil) async throws(APIError) {
         try await changes.withPermit { () async throws(APIError) in
+            if let newStore {
+                // A new generation's store: it becomes the registry, seeded from the file and
+                // loaded, as at start; if that fails the old store stays.
+                let old = currentStore.withLock { current in
+                    defer { current = newStore }
+                    return current
+                }
+                do throws(APIError) {
+                    routingDefaults.withLock { $0 = routing }
+                    try await seedAndLoad(providers: providers, models: models)
+                } catch {
+                    currentStore.withLock { $0 = old }
+                    throw error
+                }
+                return
+            }
             guard store != nil else {
                 engine.replaceRegistry(providers: providers, models: models)
                 routingDefaults.withLock { $0 = routing }
