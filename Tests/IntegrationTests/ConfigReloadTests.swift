@@ -317,7 +317,7 @@ extension ConfigReloadTests {
 }
 
 extension ConfigReloadTests {
-    @Test("twenty reloads under 64 concurrent clients alternate routing, models, the chain (a C plugin in and out), telemetry and the admin token: no request fails, and the store has one row per answer")
+    @Test("twenty reloads under 32 concurrent clients alternate routing, models, the chain (a C plugin in and out), telemetry and the admin token, with four bad reloads between them (YAML, unknown plugin, failing create, restart-only key): no request fails, and the store has one row per answer")
     func reloadsUnderLoad() async throws {
         let relay = try CPluginBuilder.build("relay_dispatch")
         let database = try TestPaths.makeTemporaryDirectory("reload-load").appendingPathComponent("t.db").path
@@ -338,7 +338,7 @@ extension ConfigReloadTests {
         let server = try RunningTokenhub(configPath: path)
         let client = HTTPTestClient(baseURL: server.baseURL)
         let tally = Tally()
-        let clients = (0..<64).map { _ in
+        let clients = (0..<32).map { _ in
             Task {
                 while tally.running.withLock({ $0 }) {
                     do {
@@ -354,12 +354,30 @@ extension ConfigReloadTests {
                 }
             }
         }
+        // Bad reloads between the good ones, each refused with its own error, changing nothing.
+        let failing = try CPluginBuilder.build("create_fails")
+        let bad: [(yaml: (String) -> String, status: Int, code: String, names: String)] = [
+            ({ $0 + "\nmodels: [oops" }, 400, "invalid_config", "invalid YAML"),
+            ({ $0.replacingOccurrences(of: "dispatch: {chain: [DirectDispatch]}", with: "dispatch: {chain: [NoSuchPlugin]}") }, 422, "plugin_failed", "NoSuchPlugin"),
+            ({ $0.replacingOccurrences(of: "dispatch: {chain: [DirectDispatch]}", with: "dispatch: {chain: [\(failing)]}") }, 422, "plugin_failed", "config.endpoint"),
+            ({ $0 + "\nretention: {tsdb_days: 3}" }, 409, "restart_required", "retention.tsdb_days"),
+        ]
         var generations: [Double] = []
         for index in 1...20 {
-            try await Task.sleep(for: .milliseconds(400))
+            try await Task.sleep(for: .milliseconds(300))
             let token = (index - 1) % 4 < 2 ? Self.adminToken : Self.adminToken + "-b"  // the running generation's
+            let headers = ["Authorization": "Bearer \(token)"]
+            if index % 5 == 0 {
+                let refusal = bad[(index / 5 - 1) % bad.count]
+                try refusal.yaml(generation(0)).write(toFile: path, atomically: true, encoding: .utf8)
+                let answer = try await client.post("/admin/v1/reload", body: "", headers: headers)
+                #expect(answer.status == refusal.status, "bad reload \(index): \(String(decoding: answer.body, as: UTF8.self))")
+                #expect(answer.json?["error"]?["code"] == .string(refusal.code))
+                #expect(answer.json?["error"]?["message"]?.stringValue?.contains(refusal.names) == true, "\(String(decoding: answer.body, as: UTF8.self))")
+                #expect(try await client.get("/healthz").json?["generation"] == .number(Double(index)), "unchanged")
+            }
             try generation(index).write(toFile: path, atomically: true, encoding: .utf8)
-            let answer = try await client.post("/admin/v1/reload", body: "", headers: ["Authorization": "Bearer \(token)"])
+            let answer = try await client.post("/admin/v1/reload", body: "", headers: headers)
             #expect(answer.status == 200, "reload \(index): \(String(decoding: answer.body, as: UTF8.self))")
             generations.append(answer.json?["generation"]?.numberValue ?? 0)
         }
@@ -443,6 +461,48 @@ extension ConfigReloadTests {
         #expect(inFirst > 0 && inSecond > 0, "\(inFirst) and \(inSecond) rows")
         #expect(inFirst + inSecond == answered, "\(inFirst) + \(inSecond) rows for \(answered) answers: none lost, none twice")
         #expect(server.log.contains("flushed and stopped"), "\(server.log.suffix(1500))")
+    }
+}
+
+extension ConfigReloadTests {
+    @Test("server.log_level changes with a reload: request lines appear at info, not at notice")
+    func logLevel() async throws {
+        let quiet = config(models: ["echo-a"]).replacingOccurrences(of: "rate_limit:", with: "log_level: notice, rate_limit:")
+        let path = try writeConfig(quiet)
+        let server = try RunningTokenhub(configPath: path)
+        let client = HTTPTestClient(baseURL: server.baseURL)
+        let admin = ["Authorization": "Bearer \(Self.adminToken)"]
+        let first = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
+        let firstID = try #require(first.json?["request_id"]?.stringValue)
+        try config(models: ["echo-a"]).write(toFile: path, atomically: true, encoding: .utf8)
+        let reloaded = try await client.post("/admin/v1/reload", body: "", headers: admin)
+        #expect(reloaded.json?["changed"] == .array([.string("server.log_level")]))
+        let second = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
+        let secondID = try #require(second.json?["request_id"]?.stringValue)
+        #expect(try await eventually { server.log.contains("request_id=\(secondID)") }, "info lines after the reload")
+        #expect(!server.log.contains("request_id=\(firstID)"), "no info line at notice")
+        #expect(server.stop() == 0)
+    }
+
+    @Test("shutdown with a dispatcher that never answers: the stuck request gets its timeout, tokenhub exits 0 within the bound")
+    func shutdownWithStuckRequest() async throws {
+        let never = try CPluginBuilder.build("misbehaving")
+        let path = try writeConfig(config(models: ["echo-a"], chain: "[{plugin: \(never), config: {behavior: never}}]")
+            .replacingOccurrences(of: "rate_limit:", with: "shutdown_timeout_ms: 1000, rate_limit:"))
+        let server = try RunningTokenhub(configPath: path)
+        let client = HTTPTestClient(baseURL: server.baseURL)
+        let stuck = Task {
+            try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]},"policy":{"max_latency_ms":1000}}"#)
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let started = ContinuousClock.now
+        server.process.terminate()
+        let answer = try await stuck.value
+        #expect(answer.status == 504, "\(String(decoding: answer.body, as: UTF8.self))")
+        #expect(server.stop() == 0)
+        let took = ContinuousClock.now - started
+        // The request's deadline (1 s) plus the delivery grace (5 s), then the plugins' bound (1 s).
+        #expect(took < .seconds(10), "exited after \(took)")
     }
 }
 

@@ -1,6 +1,7 @@
 import TemporalKit
 import Engine
 import Foundation
+import Logging
 import TokenHubCore
 import Yams
 
@@ -138,7 +139,7 @@ public enum ConfigLoader {
         var server = defaults
         let members = try node.mapping(allowed: ["listen", "admin_token", "secret_key_file", "body_limit_bytes", "require_api_key", "rate_limit",
                                                   "idle_timeout_ms", "body_timeout_ms", "max_connections", "shutdown_timeout_ms",
-                                                  "watch_config"])
+                                                  "watch_config", "log_level"])
         if let listen = members["listen"] {
             let text = try listen.string()
             guard let address = ListenAddress(text) else {
@@ -161,6 +162,13 @@ public enum ConfigLoader {
         if let cap = members["max_connections"] { server.maxConnections = try cap.int(in: 1...1_000_000) }
         if let timeout = members["shutdown_timeout_ms"] { server.shutdownTimeoutMs = try timeout.int(in: 100...600_000) }
         if let watch = members["watch_config"] { server.watchConfig = try watch.bool() }
+        if let level = members["log_level"] {
+            let text = try level.string()
+            guard let parsed = Logger.Level(rawValue: text) else {
+                throw level.error(.badValue, "expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
+            }
+            server.logLevel = parsed
+        }
         if let limit = members["rate_limit"], !limit.isNull { server.rateLimit = try readRateLimit(limit) }
         return server
     }

@@ -1,5 +1,6 @@
 import TemporalKit
 import Engine
+import Logging
 import TokenHubCore
 
 /// Everything `config.yaml` says, validated and with environment overrides applied.
@@ -54,6 +55,8 @@ public struct ServerConfig: Sendable {
     public var shutdownTimeoutMs = 30_000
     /// Reload when the config file changes (`server.watch_config`, default false), as SIGHUP does.
     public var watchConfig = false
+    /// The log level (`server.log_level`, default info); a reload changes it.
+    public var logLevel: Logger.Level = .info
     /// The per-client-IP rate limit.
     public var rateLimit: RateLimitConfig = RateLimitConfig()
 }

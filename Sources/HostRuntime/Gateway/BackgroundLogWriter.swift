@@ -126,8 +126,9 @@ public final class BackgroundLogWriter: @unchecked Sendable {
 }
 
 extension LoggingSystem {
-    /// Sends every logger's lines (StreamLogHandler's format) through `writer`.
+    /// Sends every logger's lines (StreamLogHandler's format) through `writer`, at the level
+    /// `LogLevelControl` holds (`server.log_level`, reloadable).
     public static func bootstrapBackground(_ writer: BackgroundLogWriter = .standardError) {
-        bootstrap { label in StreamLogHandler(label: label, stream: writer.stream, metadataProvider: nil) }
+        bootstrap { label in ControlledLevelLogHandler(base: StreamLogHandler(label: label, stream: writer.stream, metadataProvider: nil)) }
     }
 }

@@ -103,6 +103,7 @@ enum ConfigReload {
             ("server.rate_limit", old.server.rateLimit != new.server.rateLimit),
             ("server.admin_token", old.server.adminToken != new.server.adminToken),
             ("server.watch_config", old.server.watchConfig != new.server.watchConfig),
+            ("server.log_level", old.server.logLevel != new.server.logLevel),
             ("plugins.dir", old.pluginDirectory != new.pluginDirectory),
             ("dispatch.chain", old.dispatch != new.dispatch),
             ("telemetry", old.telemetry != new.telemetry),
@@ -170,6 +171,7 @@ extension Gateway {
             let number = swapGeneration(to: successor)
             if running.temporal != candidate.temporal { replaceTemporalConnection(candidate.temporal) }
             if let newStore { restartRetention(store: newStore, days: candidate.tsdbRetentionDays) }
+            LogLevelControl.current = candidate.server.logLevel
             var changed = ConfigReload.changedSections(from: running, to: candidate)
             if !created.isEmpty || !retired.dispatchers.isEmpty || !retired.telemetry.isEmpty,
                !changed.contains(where: ["dispatch.chain", "telemetry", "plugins.dir"].contains) {
