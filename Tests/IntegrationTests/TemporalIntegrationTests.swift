@@ -395,3 +395,65 @@ extension TemporalIntegrationTests {
     }
 }
 
+extension TemporalIntegrationTests {
+    @Test("the issue's reload soak: 100 clients for ~20 s while 20 reloads alternate routing, models, the chain (a C plugin in and out), Temporal on and off, telemetry, the admin token and the store file: no request fails, and the rows across both store files equal the answers")
+    func reloadSoak() async throws {
+        let temporal = try TemporalDevServer()
+        let relay = try CPluginBuilder.build("relay_dispatch")
+        let directory = try TestPaths.makeTemporaryDirectory("soak")
+        let stores = ["a.db", "b.db"].map { directory.appendingPathComponent($0).path }
+        let token = "soak-admin-token-0123456789"
+        func generation(_ index: Int) -> String {
+            let odd = index % 2 == 1
+            return """
+            server: {admin_token: \(token)\(index % 4 < 2 ? "" : "-b")}
+            dispatch: {chain: \(odd ? "[{plugin: \(relay), name: relay}, DirectDispatch]" : "[DirectDispatch]")}
+            store: {plugin: SQLiteStore, config: {path: \(stores[index % 4 < 2 ? 0 : 1])}}
+            providers: [{id: echo, type: echo}]
+            models: [{id: echo-1, provider: echo}\(odd ? ", {id: echo-2, provider: echo}" : "")]
+            routing: {mode: \(odd ? "cheap" : "normal")}
+            temporal: {enabled: \(index % 3 == 1), host: \(temporal.address), namespace: \(temporal.namespace), task_queue: tokenhub-soak}
+            \(index % 3 == 2 ? "telemetry: [PrometheusTelemetry]" : "")
+            """
+        }
+        let path = try writeConfig(generation(0))
+        let server = try RunningTokenhub(configPath: path)
+        let client = HTTPTestClient(baseURL: server.baseURL)
+        let tally = Tally()
+        let clients = (0..<100).map { _ in
+            Task {
+                while tally.running.withLock({ $0 }) {
+                    do {
+                        let answer = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
+                        if answer.status == 200, let dispatcher = answer.json?["dispatcher"]?.stringValue {
+                            tally.served.withLock { $0[dispatcher, default: 0] += 1 }
+                        } else {
+                            tally.failures.withLock { $0.append("\(answer.status) \(String(decoding: answer.body, as: UTF8.self))") }
+                        }
+                    } catch {
+                        tally.failures.withLock { $0.append("\(error)") }
+                    }
+                }
+            }
+        }
+        for index in 1...20 {
+            try await Task.sleep(for: .milliseconds(900))
+            let running = "\(token)\((index - 1) % 4 < 2 ? "" : "-b")"
+            try generation(index).write(toFile: path, atomically: true, encoding: .utf8)
+            let answer = try await client.post("/admin/v1/reload", body: "", headers: ["Authorization": "Bearer \(running)"])
+            #expect(answer.status == 200, "reload \(index): \(String(decoding: answer.body, as: UTF8.self))")
+        }
+        try await Task.sleep(for: .milliseconds(900))
+        tally.running.withLock { $0 = false }
+        for task in clients { await task.value }
+        let served = tally.served.withLock { $0 }
+        #expect(tally.failures.withLock { $0 }.isEmpty, "\(tally.failures.withLock { $0.count }) failed: \(tally.failures.withLock { $0.prefix(5) })")
+        #expect((served["relay"] ?? 0) > 0 && (served["direct"] ?? 0) > 0, "\(served)")
+        #expect(server.stop() == 0)
+        let rows = try stores.map { try Int(sqlite($0, "SELECT COUNT(*) FROM request_logs")) ?? -1 }
+        #expect(rows.allSatisfy { $0 > 0 }, "\(rows)")
+        #expect(rows.reduce(0, +) == served.values.reduce(0, +), "rows \(rows) for \(served): none lost, none twice")
+        FileHandle.standardError.write(Data("reload soak: \(served) answers, rows per store \(rows)\n".utf8))
+    }
+}
+

@@ -1,7 +1,6 @@
 import TemporalKit
 import Engine
 import Foundation
-import Logging
 import TokenHubCore
 import Yams
 
@@ -164,10 +163,10 @@ public enum ConfigLoader {
         if let watch = members["watch_config"] { server.watchConfig = try watch.bool() }
         if let level = members["log_level"] {
             let text = try level.string()
-            guard let parsed = Logger.Level(rawValue: text) else {
-                throw level.error(.badValue, "expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
+            guard ServerConfig.logLevels.contains(text) else {
+                throw level.error(.badValue, "expected one of \(ServerConfig.logLevels.joined(separator: ", ")), got \"\(text)\"")
             }
-            server.logLevel = parsed
+            server.logLevel = text
         }
         if let limit = members["rate_limit"], !limit.isNull { server.rateLimit = try readRateLimit(limit) }
         return server

@@ -1,6 +1,5 @@
 import TemporalKit
 import Engine
-import Logging
 import TokenHubCore
 
 /// Everything `config.yaml` says, validated and with environment overrides applied.
@@ -55,8 +54,11 @@ public struct ServerConfig: Sendable {
     public var shutdownTimeoutMs = 30_000
     /// Reload when the config file changes (`server.watch_config`, default false), as SIGHUP does.
     public var watchConfig = false
-    /// The log level (`server.log_level`, default info); a reload changes it.
-    public var logLevel: Logger.Level = .info
+    /// The log level (`server.log_level`, default info: one of `ServerConfig.logLevels`); a
+    /// reload changes it. A name, not swift-log's type: the config reader stands alone.
+    public var logLevel = "info"
+    /// The level names, least severe first (swift-log's).
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
     /// The per-client-IP rate limit.
     public var rateLimit: RateLimitConfig = RateLimitConfig()
 }

@@ -171,7 +171,7 @@ extension Gateway {
             let number = swapGeneration(to: successor)
             if running.temporal != candidate.temporal { replaceTemporalConnection(candidate.temporal) }
             if let newStore { restartRetention(store: newStore, days: candidate.tsdbRetentionDays) }
-            LogLevelControl.current = candidate.server.logLevel
+            LogLevelControl.set(candidate.server.logLevel)
             var changed = ConfigReload.changedSections(from: running, to: candidate)
             if !created.isEmpty || !retired.dispatchers.isEmpty || !retired.telemetry.isEmpty,
                !changed.contains(where: ["dispatch.chain", "telemetry", "plugins.dir"].contains) {

@@ -82,7 +82,7 @@ public final class Gateway: Sendable {
     /// secret key that is malformed or does not open the stored provider keys.
     public static func start(config: GatewayConfig, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Gateway {
         let keyring = try SecretKeyring.load(environment: environment, keyFile: config.server.secretKeyFile)
-        LogLevelControl.current = config.server.logLevel
+        LogLevelControl.set(config.server.logLevel)
         let telemetry = TelemetryFanOut()
         let engine = Engine(providers: config.providers, models: config.models) { provider, state in
             logger.notice("provider health changed", metadata: ["provider": "\(provider)", "state": "\(state.rawValue)"])

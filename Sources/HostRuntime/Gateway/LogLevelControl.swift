@@ -7,6 +7,11 @@ import Synchronization
 public enum LogLevelControl {
     private static let level = Atomic<UInt8>(UInt8(Logger.Level.allCases.firstIndex(of: .info)!))
 
+    /// Sets the level from its name (`server.log_level`, validated by the config reader).
+    static func set(_ name: String) {
+        if let level = Logger.Level(rawValue: name) { current = level }
+    }
+
     /// The level every logger logs at.
     public static var current: Logger.Level {
         get { Logger.Level.allCases[Int(level.load(ordering: .relaxed))] }
