@@ -125,7 +125,8 @@ struct PluginInstanceLifecycleTests {
         let started = ContinuousClock.now
         await never.stop(deadline: .now + .milliseconds(400))
         let took = ContinuousClock.now - started
-        #expect(took >= .milliseconds(350) && took < .seconds(3), "stop took \(took)")
+        // Ended by the 400 ms drain deadline, long before the stuck call's own 30 s one.
+        #expect(took >= .milliseconds(350) && took < .seconds(20), "stop took \(took)")
         #expect(never.state == .destroyed)
         stuck.cancel()
         #expect(await stuck.value.status == .cancelled)
