@@ -107,10 +107,10 @@ struct PluginInstanceLifecycleTests {
     @Test("a request after stop is answered unavailable (the chain moves on), never sent to the destroyed instance")
     func callAfterStop() async throws {
         let relay = try await instance("relay_dispatch", config: "{}")
-        #expect(await relay.chat(input, deadline: .now + .seconds(5)).status == .ok)
-        await relay.stop(deadline: .now + .seconds(5))
+        #expect(await relay.chat(input, deadline: .now + .seconds(60)).status == .ok)
+        await relay.stop(deadline: .now + .seconds(60))
         #expect(relay.state == .destroyed)
-        let late = await relay.chat(input, deadline: .now + .seconds(5))
+        let late = await relay.chat(input, deadline: .now + .seconds(60))
         #expect(late.status == .unavailable)
         #expect(late.message == "relay_dispatch: the instance is destroyed, not running")
     }
