@@ -41,7 +41,7 @@ struct CancellationTests {
 
     func dispatcher(_ plugin: Plugin, services: HangingServices) async throws -> DispatcherInstance {
         let (path, config): (String, String) = switch plugin {
-        case .cCanary: (try ExampleBuilder.buildCanary(.c), ##"{"tag":"#c","model":"m"}"##)
+        case .cCanary: (try await ExampleBuilder.buildCanary(.c), ##"{"tag":"#c","model":"m"}"##)
         case .directDispatch: (TestPaths.buildProducts.appendingPathComponent("libDirectDispatch.so").path, "{}")
         }
         let instance = try DispatcherInstance.create(library: try PluginLibrary.load(path: path), name: "under-test",

@@ -8,7 +8,7 @@ import TokenHubCore
 @Suite("Dispatch chain over real plugin libraries")
 struct DispatchChainTests {
     func instance(_ fixture: String, name: String, config: String = "{}", services: FakeServices = FakeServices()) async throws -> DispatcherInstance {
-        let library = try PluginLibrary.load(path: try CPluginBuilder.build(fixture))
+        let library = try PluginLibrary.load(path: try await CPluginBuilder.build(fixture))
         let instance = try DispatcherInstance.create(library: library, name: name, configJSON: Array(config.utf8), services: services)
         try await instance.start()
         return instance

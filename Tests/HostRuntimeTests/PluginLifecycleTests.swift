@@ -96,7 +96,7 @@ struct PluginLifecycleTests {
 @Suite("Plugin lifecycle: real instances")
 struct PluginInstanceLifecycleTests {
     func instance(_ fixture: String, config: String) async throws -> DispatcherInstance {
-        let library = try PluginLibrary.load(path: try CPluginBuilder.build(fixture))
+        let library = try PluginLibrary.load(path: try await CPluginBuilder.build(fixture))
         let instance = try DispatcherInstance.create(library: library, name: fixture, configJSON: Array(config.utf8), services: FakeServices())
         try await instance.start()
         return instance

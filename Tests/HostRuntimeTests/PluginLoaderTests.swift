@@ -15,8 +15,8 @@ struct PluginLoaderTests {
     }
 
     @Test("a C plugin built against the header alone loads, with its descriptor")
-    func loadsCPlugin() throws {
-        let library = try PluginLibrary.load(path: try CPluginBuilder.build("relay_dispatch"))
+    func loadsCPlugin() async throws {
+        let library = try PluginLibrary.load(path: try await CPluginBuilder.build("relay_dispatch"))
         #expect(library.name == "c-relay")
         #expect(library.version == "1.0.0")
         #expect(library.abiVersion == "1.3")
@@ -32,8 +32,8 @@ struct PluginLoaderTests {
     }
 
     @Test("a plugin built against ABI 1.0 loads in this 1.1 host; fields past its struct_size are never read")
-    func olderMinorLoads() throws {
-        let library = try PluginLibrary.load(path: try CPluginBuilder.build("abi_1_0"))
+    func olderMinorLoads() async throws {
+        let library = try PluginLibrary.load(path: try await CPluginBuilder.build("abi_1_0"))
         #expect(library.abiVersion == "1.0")
         #expect(library.kinds == [.dispatch], "the garbage `store` pointer past struct_size was ignored")
     }
@@ -64,22 +64,22 @@ struct PluginLoaderTests {
     }
 
     @Test("a library without the entry symbol is `missing entry symbol`")
-    func missingEntry() throws {
-        let failure = loadError(try CPluginBuilder.build("no_entry"))
+    func missingEntry() async throws {
+        let failure = loadError(try await CPluginBuilder.build("no_entry"))
         #expect(failure?.code == .missingEntrySymbol)
         #expect(failure?.detail.contains("tokenhub_plugin_entry") == true)
     }
 
     @Test("a different ABI major is refused with both versions")
-    func abiMismatch() throws {
-        let failure = loadError(try CPluginBuilder.build("wrong_abi"))
+    func abiMismatch() async throws {
+        let failure = loadError(try await CPluginBuilder.build("wrong_abi"))
         #expect(failure?.code == .abiMajorMismatch)
         #expect(failure?.detail == "plugin has 2.0, host has 1.3")
     }
 
     @Test("a plugin configured as a dispatcher that offers none is `kind not offered`")
-    func kindNotOffered() throws {
-        let library = try PluginLibrary.load(path: try CPluginBuilder.build("no_dispatch"))
+    func kindNotOffered() async throws {
+        let library = try PluginLibrary.load(path: try await CPluginBuilder.build("no_dispatch"))
         #expect(library.kinds.isEmpty)
         #expect(throws: PluginLoadError.self) {
             try DispatcherInstance.create(library: library, name: "x", configJSON: Array("{}".utf8), services: FakeServices())
@@ -93,8 +93,8 @@ struct PluginLoaderTests {
     }
 
     @Test("create failing carries the plugin's own message")
-    func createFails() throws {
-        let library = try PluginLibrary.load(path: try CPluginBuilder.build("create_fails"))
+    func createFails() async throws {
+        let library = try PluginLibrary.load(path: try await CPluginBuilder.build("create_fails"))
         do {
             _ = try DispatcherInstance.create(library: library, name: "picky", configJSON: Array("{}".utf8), services: FakeServices())
             Issue.record("create should have failed")
@@ -105,8 +105,8 @@ struct PluginLoaderTests {
     }
 
     @Test("loading the same library twice is harmless (RTLD_NODELETE, one image)")
-    func loadTwice() throws {
-        let path = try CPluginBuilder.build("relay_dispatch")
+    func loadTwice() async throws {
+        let path = try await CPluginBuilder.build("relay_dispatch")
         let first = try PluginLibrary.load(path: path)
         let second = try PluginLibrary.load(path: path)
         #expect(first.name == second.name)

@@ -10,7 +10,7 @@ import TokenHubCore
 struct ResultRecorderTests {
     @Test("with the store's writes stuck, rows past the cap are dropped and counted, never queued")
     func boundedQueue() async throws {
-        let library = try PluginLibrary.load(path: try CPluginBuilder.build("failing_store"))
+        let library = try PluginLibrary.load(path: try await CPluginBuilder.build("failing_store"))
         let store = try await StoreInstance.start(library: library, name: "failing", configJSON: Array("{}".utf8), services: FakeServices())
         let recorder = ResultRecorder(logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), maxQueuedRows: 100)
         recorder.attach(store)

@@ -12,12 +12,12 @@ struct ABICompatibilityTests {
     @Test("a dispatcher built against the 1.0, 1.1, 1.2 and current (1.3) headers loads and serves", arguments: ["1.0", "1.1", "1.2", "1.3"])
     func everyHeader(version: String) async throws {
         // 1.3 is the header in Sources/PluginAPI; the released ones are kept in Tests/Fixtures/Headers.
-        let library = try CPluginBuilder.build("versioned_dispatch", header: version == "1.3" ? nil : version)
+        let library = try await CPluginBuilder.build("versioned_dispatch", header: version == "1.3" ? nil : version)
         let config = try writeConfig("dispatch: {chain: [\(library)]}\n\(echoRegistryYAML)")
-        let listed = try Subprocess.run(TestPaths.tokenhub.path, ["plugins", "--config", config])
+        let listed = try await Subprocess.running(TestPaths.tokenhub.path, ["plugins", "--config", config])
         #expect(listed.status == 0, "\(listed.stdout) \(listed.stderr)")
         #expect(listed.stdout.contains("abi:     \(version)"), "\(listed.stdout)")
-        let server = try RunningTokenhub(configPath: config)
+        let server = try await RunningTokenhub.start(configPath: config)
         defer { server.stop() }
         let answer = try await HTTPTestClient(baseURL: server.baseURL).post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
         #expect(answer.status == 200, "\(String(decoding: answer.body, as: UTF8.self))")
@@ -34,12 +34,12 @@ struct ABICompatibilityTests {
         store: {plugin: SQLiteStore, config: {path: \(database)}}
         \(echoRegistryYAML)
         """)
-        let server = try RunningTokenhub(configPath: config)
+        let server = try await RunningTokenhub.start(configPath: config)
         let answer = try await HTTPTestClient(baseURL: server.baseURL).post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
         #expect(answer.json?["dispatcher"] == .string("primary"))
         let requestID = try #require(answer.json?["request_id"]?.stringValue)
-        #expect(server.stop() == 0)
-        let row = try Subprocess.run("/usr/bin/env", ["sqlite3", database, "SELECT dispatcher FROM request_logs WHERE request_id = '\(requestID)'"])
+        #expect(await server.stopped() == 0)
+        let row = try await Subprocess.running("/usr/bin/env", ["sqlite3", database, "SELECT dispatcher FROM request_logs WHERE request_id = '\(requestID)'"])
         #expect(row.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "primary")
     }
 }

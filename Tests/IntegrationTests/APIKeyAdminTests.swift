@@ -12,7 +12,7 @@ import TokenHubCore
 struct APIKeyAdminTests {
     static let adminToken = "admin-secret-token-for-tests"
 
-    func startServer() throws -> (RunningTokenhub, String) {
+    func startServer() async throws -> (RunningTokenhub, String) {
         let database = try TestPaths.makeTemporaryDirectory("keys").appendingPathComponent("tokenhub.db").path
         let config = try writeConfig("""
         server:
@@ -30,7 +30,7 @@ struct APIKeyAdminTests {
         routing:
           max_budget_usd: 100
         """)
-        return (try RunningTokenhub(configPath: config), database)
+        return (try await RunningTokenhub.start(configPath: config), database)
     }
 
     func send(_ server: RunningTokenhub, _ method: HTTPMethod, _ path: String, body: String? = nil,
@@ -49,7 +49,7 @@ struct APIKeyAdminTests {
 
     @Test("every admin route answers 401 without the admin token")
     func adminNeedsToken() async throws {
-        let (server, _) = try startServer()
+        let (server, _) = try await startServer()
         for endpoint in AdminEndpoint.allCases {
             let path = "/admin/v1/" + endpoint.path.replacingOccurrences(of: ":id", with: "key_x")
             let method = HTTPMethod(rawValue: endpoint.method.rawValue)
@@ -58,12 +58,12 @@ struct APIKeyAdminTests {
             let wrong = try await send(server, method, path, body: "{}", headers: [("Authorization", "Bearer nope")])
             #expect(wrong.status == 401, "\(endpoint.method) \(path) with a wrong token")
         }
-        server.stop()
+        await server.stopped()
     }
 
     @Test("key lifecycle: create, use, scope, disable, rotate, delete; audit rows carry no secret")
     func lifecycle() async throws {
-        let (server, database) = try startServer()
+        let (server, database) = try await startServer()
         #expect(try await send(server, .POST, "/v1/chat", body: chat).status == 401)
         #expect(try await send(server, .POST, "/v1/chat", body: chat, headers: [("Authorization", "Bearer tokenhub_wrong")]).status == 401)
 
@@ -114,15 +114,15 @@ struct APIKeyAdminTests {
         let logs = try await send(server, .GET, "/admin/v1/logs?limit=50", headers: admin)
         let keyIDs = Set(logs.json?["rows"]?.arrayValue?.compactMap { $0["api_key_id"]?.stringValue } ?? [])
         #expect(keyIDs == [id], "every logged request carries the key's id")
-        server.stop()
-        let stored = try Subprocess.run("/usr/bin/env", ["sqlite3", database, "SELECT key_hash FROM api_keys; SELECT detail FROM audit_logs;"])
+        await server.stopped()
+        let stored = try await Subprocess.running("/usr/bin/env", ["sqlite3", database, "SELECT key_hash FROM api_keys; SELECT detail FROM audit_logs;"])
         #expect(!stored.stdout.contains(key) && !stored.stdout.contains(newKey), "the database holds hashes only")
         #expect(!server.log.contains(key) && !server.log.contains(Self.adminToken), "no secret in the log")
     }
 
     @Test("a key over its monthly budget gets 429 with the budget and the spend")
     func budget() async throws {
-        let (server, _) = try startServer()
+        let (server, _) = try await startServer()
         let created = try await send(server, .POST, "/admin/v1/apikeys", body: #"{"name":"tight","monthly_budget_usd":0.001}"#, headers: admin)
         let key = try #require(created.json?["key"]?.stringValue)
         let auth = [("Authorization", "Bearer \(key)")]
@@ -137,20 +137,20 @@ struct APIKeyAdminTests {
         #expect(answer.json?["error"]?["code"] == .string("budget_exceeded"))
         #expect(answer.json?["error"]?["message"]?.stringValue?.contains("budget $0.0010") == true)
         #expect(answer.json?["error"]?["message"]?.stringValue?.contains("spent $") == true)
-        server.stop()
+        await server.stopped()
     }
 
     @Test("config: API keys need a store; without an admin token the admin API is off, on any address")
-    func securityConfig() throws {
+    func securityConfig() async throws {
         let noStore = try writeConfig("server:\n  require_api_key: true\n")
-        let first = try Subprocess.run(TestPaths.tokenhub.path, ["check-config", "--config", noStore])
+        let first = try await Subprocess.running(TestPaths.tokenhub.path, ["check-config", "--config", noStore])
         #expect(first.status == 1)
         #expect(first.stderr.contains("server.require_api_key: API keys live in the store"), "\(first.stderr)")
         let database = try TestPaths.makeTemporaryDirectory("keys").appendingPathComponent("t.db").path
         let open = try writeConfig("server:\n  listen: 0.0.0.0:0\nstore:\n  plugin: SQLiteStore\n  config: {path: \(database)}\n")
         var environment = ProcessInfo.processInfo.environment
         environment["TOKENHUB_ADMIN_TOKEN"] = nil
-        let second = try Subprocess.run(TestPaths.tokenhub.path, ["check-config", "--config", open], environment: environment)
+        let second = try await Subprocess.running(TestPaths.tokenhub.path, ["check-config", "--config", open], environment: environment)
         #expect(second.status == 0, "\(second.stderr)")
     }
 
@@ -159,7 +159,7 @@ struct APIKeyAdminTests {
         let config = try writeConfig("server:\n  listen: 127.0.0.1:0\n")
         var environment = ProcessInfo.processInfo.environment
         environment["TOKENHUB_ADMIN_TOKEN"] = nil
-        let server = try RunningTokenhub(configPath: config, environment: environment)
+        let server = try await RunningTokenhub.start(configPath: config, environment: environment)
         defer { server.stop() }
         let client = HTTPTestClient(baseURL: server.baseURL)
         for endpoint in AdminEndpoint.allCases {

@@ -66,7 +66,7 @@ struct AdminFuzzTests {
         """)
         var environment = adminEnvironment
         environment["TOKENHUB_SECRET_KEY"] = SecretKeyring.generateKeyText()
-        let server = try RunningTokenhub(configPath: config, environment: environment)
+        let server = try await RunningTokenhub.start(configPath: config, environment: environment)
         defer { server.stop() }
         var generator = AdminRequestGenerator(random: SplitMix64(state: 0x7013_2026_1202))
         var requests: [(AdminEndpoint, String, String?)] = []

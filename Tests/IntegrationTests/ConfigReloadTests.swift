@@ -38,7 +38,7 @@ struct ConfigReloadTests {
     @Test("SIGHUP applies models and rate limits while requests flow, and no request is dropped")
     func hangupWhileServing() async throws {
         let path = try writeConfig(config(models: ["echo-a"]))
-        let server = try RunningTokenhub(configPath: path)
+        let server = try await RunningTokenhub.start(configPath: path)
         let client = HTTPTestClient(baseURL: server.baseURL)
         #expect(try await modelIDs(client) == ["echo-a"])
 
@@ -94,13 +94,13 @@ struct ConfigReloadTests {
         #expect(limited, "the reloaded rate limit answers 429")
         #expect(server.log.contains("config reloaded"))
         #expect(!server.log.contains(Self.adminToken), "the admin token never reaches the log")
-        #expect(server.stop() == 0)
+        #expect(await server.stopped() == 0)
     }
 
     @Test("POST /admin/v1/reload: 200 with what changed, 409 naming restart-only keys, 400 naming the bad field")
     func adminReload() async throws {
         let path = try writeConfig(config(models: ["echo-a"]))
-        let server = try RunningTokenhub(configPath: path)
+        let server = try await RunningTokenhub.start(configPath: path)
         let client = HTTPTestClient(baseURL: server.baseURL)
         let admin = ["Authorization": "Bearer \(Self.adminToken)"]
 
@@ -132,7 +132,7 @@ struct ConfigReloadTests {
         #expect(invalid.json?["error"]?["message"]?.stringValue?.contains("models[0].provider") == true, "\(String(decoding: invalid.body, as: UTF8.self))")
         #expect(try await modelIDs(client) == ["echo-a", "echo-b"], "an invalid file changes nothing")
         #expect(try await client.post("/v1/chat/completions", body: #"{"messages":[{"role":"user","content":"hi"}]}"#).status == 200)
-        #expect(server.stop() == 0)
+        #expect(await server.stopped() == 0)
     }
 }
 
@@ -150,7 +150,7 @@ extension ConfigReloadTests {
             """
         }
         let path = try writeConfig(yaml("{id: echo-a, provider: echo, weight: 5}"))
-        let server = try RunningTokenhub(configPath: path)
+        let server = try await RunningTokenhub.start(configPath: path)
         let client = HTTPTestClient(baseURL: server.baseURL)
         let admin = ["Authorization": "Bearer \(Self.adminToken)"]
 
@@ -177,7 +177,7 @@ extension ConfigReloadTests {
         audit.headers.add(name: "Authorization", value: "Bearer \(Self.adminToken)")
         let trail = try await HTTPClient.shared.execute(audit, timeout: .seconds(30)).body.collect(upTo: 1 << 20)
         #expect(String(buffer: trail).contains("config.reload"))
-        #expect(server.stop() == 0)
+        #expect(await server.stopped() == 0)
     }
 }
 
@@ -195,7 +195,7 @@ extension ConfigReloadTests {
     @Test("server.watch_config: a saved file is reloaded without a signal; an invalid save is refused and logged, changing nothing")
     func watchConfig() async throws {
         let path = try writeConfig(config(models: ["echo-a"]).replacingOccurrences(of: "rate_limit:", with: "watch_config: true, rate_limit:"))
-        let server = try RunningTokenhub(configPath: path)
+        let server = try await RunningTokenhub.start(configPath: path)
         let client = HTTPTestClient(baseURL: server.baseURL)
         try config(models: ["echo-a", "echo-b"]).replacingOccurrences(of: "rate_limit:", with: "watch_config: true, rate_limit:")
             .write(toFile: path, atomically: true, encoding: .utf8)
@@ -204,7 +204,7 @@ extension ConfigReloadTests {
         try "models: [{id: x, provider: missing}]\n".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(try await eventually { server.log.contains("config reload refused") })
         #expect(try await modelIDs(client) == ["echo-a", "echo-b"], "an invalid save changes nothing")
-        #expect(server.stop() == 0)
+        #expect(await server.stopped() == 0)
     }
 }
 
@@ -213,7 +213,7 @@ extension ConfigReloadTests {
     func logLevel() async throws {
         let quiet = config(models: ["echo-a"]).replacingOccurrences(of: "rate_limit:", with: "log_level: notice, rate_limit:")
         let path = try writeConfig(quiet)
-        let server = try RunningTokenhub(configPath: path)
+        let server = try await RunningTokenhub.start(configPath: path)
         let client = HTTPTestClient(baseURL: server.baseURL)
         let admin = ["Authorization": "Bearer \(Self.adminToken)"]
         let first = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
@@ -225,15 +225,15 @@ extension ConfigReloadTests {
         let secondID = try #require(second.json?["request_id"]?.stringValue)
         #expect(try await eventually { server.log.contains("request_id=\(secondID)") }, "info lines after the reload")
         #expect(!server.log.contains("request_id=\(firstID)"), "no info line at notice")
-        #expect(server.stop() == 0)
+        #expect(await server.stopped() == 0)
     }
 
     @Test("shutdown with a dispatcher that never answers: the stuck request gets its timeout, tokenhub exits 0 within the bound")
     func shutdownWithStuckRequest() async throws {
-        let never = try CPluginBuilder.build("misbehaving")
+        let never = try await CPluginBuilder.build("misbehaving")
         let path = try writeConfig(config(models: ["echo-a"], chain: "[{plugin: \(never), config: {behavior: never}}]")
             .replacingOccurrences(of: "rate_limit:", with: "shutdown_timeout_ms: 1000, rate_limit:"))
-        let server = try RunningTokenhub(configPath: path)
+        let server = try await RunningTokenhub.start(configPath: path)
         let client = HTTPTestClient(baseURL: server.baseURL)
         let stuck = Task {
             try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]},"policy":{"max_latency_ms":1000}}"#)
@@ -243,7 +243,7 @@ extension ConfigReloadTests {
         server.process.terminate()
         let answer = try await stuck.value
         #expect(answer.status == 504, "\(String(decoding: answer.body, as: UTF8.self))")
-        #expect(server.stop() == 0)
+        #expect(await server.stopped() == 0)
         let took = ContinuousClock.now - started
         // The request's deadline (1 s) plus the delivery grace (5 s), then the plugins' bound (1 s).
         #expect(took < .seconds(20), "exited after \(took)")

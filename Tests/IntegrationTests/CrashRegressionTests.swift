@@ -22,16 +22,16 @@ struct CrashRegressionTests {
     func start() async throws -> (MockUpstream, RunningTokenhub, HTTPTestClient, String) {
         let mock = try await MockUpstream()
         let (database, config) = try Self.config(mock)
-        let server = try RunningTokenhub(configPath: config, environment: adminEnvironment)
+        let server = try await RunningTokenhub.start(configPath: config, environment: adminEnvironment)
         return (mock, server, HTTPTestClient.admin(server.baseURL), database)
     }
 
     /// Stops `server` and starts one on the same config and store that requires API keys;
     /// the returned client presents `key`.
-    func restartRequiringKeys(_ server: RunningTokenhub, key: String) throws -> (RunningTokenhub, HTTPTestClient) {
+    func restartRequiringKeys(_ server: RunningTokenhub, key: String) async throws -> (RunningTokenhub, HTTPTestClient) {
         let configText = try String(contentsOfFile: server.process.arguments![2], encoding: .utf8)
-        server.stop()
-        let strict = try RunningTokenhub(configPath: try writeConfig("server: {require_api_key: true}\n" + configText), environment: adminEnvironment)
+        await server.stopped()
+        let strict = try await RunningTokenhub.start(configPath: try writeConfig("server: {require_api_key: true}\n" + configText), environment: adminEnvironment)
         return (strict, HTTPTestClient(baseURL: strict.baseURL, defaultHeaders: ["Authorization": "Bearer \(key)"]))
     }
 
@@ -73,7 +73,7 @@ struct CrashRegressionTests {
         #expect(created.status == 201)
         let key = try #require(created.json?["key"]?.stringValue)
         // The server above does not require keys; this one, on the same store, does.
-        let (strict, keyedClient) = try restartRequiringKeys(server, key: key)
+        let (strict, keyedClient) = try await restartRequiringKeys(server, key: key)
         defer { strict.stop() }
         let first = try await keyedClient.post("/v1/chat/completions", body: #"{"model":"gpt-mock","messages":[{"role":"user","content":"x"}]}"#)
         #expect(first.status == 200)
@@ -111,8 +111,8 @@ struct CrashRegressionTests {
         let calls = mock.callCount("gpt-mock")
         try await Task.sleep(for: .seconds(3))
         #expect(mock.callCount("gpt-mock") == calls, "the provider was called after the client had its answer")
-        #expect(server.stop() == 0)
-        let rows = try Subprocess.run("/usr/bin/env", ["sqlite3", database, "SELECT status, error_class FROM request_logs WHERE request_id = '\(requestID)'"])
+        #expect(await server.stopped() == 0)
+        let rows = try await Subprocess.running("/usr/bin/env", ["sqlite3", database, "SELECT status, error_class FROM request_logs WHERE request_id = '\(requestID)'"])
         #expect(rows.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "error|transient")
     }
 
@@ -133,7 +133,7 @@ struct CrashRegressionTests {
 
     /// Sends `raw` on a fresh connection (python3's socket module: no HTTP library second-guesses
     /// the bytes) and returns the status line of the answer.
-    static func rawStatusLine(port: Int, _ raw: String) throws -> String {
+    static func rawStatusLine(port: Int, _ raw: String) async throws -> String {
         let script = """
         import socket,sys
         s=socket.create_connection(("127.0.0.1",\(port)),timeout=10)
@@ -141,7 +141,7 @@ struct CrashRegressionTests {
         print(s.recv(65536).split(b"\\r\\n")[0].decode())
         """
         let hex = Array(raw.utf8).map { String(format: "%02x", $0) }.joined()
-        return try Subprocess.run("/usr/bin/env", ["python3", "-c", script, hex]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return try await Subprocess.running("/usr/bin/env", ["python3", "-c", script, hex]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test("Transfer-Encoding other than chunked is 501; Content-Encoding other than identity is 415; scoped keys may list models")
@@ -150,10 +150,10 @@ struct CrashRegressionTests {
         defer { server.stop() }
         let body = #"{"model":"gpt-mock","messages":[{"role":"user","content":"x"}]}"#
         let chunk = String(body.utf8.count, radix: 16) + "\r\n" + body + "\r\n0\r\n\r\n"
-        let gzipChunked = try Self.rawStatusLine(port: server.port,
+        let gzipChunked = try await Self.rawStatusLine(port: server.port,
             "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + chunk)
         #expect(gzipChunked.hasPrefix("HTTP/1.1 501"), "\(gzipChunked)")
-        let plainChunked = try Self.rawStatusLine(port: server.port,
+        let plainChunked = try await Self.rawStatusLine(port: server.port,
             "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk)
         #expect(plainChunked.hasPrefix("HTTP/1.1 200"), "\(plainChunked)")
         let compressed = try await client.post("/v1/chat/completions", body: body, headers: ["Content-Encoding": "gzip"])
@@ -163,7 +163,7 @@ struct CrashRegressionTests {
         // A key scoped to plan only still lists the models (GET /v1/models asks for no scope).
         let created = try await client.post("/admin/v1/apikeys", body: #"{"name":"planner","scopes":["plan"]}"#)
         let key = try #require(created.json?["key"]?.stringValue)
-        let (strict, keyed) = try restartRequiringKeys(server, key: key)
+        let (strict, keyed) = try await restartRequiringKeys(server, key: key)
         defer { strict.stop() }
         #expect(try await keyed.get("/v1/models").status == 200)
         #expect(try await keyed.post("/v1/chat/completions", body: body).status == 403)
@@ -172,14 +172,14 @@ struct CrashRegressionTests {
 
     @Test("a dispatcher that never completes its stop cannot hang a graceful stop: tokenhub exits at shutdown_timeout_ms")
     func boundedShutdown() async throws {
-        let library = try CPluginBuilder.build("misbehaving")
+        let library = try await CPluginBuilder.build("misbehaving")
         let config = try writeConfig("""
         server: {shutdown_timeout_ms: 1000}
         dispatch:
           chain: [{plugin: \(library), config: {behavior: never_stop}}]
         \(echoRegistryYAML)
         """)
-        let server = try RunningTokenhub(configPath: config)
+        let server = try await RunningTokenhub.start(configPath: config)
         let answer = try await HTTPTestClient(baseURL: server.baseURL).post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
         #expect(answer.status == 200)
         let started = ContinuousClock.now
@@ -193,7 +193,7 @@ struct CrashRegressionTests {
     @Test("a connection that sends half a request head, or nothing, is closed after idle_timeout_ms; max_connections caps what is served")
     func idleTimeoutAndConnectionCap() async throws {
         let config = try writeConfig("server: {idle_timeout_ms: 500, max_connections: 3}\ndispatch: {chain: [DirectDispatch]}\n\(echoRegistryYAML)")
-        let server = try RunningTokenhub(configPath: config)
+        let server = try await RunningTokenhub.start(configPath: config)
         defer { server.stop() }
         // Three idle connections and a half-sent head: each is closed by the server (recv
         // returns b"" well before the client's own 10 s timeout).
@@ -207,14 +207,14 @@ struct CrashRegressionTests {
             assert s.recv(1024)==b"", "server answered instead of closing"
         print(round(time.time()-start,2))
         """
-        let closed = try Subprocess.run("/usr/bin/env", ["python3", "-c", script])
+        let closed = try await Subprocess.running("/usr/bin/env", ["python3", "-c", script])
         #expect(closed.status == 0, "\(closed.stderr)")
         let seconds = Double(closed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 99
         #expect(seconds < 5, "idle connections closed after \(seconds) s")
         // A body trickled in a byte at a time (each byte resets the idle timer) is cut off by
         // body_timeout_ms with a 408.
         let trickleConfig = try writeConfig("server: {idle_timeout_ms: 5000, body_timeout_ms: 1000}\ndispatch: {chain: [DirectDispatch]}\n\(echoRegistryYAML)")
-        let trickled = try RunningTokenhub(configPath: trickleConfig)
+        let trickled = try await RunningTokenhub.start(configPath: trickleConfig)
         defer { trickled.stop() }
         let trickle = """
         import socket,time
@@ -234,13 +234,13 @@ struct CrashRegressionTests {
             time.sleep(0.25)
         print(answer.split(b"\\r\\n")[0].decode(), round(time.time()-start,1))
         """
-        let slow = try Subprocess.run("/usr/bin/env", ["python3", "-c", trickle])
+        let slow = try await Subprocess.running("/usr/bin/env", ["python3", "-c", trickle])
         #expect(slow.stdout.hasPrefix("HTTP/1.1 408"), "\(slow.stdout) \(slow.stderr)")
 
         // With 3 connections held open (on a server whose idle timeout will not close them
         // meanwhile), a 4th waits in the backlog: it is served only after one closes.
         let capConfig = try writeConfig("server: {idle_timeout_ms: 30000, max_connections: 3}\ndispatch: {chain: [DirectDispatch]}\n\(echoRegistryYAML)")
-        let capped = try RunningTokenhub(configPath: capConfig)
+        let capped = try await RunningTokenhub.start(configPath: capConfig)
         defer { capped.stop() }
         let script2 = """
         import socket,time
@@ -255,7 +255,7 @@ struct CrashRegressionTests {
             for h in held: h.close()
             c.settimeout(10); print("served-after" if c.recv(64).startswith(b"HTTP/1.1 200") else "not-served")
         """
-        let cap = try Subprocess.run("/usr/bin/env", ["python3", "-c", script2])
+        let cap = try await Subprocess.running("/usr/bin/env", ["python3", "-c", script2])
         #expect(cap.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "served-after", "\(cap.stdout) \(cap.stderr)")
     }
 
@@ -296,14 +296,14 @@ struct CrashRegressionTests {
 
     @Test("budgets fail closed: when the store cannot tell a key's spend the request is refused (503), and the store's words stay in the log")
     func budgetFailsClosed() async throws {
-        let library = try CPluginBuilder.build("failing_store")
+        let library = try await CPluginBuilder.build("failing_store")
         let config = try writeConfig("""
         server: {require_api_key: true}
         dispatch: {chain: [DirectDispatch]}
         store: {plugin: \(library)}
         \(echoRegistryYAML)
         """)
-        let server = try RunningTokenhub(configPath: config)
+        let server = try await RunningTokenhub.start(configPath: config)
         defer { server.stop() }
         let client = HTTPTestClient(baseURL: server.baseURL, defaultHeaders: ["Authorization": "Bearer tokenhub_any"])
         let answer = try await client.post("/v1/chat/completions", body: #"{"model":"echo-1","messages":[{"role":"user","content":"x"}]}"#)

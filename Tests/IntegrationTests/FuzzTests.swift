@@ -131,7 +131,7 @@ struct FuzzTests {
           chain: [DirectDispatch]
         \(echoRegistryYAML)
         """)
-        let server = try RunningTokenhub(configPath: config)
+        let server = try await RunningTokenhub.start(configPath: config)
         let endpoints = ["/v1/chat", "/v1/chat/completions", "/v1/plan"]
         let total = 10_000
         let workers = 8
@@ -166,6 +166,6 @@ struct FuzzTests {
         #expect(server.process.isRunning, "the server is still up")
         let good = try await HTTPTestClient(baseURL: server.baseURL).post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"still alive?"}]}}"#)
         #expect(good.status == 200)
-        #expect(server.stop() == 0)
+        #expect(await server.stopped() == 0)
     }
 }

@@ -33,7 +33,7 @@ struct GatewayAPITests {
     @Test("/v1/chat/completions: OpenAI shape, model hint, routing headers; secrets never in the log")
     func completions() async throws {
         let mock = try await MockUpstream()
-        let server = try RunningTokenhub(configPath: try Self.config(mock))
+        let server = try await RunningTokenhub.start(configPath: try Self.config(mock))
         let client = HTTPTestClient(baseURL: server.baseURL)
         let answer = try await client.post("/v1/chat/completions", body: #"{"model":"gpt-mock","messages":[{"role":"user","content":"hi"}],"temperature":0.2}"#)
         #expect(answer.status == 200)
@@ -55,7 +55,7 @@ struct GatewayAPITests {
         let bad = try await client.post("/v1/chat/completions", body: #"{"model":"gpt-mock","messages":[{"role":"user","content":"x"}],"temperature":"hot"}"#)
         #expect(bad.status == 400)
         #expect(bad.json?["error"]?["param"] == .string("temperature"))
-        server.stop()
+        await server.stopped()
         #expect(!server.log.contains("sk-test-provider-secret"))
         #expect(!server.log.contains("sk-ant-provider-secret"))
     }
@@ -64,7 +64,7 @@ struct GatewayAPITests {
     func upstreamFailures() async throws {
         let mock = try await MockUpstream()
         mock.script("claude-mock", [.status(500, body: "boom"), .status(500, body: "boom"), .status(500, body: "boom")])
-        let server = try RunningTokenhub(configPath: try Self.config(mock))
+        let server = try await RunningTokenhub.start(configPath: try Self.config(mock))
         let client = HTTPTestClient(baseURL: server.baseURL)
         let failedOver = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]},"policy":{"mode":"high_confidence"}}"#)
         #expect(failedOver.status == 200)
@@ -76,14 +76,14 @@ struct GatewayAPITests {
         #expect(pinned.status == 502)
         #expect(pinned.json?["error"]?["code"] == .string("fatal"))
         #expect(pinned.json?["error"]?["type"] == .string("upstream_error"))
-        server.stop()
+        await server.stopped()
     }
 
     @Test("stream: true relays SSE chunks ending with [DONE]")
     func streaming() async throws {
         let mock = try await MockUpstream()
         mock.script("gpt-mock", [.stream(["one ", "two ", "three"])])
-        let server = try RunningTokenhub(configPath: try Self.config(mock))
+        let server = try await RunningTokenhub.start(configPath: try Self.config(mock))
         let answer = try await HTTPTestClient(baseURL: server.baseURL).post("/v1/chat/completions",
             body: #"{"model":"gpt-mock","stream":true,"messages":[{"role":"user","content":"count"}]}"#)
         #expect(answer.status == 200)
@@ -95,14 +95,14 @@ struct GatewayAPITests {
             return json?["choices"]?.arrayValue?.first?["delta"]?["content"]?.stringValue
         }.joined()
         #expect(text == "one two three")
-        server.stop()
+        await server.stopped()
     }
 
     @Test("a client that disconnects mid-stream cancels the upstream call")
     func disconnectCancelsUpstream() async throws {
         let mock = try await MockUpstream()
         mock.script("gpt-mock", [.stream((1...50).map { "piece\($0) " }, delayMs: 100)])
-        let server = try RunningTokenhub(configPath: try Self.config(mock))
+        let server = try await RunningTokenhub.start(configPath: try Self.config(mock))
         var request = HTTPClientRequest(url: server.baseURL + "/v1/chat/completions")
         request.method = .POST
         request.body = .bytes(ByteBuffer(string: #"{"model":"gpt-mock","stream":true,"messages":[{"role":"user","content":"go"}]}"#))
@@ -125,13 +125,13 @@ struct GatewayAPITests {
         #expect(mock.abortedStreams == 1, "the upstream stream was abandoned by the gateway")
         let health = try await HTTPTestClient(baseURL: server.baseURL).get("/healthz")
         #expect(health.status == 200)
-        server.stop()
+        await server.stopped()
     }
 
     @Test("/v1/plan runs each orchestration mode through the dispatch chain")
     func plan() async throws {
         let mock = try await MockUpstream()
-        let server = try RunningTokenhub(configPath: try Self.config(mock))
+        let server = try await RunningTokenhub.start(configPath: try Self.config(mock))
         let client = HTTPTestClient(baseURL: server.baseURL)
         let task = #""request":{"messages":[{"role":"user","content":"design a cache"}]}"#
         let expectations: [(String, [String])] = [
@@ -151,13 +151,13 @@ struct GatewayAPITests {
         let bad = try await client.post("/v1/plan", body: "{\(task),\"orchestration\":{\"mode\":\"chaos\"}}")
         #expect(bad.status == 400)
         #expect(bad.json?["error"]?["param"] == .string("orchestration.mode"))
-        server.stop()
+        await server.stopped()
     }
 
     @Test("@@tokenhub directives override the policy and are stripped before forwarding")
     func directives() async throws {
         let mock = try await MockUpstream()
-        let server = try RunningTokenhub(configPath: try Self.config(mock))
+        let server = try await RunningTokenhub.start(configPath: try Self.config(mock))
         let client = HTTPTestClient(baseURL: server.baseURL)
         let answer = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"@@tokenhub mode=cheap model=claude-mock\nreal question"}]}}"#)
         #expect(answer.status == 200)
@@ -174,14 +174,14 @@ struct GatewayAPITests {
         #expect(pinned.json?["error"]?["message"]?.stringValue?.contains("gpt-4-typo") == true)
         let enveloped = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"q"}],"model_hint":"gpt-4-typo","model_strict":true}}"#)
         #expect(enveloped.status == 404)
-        server.stop()
+        await server.stopped()
     }
 
     @Test("output_schema is checked against the reply")
     func outputSchema() async throws {
         let mock = try await MockUpstream()
         mock.script("gpt-mock", [.text(#"{"name":"tokenhub","stars":5}"#), .text(#"{"name":"tokenhub"}"#)])
-        let server = try RunningTokenhub(configPath: try Self.config(mock))
+        let server = try await RunningTokenhub.start(configPath: try Self.config(mock))
         let client = HTTPTestClient(baseURL: server.baseURL)
         let schema = #"{"type":"object","required":["name","stars"],"properties":{"name":{"type":"string"},"stars":{"type":"integer"}}}"#
         let body = #"{"request":{"model_hint":"gpt-mock","messages":[{"role":"user","content":"json please"}],"output_schema":"# + schema + "}}"
@@ -190,13 +190,13 @@ struct GatewayAPITests {
         let invalid = try await client.post("/v1/chat", body: body)
         #expect(invalid.json?["output_schema_valid"] == .bool(false))
         #expect(invalid.json?["output_schema_error"] == .string("$.stars: required"))
-        server.stop()
+        await server.stopped()
     }
 
     @Test("the per-IP rate limit answers 429 with Retry-After")
     func rateLimit() async throws {
         let mock = try await MockUpstream()
-        let server = try RunningTokenhub(configPath: try Self.config(mock, extra: "  rate_limit: {enabled: true, requests_per_second: 0.5, burst: 2}"))
+        let server = try await RunningTokenhub.start(configPath: try Self.config(mock, extra: "  rate_limit: {enabled: true, requests_per_second: 0.5, burst: 2}"))
         let client = HTTPTestClient(baseURL: server.baseURL)
         let body = #"{"model":"gpt-mock","messages":[{"role":"user","content":"x"}]}"#
         #expect(try await client.post("/v1/chat/completions", body: body).status == 200)
@@ -206,16 +206,16 @@ struct GatewayAPITests {
         #expect(limited.header("Retry-After") == "2")
         #expect(limited.json?["error"]?["code"] == .string("rate_limited"))
         #expect(try await client.get("/healthz").status == 200, "health checks are not rate limited")
-        server.stop()
+        await server.stopped()
     }
 
     @Test("the official openai Python package works against tokenhub, streaming included")
     func openAIPythonClient() async throws {
         let mock = try await MockUpstream()
         mock.script("gpt-mock", [.text("hi python"), .stream(["py", "thon ", "stream"])])
-        let server = try RunningTokenhub(configPath: try Self.config(mock))
+        let server = try await RunningTokenhub.start(configPath: try Self.config(mock))
         let script = TestPaths.packageRoot.appendingPathComponent("Tests/Python/openai_client.py").path
-        let result = try Subprocess.run("/usr/bin/env", ["python3", script, server.baseURL, "gpt-mock"])
+        let result = try await Subprocess.running("/usr/bin/env", ["python3", script, server.baseURL, "gpt-mock"])
         #expect(result.status == 0, "\(result.stderr)")
         let json = try JSONDecoder().decode(JSONValue.self, from: Data(result.stdout.utf8))
         #expect(json["content"] == .string("hi python"))
@@ -227,6 +227,6 @@ struct GatewayAPITests {
         #expect(json["strict"]?["type"] == .string("NotFoundError"), "\(json)")
         #expect(json["strict"]?["message"]?.stringValue?.contains(#"model "no-such-model" is not registered"#) == true, "\(json)")
         #expect(json["lenient_model"] == .string("gpt-mock"), "without model_strict an unknown model is routed")
-        server.stop()
+        await server.stopped()
     }
 }

@@ -8,10 +8,10 @@ import TokenHubCore
 extension ConfigReloadTests {
     @Test("generations: a reload adds and removes a C dispatcher and telemetry while requests flow; a broken plugin rejects the whole reload; /healthz shows the generation")
     func generations() async throws {
-        let relay = try CPluginBuilder.build("relay_dispatch")
-        let failing = try CPluginBuilder.build("create_fails")
+        let relay = try await CPluginBuilder.build("relay_dispatch")
+        let failing = try await CPluginBuilder.build("create_fails")
         let path = try writeConfig(config(models: ["echo-a"]))
-        let server = try RunningTokenhub(configPath: path)
+        let server = try await RunningTokenhub.start(configPath: path)
         let client = HTTPTestClient(baseURL: server.baseURL)
         let admin = ["Authorization": "Bearer \(Self.adminToken)"]
         #expect(try await client.get("/healthz").json?["generation"] == .number(1))
@@ -64,7 +64,7 @@ extension ConfigReloadTests {
         #expect(load.failures.isEmpty, "\(load.failures.prefix(5))")
         let served = load.served
         #expect((served["relay"] ?? 0) > 0 && (served["direct"] ?? 0) > 0, "\(served)")
-        #expect(server.stop() == 0)
+        #expect(await server.stopped() == 0)
         #expect(server.log.contains("generation 2: retired instances stopped"), "\(server.log.suffix(2000))")
     }
 }
@@ -72,11 +72,11 @@ extension ConfigReloadTests {
 extension ConfigReloadTests {
     /// Compiles versioned_dispatch.c against `header` into `output`, replacing it the way an
     /// operator should: build beside it, then rename over it.
-    func buildVersioned(header: String?, into output: String) throws {
+    func buildVersioned(header: String?, into output: String) async throws {
         let include = TestPaths.packageRoot.appendingPathComponent(header.map { "Tests/Fixtures/Headers/\($0)" } ?? "Sources/PluginAPI/include").path
         let source = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/CPlugins/versioned_dispatch.c").path
         let temporary = output + ".new"
-        let result = try Subprocess.run("/usr/bin/env", ["cc", "-std=c11", "-O2", "-shared", "-fPIC", "-I", include, source, "-o", temporary])
+        let result = try await Subprocess.running("/usr/bin/env", ["cc", "-std=c11", "-O2", "-shared", "-fPIC", "-I", include, source, "-o", temporary])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(rename(temporary, output) == 0)
     }
@@ -84,9 +84,9 @@ extension ConfigReloadTests {
     @Test("hot swap: a plugin file rebuilt at the same path and reloaded serves its new code; the old instance drains and is destroyed; the content hash shows which build runs")
     func hotSwap() async throws {
         let library = try TestPaths.makeTemporaryDirectory("swap").appendingPathComponent("libswap.so").path
-        try buildVersioned(header: "1.2", into: library)
+        try await buildVersioned(header: "1.2", into: library)
         let path = try writeConfig(config(models: ["echo-a"], chain: "[{plugin: \(library), name: swap}]"))
-        let server = try RunningTokenhub(configPath: path)
+        let server = try await RunningTokenhub.start(configPath: path)
         let client = HTTPTestClient(baseURL: server.baseURL)
         let admin = ["Authorization": "Bearer \(Self.adminToken)"]
         let body = #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#
@@ -94,7 +94,7 @@ extension ConfigReloadTests {
         let before = try await client.get("/healthz").json?["plugins"]?.arrayValue?.first?["sha256"]?.stringValue ?? ""
         #expect(before.count == 64)
 
-        try buildVersioned(header: nil, into: library)  // the same path, new code
+        try await buildVersioned(header: nil, into: library)  // the same path, new code
         let reloaded = try await client.post("/admin/v1/reload", body: "", headers: admin)
         #expect(reloaded.status == 200, "\(String(decoding: reloaded.body, as: UTF8.self))")
         #expect(reloaded.json?["changed"] == .array([.string("plugins")]))
@@ -102,9 +102,9 @@ extension ConfigReloadTests {
         #expect(try await client.post("/v1/chat", body: body).json?["negotiated_model"] == .string("built-1.3"), "the new build answers")
         let after = try await client.get("/healthz").json?["plugins"]?.arrayValue?.first?["sha256"]?.stringValue ?? ""
         #expect(after.count == 64 && after != before)
-        let listed = try Subprocess.run(TestPaths.tokenhub.path, ["plugins", "--config", path])
+        let listed = try await Subprocess.running(TestPaths.tokenhub.path, ["plugins", "--config", path])
         #expect(listed.stdout.contains("sha256:  \(after)"), "\(listed.stdout)")
-        #expect(server.stop() == 0)
+        #expect(await server.stopped() == 0)
         #expect(server.log.contains("generation 1: retired instances stopped"), "\(server.log.suffix(1500))")
     }
 }
@@ -112,7 +112,7 @@ extension ConfigReloadTests {
 extension ConfigReloadTests {
     @Test("twenty reloads under 32 concurrent clients alternate routing, models, the chain (a C plugin in and out), telemetry and the admin token, with four bad reloads between them (YAML, unknown plugin, failing create, restart-only key): no request fails, and the store has one row per answer")
     func reloadsUnderLoad() async throws {
-        let relay = try CPluginBuilder.build("relay_dispatch")
+        let relay = try await CPluginBuilder.build("relay_dispatch")
         let database = try TestPaths.makeTemporaryDirectory("reload-load").appendingPathComponent("t.db").path
         func generation(_ index: Int) -> String {
             let token = index % 4 < 2 ? Self.adminToken : Self.adminToken + "-b"
@@ -128,11 +128,11 @@ extension ConfigReloadTests {
             """
         }
         let path = try writeConfig(generation(0))
-        let server = try RunningTokenhub(configPath: path)
+        let server = try await RunningTokenhub.start(configPath: path)
         let client = HTTPTestClient(baseURL: server.baseURL)
         let load = ChatLoad(client, clients: 32)
         // Bad reloads between the good ones, each refused with its own error, changing nothing.
-        let failing = try CPluginBuilder.build("create_fails")
+        let failing = try await CPluginBuilder.build("create_fails")
         let bad: [(yaml: (String) -> String, status: Int, code: String, names: String)] = [
             ({ $0 + "\nmodels: [oops" }, 400, "invalid_config", "invalid YAML"),
             ({ $0.replacingOccurrences(of: "dispatch: {chain: [DirectDispatch]}", with: "dispatch: {chain: [NoSuchPlugin]}") }, 422, "plugin_failed", "NoSuchPlugin"),
@@ -164,8 +164,8 @@ extension ConfigReloadTests {
         #expect(load.failures.isEmpty, "\(load.failures.count) failed: \(load.failures.prefix(5))")
         let served = load.served
         #expect((served["relay"] ?? 0) > 0 && (served["direct"] ?? 0) > 0, "\(served)")
-        #expect(server.stop() == 0)
-        let rows = try Subprocess.run("/usr/bin/env", ["sqlite3", database, "SELECT COUNT(*) FROM request_logs"])
+        #expect(await server.stopped() == 0)
+        let rows = try await Subprocess.running("/usr/bin/env", ["sqlite3", database, "SELECT COUNT(*) FROM request_logs"])
         #expect(rows.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "\(served.values.reduce(0, +))", "one row per answered request")
     }
 }
@@ -179,7 +179,7 @@ extension ConfigReloadTests {
             self.config(models: ["echo-a"]) + "\nstore: {plugin: SQLiteStore, config: {path: \(database)}}\n"
         }
         let path = try writeConfig(config(first))
-        let server = try RunningTokenhub(configPath: path)
+        let server = try await RunningTokenhub.start(configPath: path)
         let client = HTTPTestClient(baseURL: server.baseURL)
         let admin = ["Authorization": "Bearer \(Self.adminToken)"]
         let load = ChatLoad(client, clients: 16)
@@ -193,12 +193,12 @@ extension ConfigReloadTests {
         try await Task.sleep(for: .milliseconds(700))
         await load.stop()
         #expect(load.failures.isEmpty, "\(load.failures.prefix(5))")
-        #expect(server.stop() == 0)
-        func count(_ database: String) throws -> Int {
-            Int(try Subprocess.run("/usr/bin/env", ["sqlite3", database, "SELECT COUNT(*) FROM request_logs"]).stdout
+        #expect(await server.stopped() == 0)
+        func count(_ database: String) async throws -> Int {
+            Int(try await Subprocess.running("/usr/bin/env", ["sqlite3", database, "SELECT COUNT(*) FROM request_logs"]).stdout
                 .trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         }
-        let (inFirst, inSecond) = (try count(first), try count(second))
+        let inFirst = try await count(first), inSecond = try await count(second)
         let answered = load.answered
         #expect(inFirst > 0 && inSecond > 0, "\(inFirst) and \(inSecond) rows")
         #expect(inFirst + inSecond == answered, "\(inFirst) + \(inSecond) rows for \(answered) answers: none lost, none twice")

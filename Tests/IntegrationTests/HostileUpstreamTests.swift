@@ -97,7 +97,7 @@ struct HostileUpstreamTests {
         let hostile = try HostileUpstream(seed: 20261202)
         let providers = 12
         let config = try writeConfig(Self.config(port: hostile.port, providers: providers))
-        let server = try RunningTokenhub(configPath: config)
+        let server = try await RunningTokenhub.start(configPath: config)
         defer { server.stop() }
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(5))

@@ -51,9 +51,9 @@ struct PluginAuthoringTests {
 
     @Test("the ChatInput, OrchestrationInput and ChatOutput a plugin really receives match the header's section 6, idempotency_key and deadline_unix_ms included")
     func payloadsMatchTheHeader() async throws {
-        let library = try CPluginBuilder.build("capture_dispatch")
+        let library = try await CPluginBuilder.build("capture_dispatch")
         let config = try writeConfig("dispatch: {chain: [{plugin: \(library), name: capture}]}\n\(echoRegistryYAML)")
-        let server = try RunningTokenhub(configPath: config)
+        let server = try await RunningTokenhub.start(configPath: config)
         defer { server.stop() }
         let client = HTTPTestClient(baseURL: server.baseURL)
         let sentAt = Date().timeIntervalSince1970 * 1000
@@ -79,7 +79,7 @@ struct PluginAuthoringTests {
     @Test("the canary example builds from examples/ and serves: tagged requests go strictly to its model, the rest pass on, an unknown pinned model is a 404 naming it; one log row per request, tagged with the instance name",
           arguments: ExampleBuilder.Variant.allCases)
     func canary(_ variant: ExampleBuilder.Variant) async throws {
-        let library = try ExampleBuilder.buildCanary(variant)
+        let library = try await ExampleBuilder.buildCanary(variant)
         let database = try TestPaths.makeTemporaryDirectory("canary").appendingPathComponent("t.db").path
         let config = try writeConfig("""
         dispatch:
@@ -94,7 +94,7 @@ struct PluginAuthoringTests {
           - {id: echo-1, provider: echo, weight: 9}
           - {id: echo-2, provider: echo, weight: 1}
         """)
-        let server = try RunningTokenhub(configPath: config, environment: variant.environment)
+        let server = try await RunningTokenhub.start(configPath: config, environment: variant.environment)
         let client = HTTPTestClient(baseURL: server.baseURL)
         func chat(_ messages: String) async throws -> HTTPTestClient.Answer {
             try await client.post("/v1/chat", body: #"{"request":{"messages":\#(messages)}}"#)
@@ -119,9 +119,9 @@ struct PluginAuthoringTests {
         #expect(ghost.json?["error"]?["code"] == .string("model_not_found"))
         #expect(ghost.json?["error"]?["message"]?.stringValue?.contains("no-such-model") == true, "\(String(decoding: ghost.body, as: UTF8.self))")
         #expect(server.process.isRunning, "\(server.log)")
-        #expect(server.stop() == 0)
+        #expect(await server.stopped() == 0)
         #expect(!server.log.contains("AddressSanitizer") && !server.log.contains("runtime error"), "\(server.log)")
-        let rows = try Subprocess.run("/usr/bin/env", ["sqlite3", database, "SELECT dispatcher, model_id, COUNT(*) FROM request_logs GROUP BY dispatcher, model_id ORDER BY dispatcher"])
+        let rows = try await Subprocess.running("/usr/bin/env", ["sqlite3", database, "SELECT dispatcher, model_id, COUNT(*) FROM request_logs GROUP BY dispatcher, model_id ORDER BY dispatcher"])
         #expect(rows.stdout == "canary|echo-2|20\ndirect|echo-1|20\nghost||1\n", "\(rows.stdout) \(rows.stderr)")
         #expect(Set(ids).count == 40)
     }

@@ -15,9 +15,9 @@ struct ProviderKeyTests {
         try StoreIntegrationTests.storeConfig(extra: "telemetry: [PrometheusTelemetry]\n")
     }
 
-    func sqliteDump(_ database: String) throws -> String {
+    func sqliteDump(_ database: String) async throws -> String {
         // The WAL holds recent writes until a checkpoint: read both through sqlite3 itself.
-        try Subprocess.run("/usr/bin/env", ["sqlite3", database, ".dump"]).stdout
+        try await Subprocess.running("/usr/bin/env", ["sqlite3", database, ".dump"]).stdout
     }
 
     func rawBytes(_ database: String) -> String {
@@ -36,7 +36,7 @@ struct ProviderKeyTests {
         let secretKey = SecretKeyring.generateKeyText()
         var environment = adminEnvironment
         environment["TOKENHUB_SECRET_KEY"] = secretKey
-        let server = try RunningTokenhub(configPath: config, environment: environment)
+        let server = try await RunningTokenhub.start(configPath: config, environment: environment)
         let client = HTTPTestClient.admin(server.baseURL)
 
         let created = try await client.post("/admin/v1/providers", body: #"{"id":"live","type":"openai","base_url":"\#(mock.openAIBaseURL)","api_key":"\#(Self.secretValue)"}"#)
@@ -52,8 +52,8 @@ struct ProviderKeyTests {
         answers.append(try await client.get("/healthz"))
         for answer in answers { #expect(!String(decoding: answer.body, as: UTF8.self).contains(Self.secretValue)) }
         #expect(!rawBytes(database).contains(Self.secretValue), "the key is in the database file")
-        #expect(try sqliteDump(database).contains("thk1:"), "the stored record holds a sealed value")
-        #expect(!(try sqliteDump(database)).contains(Self.secretValue))
+        #expect(try await sqliteDump(database).contains("thk1:"), "the stored record holds a sealed value")
+        #expect(!(try await sqliteDump(database)).contains(Self.secretValue))
 
         // Moving the provider to another host without resending the key drops the key.
         let moved = try await client.request("PATCH", "/admin/v1/providers/live", body: #"{"base_url":"\#(other.openAIBaseURL)"}"#)
@@ -68,14 +68,14 @@ struct ProviderKeyTests {
         let renamedTimeout = try await client.request("PATCH", "/admin/v1/providers/live", body: #"{"timeout_ms":5000}"#)
         #expect(renamedTimeout.json?["has_api_key"] == .bool(true))
         #expect(renamedTimeout.json?["api_key_dropped"] == nil)
-        #expect(server.stop() == 0)
+        #expect(await server.stopped() == 0)
         #expect(!server.log.contains(Self.secretValue), "the key is in the log")
         #expect(!server.log.contains(secretKey), "the secret key is in the log")
 
         // A wrong secret key is a clear startup error, not a garbage decrypt.
         var wrong = environment
         wrong["TOKENHUB_SECRET_KEY"] = SecretKeyring.generateKeyText()
-        let refused = try Subprocess.run(TestPaths.tokenhub.path, ["check-config", "--config", config], environment: ProcessInfo.processInfo.environment.merging(wrong) { $1 })
+        let refused = try await Subprocess.running(TestPaths.tokenhub.path, ["check-config", "--config", config], environment: ProcessInfo.processInfo.environment.merging(wrong) { $1 })
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("was sealed with secret key") && refused.stderr.contains("not configured"), "\(refused.stderr)")
         withExtendedLifetime((mock, other)) {}
@@ -92,7 +92,7 @@ struct ProviderKeyTests {
         """)
         var environment = adminEnvironment
         environment["FILE_PROVIDER_KEY"] = "sk-file-key-0042"
-        let server = try RunningTokenhub(configPath: config, environment: environment)
+        let server = try await RunningTokenhub.start(configPath: config, environment: environment)
         defer { server.stop() }
         let client = HTTPTestClient.admin(server.baseURL)
         let refused = try await client.post("/admin/v1/providers", body: #"{"id":"x","type":"openai","base_url":"http://127.0.0.1:9/v1","api_key":"sk-nope"}"#)
@@ -102,7 +102,7 @@ struct ProviderKeyTests {
         let chat = try await client.post("/v1/chat/completions", body: #"{"model":"file-model","messages":[{"role":"user","content":"x"}]}"#)
         #expect(chat.status == 200)
         #expect(mock.calls.last?.headers["authorization"] == "Bearer sk-file-key-0042")
-        server.stop()
+        await server.stopped()
         #expect(!rawBytes(database).contains("sk-file-key-0042"), "a config-file key was copied into the store")
     }
 
@@ -113,36 +113,36 @@ struct ProviderKeyTests {
         let oldKey = SecretKeyring.generateKeyText(), newKey = SecretKeyring.generateKeyText()
         var environment = adminEnvironment
         environment["TOKENHUB_SECRET_KEY"] = oldKey
-        let server = try RunningTokenhub(configPath: config, environment: environment)
+        let server = try await RunningTokenhub.start(configPath: config, environment: environment)
         let client = HTTPTestClient.admin(server.baseURL)
         for index in 0..<3 {
             let created = try await client.post("/admin/v1/providers", body: #"{"id":"p\#(index)","type":"openai","base_url":"\#(mock.openAIBaseURL)","api_key":"sk-rotate-\#(index)"}"#)
             #expect(created.status == 201)
         }
         #expect(try await client.post("/admin/v1/models", body: #"{"id":"rot","provider":"p2"}"#).status == 201)
-        #expect(server.stop() == 0)
+        #expect(await server.stopped() == 0)
         let oldID = try SecretKeyring.key(from: oldKey, source: "test").id
         let newID = try SecretKeyring.key(from: newKey, source: "test").id
-        #expect(try sqliteDump(database).components(separatedBy: "thk1:\(oldID)").count - 1 == 3)
+        #expect(try await sqliteDump(database).components(separatedBy: "thk1:\(oldID)").count - 1 == 3)
 
         let rotateEnvironment = ProcessInfo.processInfo.environment.merging(["TOKENHUB_SECRET_KEY": newKey, "TOKENHUB_SECRET_KEY_PREVIOUS": oldKey]) { $1 }
-        let rotated = try Subprocess.run(TestPaths.tokenhub.path, ["secrets", "rotate", "--config", config], environment: rotateEnvironment)
+        let rotated = try await Subprocess.running(TestPaths.tokenhub.path, ["secrets", "rotate", "--config", config], environment: rotateEnvironment)
         #expect(rotated.status == 0, "\(rotated.stderr)")
         #expect(rotated.stdout.contains("re-sealed 3"), "\(rotated.stdout)")
-        let dump = try sqliteDump(database)
+        let dump = try await sqliteDump(database)
         #expect(dump.components(separatedBy: "thk1:\(newID)").count - 1 == 3, "every row re-sealed")
         #expect(!dump.contains("thk1:\(oldID)"))
-        let again = try Subprocess.run(TestPaths.tokenhub.path, ["secrets", "rotate", "--config", config], environment: rotateEnvironment)
+        let again = try await Subprocess.running(TestPaths.tokenhub.path, ["secrets", "rotate", "--config", config], environment: rotateEnvironment)
         #expect(again.stdout.contains("already current 3"), "\(again.stdout)")
 
         var fresh = adminEnvironment
         fresh["TOKENHUB_SECRET_KEY"] = newKey
-        let restarted = try RunningTokenhub(configPath: config, environment: fresh)
+        let restarted = try await RunningTokenhub.start(configPath: config, environment: fresh)
         let chat = try await HTTPTestClient(baseURL: restarted.baseURL).post("/v1/chat/completions", body: #"{"model":"rot","messages":[{"role":"user","content":"x"}]}"#)
         #expect(chat.status == 200)
         #expect(mock.calls.last?.headers["authorization"] == "Bearer sk-rotate-2")
         restarted.stop()
-        let oldOnly = try Subprocess.run(TestPaths.tokenhub.path, ["check-config", "--config", config],
+        let oldOnly = try await Subprocess.running(TestPaths.tokenhub.path, ["check-config", "--config", config],
                                          environment: ProcessInfo.processInfo.environment.merging(["TOKENHUB_SECRET_KEY": oldKey]) { $1 })
         #expect(oldOnly.status == 1)
     }

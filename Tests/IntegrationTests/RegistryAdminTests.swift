@@ -53,7 +53,7 @@ struct RegistryAdminTests {
         let mock = try await MockUpstream()
         let database = try TestPaths.makeTemporaryDirectory("registry").appendingPathComponent("tokenhub.db").path
         let config = try config(database, mock: mock)
-        var server = try RunningTokenhub(configPath: config)
+        var server = try await RunningTokenhub.start(configPath: config)
 
         let providers = try await send(server, .GET, "/admin/v1/providers")
         #expect(providers.status == 200)
@@ -100,10 +100,10 @@ struct RegistryAdminTests {
         // A provider patch without a key keeps the stored key.
         let patchedProvider = try await send(server, .PATCH, "/admin/v1/providers/mock", body: #"{"timeout_ms":5000}"#)
         #expect(patchedProvider.json?["has_api_key"] == .bool(true) && patchedProvider.json?["timeout_ms"] == .number(5000))
-        #expect(server.stop() == 0)
+        #expect(await server.stopped() == 0)
 
         // Restart on the same file: the store's registry wins over config.yaml's seeds.
-        server = try RunningTokenhub(configPath: config)
+        server = try await RunningTokenhub.start(configPath: config)
         let models = try await send(server, .GET, "/admin/v1/models")
         let byID = Dictionary(uniqueKeysWithValues: (models.json?["models"]?.arrayValue ?? []).compactMap { m in m["id"]?.stringValue.map { ($0, m) } })
         #expect(byID["meta/llama-3"]?["enabled"] == .bool(false))
@@ -116,7 +116,7 @@ struct RegistryAdminTests {
         #expect(actions.contains("model.upsert") && actions.contains("model.update") && actions.contains("routing_config.put")
                 && actions.contains("provider.delete"), "\(actions)")
         #expect(!text(audit).contains("sk-registry"))
-        server.stop()
+        await server.stopped()
         mock.stop()
     }
 }

@@ -14,14 +14,14 @@ struct ServeTests {
 
     @Test("a dispatch plugin written in C serves POST /v1/chat")
     func cPluginServes() async throws {
-        let relay = try CPluginBuilder.build("relay_dispatch")
+        let relay = try await CPluginBuilder.build("relay_dispatch")
         let config = try writeConfig("""
         dispatch:
           chain:
             - \(relay)
         \(echoRegistryYAML)
         """)
-        let server = try RunningTokenhub(configPath: config)
+        let server = try await RunningTokenhub.start(configPath: config)
         let client = HTTPTestClient(baseURL: server.baseURL)
 
         let answer = try await client.post("/v1/chat", body: chat)
@@ -39,12 +39,12 @@ struct ServeTests {
         #expect(health.json?["plugins"]?.arrayValue?.first?["abi"] == .string("1.3"))
         #expect(server.log.contains("relay dispatcher started"), "the plugin's host_log reached the host log")
         #expect(server.log.contains("executor: Swift concurrency runs on NIO's"), "the event-loop executor hook installed")
-        #expect(server.stop() == 0, "SIGTERM stops the server gracefully")
+        #expect(await server.stopped() == 0, "SIGTERM stops the server gracefully")
     }
 
     @Test("an unavailable dispatcher passes the request to DirectDispatch")
     func chainFallsThrough() async throws {
-        let relay = try CPluginBuilder.build("relay_dispatch")
+        let relay = try await CPluginBuilder.build("relay_dispatch")
         let config = try writeConfig("""
         dispatch:
           chain:
@@ -54,18 +54,18 @@ struct ServeTests {
             - DirectDispatch
         \(echoRegistryYAML)
         """)
-        let server = try RunningTokenhub(configPath: config)
+        let server = try await RunningTokenhub.start(configPath: config)
         let answer = try await HTTPTestClient(baseURL: server.baseURL).post("/v1/chat", body: chat)
         #expect(answer.status == 200)
         #expect(answer.json?["dispatcher"] == .string("direct"))
         #expect(content(answer) == "hello from the test")
-        server.stop()
+        await server.stopped()
     }
 
     @Test("with no config file, the embedded default serves the echo demo model")
     func embeddedDefault() async throws {
         let emptyDirectory = try TestPaths.makeTemporaryDirectory()
-        let server = try RunningTokenhub(configPath: nil, environment: ["TOKENHUB_CONFIG": ""], currentDirectory: emptyDirectory)
+        let server = try await RunningTokenhub.start(configPath: nil, environment: ["TOKENHUB_CONFIG": ""], currentDirectory: emptyDirectory)
         #expect(server.log.contains("embedded default config"))
         let client = HTTPTestClient(baseURL: server.baseURL)
         let answer = try await client.post("/v1/chat", body: chat)
@@ -74,20 +74,20 @@ struct ServeTests {
         #expect(answer.json?["routing_reason"] == .string("routed-weight-5"))
         let health = try await client.get("/healthz")
         #expect(health.json?["models"] == .number(1))
-        server.stop()
+        await server.stopped()
     }
 
     @Test("/healthz is 503 when no model is usable")
     func healthWithoutModels() async throws {
         let config = try writeConfig("dispatch:\n  chain: [DirectDispatch]\n")
-        let server = try RunningTokenhub(configPath: config)
+        let server = try await RunningTokenhub.start(configPath: config)
         let health = try await HTTPTestClient(baseURL: server.baseURL).get("/healthz")
         #expect(health.status == 503)
         #expect(health.json?["models"] == .number(0))
         let chat = try await HTTPTestClient(baseURL: server.baseURL).post("/v1/chat", body: chat)
         #expect(chat.status == 503)
         #expect(String(decoding: chat.body, as: UTF8.self).contains("no models configured"))
-        server.stop()
+        await server.stopped()
     }
 
     @Test("bad requests get 4xx naming the field, and the server keeps serving")
@@ -99,7 +99,7 @@ struct ServeTests {
           chain: [DirectDispatch]
         \(echoRegistryYAML)
         """)
-        let server = try RunningTokenhub(configPath: config)
+        let server = try await RunningTokenhub.start(configPath: config)
         let client = HTTPTestClient(baseURL: server.baseURL)
         let cases: [(String, Int, String)] = [
             ("{not json", 400, "invalid_json"),
@@ -133,6 +133,6 @@ struct ServeTests {
 
         let good = try await client.post("/v1/chat", body: chat)
         #expect(good.status == 200)
-        server.stop()
+        await server.stopped()
     }
 }

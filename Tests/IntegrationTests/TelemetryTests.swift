@@ -9,7 +9,7 @@ import TokenHubCore
 struct TelemetryTests {
     @Test("/metrics serves every telemetry plugin's text, in valid exposition format, counting each request once")
     func metrics() async throws {
-        let cPlugin = try CPluginBuilder.build("count_telemetry")
+        let cPlugin = try await CPluginBuilder.build("count_telemetry")
         let mock = try await MockUpstream()
         defer { mock.stop() }
         let path = try writeConfig("""
@@ -24,7 +24,7 @@ struct TelemetryTests {
           - {id: mock-1, provider: mock, input_price_per_1k: 0.001, output_price_per_1k: 0.002}
           - {id: bad-1, provider: failing, weight: 0}
         """)
-        let server = try RunningTokenhub(configPath: path)
+        let server = try await RunningTokenhub.start(configPath: path)
         let client = HTTPTestClient(baseURL: server.baseURL)
         for _ in 0..<3 {
             #expect(try await client.post("/v1/chat/completions", body: #"{"model":"echo-1","messages":[{"role":"user","content":"hi"}]}"#).status == 200)
@@ -66,20 +66,20 @@ struct TelemetryTests {
         #expect(samples["tokenhub_telemetry_rejected_total"] == 0)
         #expect(samples[#"c_telemetry_note{note="say \"hi\"\n"}"#] == 1,
                 "a plugin's host_metric_record reaches PrometheusTelemetry, its label escaped:\n\(text)")
-        #expect(server.stop() == 0)
+        #expect(await server.stopped() == 0)
     }
 
     @Test("/metrics is 404 naming the fix when no telemetry plugin is configured")
     func noTelemetry() async throws {
-        let server = try RunningTokenhub(configPath: try writeConfig("dispatch: {chain: [DirectDispatch]}\n" + echoRegistryYAML))
+        let server = try await RunningTokenhub.start(configPath: try writeConfig("dispatch: {chain: [DirectDispatch]}\n" + echoRegistryYAML))
         let answer = try await HTTPTestClient(baseURL: server.baseURL).get("/metrics")
         #expect(answer.status == 404)
         #expect(answer.json?["error"]?["message"]?.stringValue?.contains("telemetry: [PrometheusTelemetry]") == true)
-        #expect(server.stop() == 0)
+        #expect(await server.stopped() == 0)
     }
     @Test("/metrics stays small whatever paths clients send: answers are labelled by route, never by the raw path")
     func boundedSeries() async throws {
-        let server = try RunningTokenhub(configPath: try writeConfig("dispatch: {chain: [DirectDispatch]}\ntelemetry: [PrometheusTelemetry]\n\(echoRegistryYAML)"))
+        let server = try await RunningTokenhub.start(configPath: try writeConfig("dispatch: {chain: [DirectDispatch]}\ntelemetry: [PrometheusTelemetry]\n\(echoRegistryYAML)"))
         defer { server.stop() }
         let client = HTTPTestClient(baseURL: server.baseURL)
         let before = try await client.get("/metrics").body.count

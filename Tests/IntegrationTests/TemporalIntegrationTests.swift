@@ -42,8 +42,8 @@ struct TemporalIntegrationTests {
         answer.json?["response"]?["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue
     }
 
-    func sqlite(_ database: String, _ query: String) throws -> String {
-        let result = try Subprocess.run("/usr/bin/env", ["sqlite3", database, query])
+    func sqlite(_ database: String, _ query: String) async throws -> String {
+        let result = try await Subprocess.running("/usr/bin/env", ["sqlite3", database, query])
         #expect(result.status == 0, "\(result.stderr)")
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -53,7 +53,7 @@ struct TemporalIntegrationTests {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
         while Date() < deadline {
-            last = (try? sqlite(database, query)) ?? ""
+            last = (try? await sqlite(database, query)) ?? ""
             if last == expected { return last }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -82,7 +82,7 @@ struct TemporalIntegrationTests {
     func chatWorkflow() async throws {
         let temporal = try TemporalDevServer()
         let database = try Self.database()
-        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database), environment: adminEnvironment)
+        let server = try await RunningTokenhub.start(configPath: try Self.config(temporal, database: database), environment: adminEnvironment)
         let client = HTTPTestClient.admin(server.baseURL)
 
         let answer = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"hello temporal"}]}}"#)
@@ -117,15 +117,15 @@ struct TemporalIntegrationTests {
         #expect(described.json?["status"]?.stringValue == "COMPLETED")
         let running = try await client.get("/admin/v1/workflows?status=COMPLETED&limit=5")
         #expect(running.json?["workflows"]?.arrayValue?.contains { $0["workflow_id"]?.stringValue == workflowID } == true)
-        #expect(server.stop() == 0)
-        #expect(try sqlite(database, "SELECT COUNT(*) FROM request_logs") == "1")
+        #expect(await server.stopped() == 0)
+        #expect(try await sqlite(database, "SELECT COUNT(*) FROM request_logs") == "1")
     }
 
     @Test("every orchestration mode runs as OrchestrationWorkflow with a child ChatWorkflow per model call")
     func orchestrationWorkflows() async throws {
         let temporal = try TemporalDevServer()
         let database = try Self.database()
-        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database), environment: adminEnvironment)
+        let server = try await RunningTokenhub.start(configPath: try Self.config(temporal, database: database), environment: adminEnvironment)
         let client = HTTPTestClient.admin(server.baseURL)
         let expectedChildren = ["planning": 1, "adversarial": 3, "vote": 4, "refine": 3]
         for (mode, children) in expectedChildren.sorted(by: { $0.key < $1.key }) {
@@ -149,14 +149,14 @@ struct TemporalIntegrationTests {
             #expect(try await waitForSQLite(database, "SELECT COUNT(*), kind, mode FROM request_logs WHERE request_id LIKE '\(requestID)%'",
                                             equals: "1|plan|\(mode)") == "1|plan|\(mode)")
         }
-        server.stop()
+        await server.stopped()
     }
 
     @Test("a workflow started by the temporal CLI is run by our worker and its result read back by the CLI")
     func workflowStartedByAnotherClient() async throws {
         let temporal = try TemporalDevServer()
         let database = try Self.database()
-        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database), environment: adminEnvironment)
+        let server = try await RunningTokenhub.start(configPath: try Self.config(temporal, database: database), environment: adminEnvironment)
         let input = #"{"request_id":"cli-1","request":{"messages":[{"role":"user","content":"from the cli"}]}}"#
         let started = try temporal.cli(["workflow", "start", "--type", "ChatWorkflow", "--task-queue", "tokenhub-test",
                                         "--workflow-id", "cli-started-1", "--input", input, "--namespace", temporal.namespace])
@@ -165,7 +165,7 @@ struct TemporalIntegrationTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("from the cli"), "\(result.stdout)")
         #expect(try await waitForSQLite(database, "SELECT COUNT(*) FROM request_logs WHERE request_id = 'cli-1'", equals: "1") == "1")
-        server.stop()
+        await server.stopped()
     }
 
     @Test("a provider error inside a workflow is the answer: one provider call, no fallback re-run, breaker unchanged")
@@ -175,7 +175,7 @@ struct TemporalIntegrationTests {
         mock.script("broken-mock", Array(repeating: .status(400, body: #"{"error":{"message":"bad request from the provider","type":"invalid_request_error"}}"#), count: 4))
         let database = try Self.database()
         let models = "  - {id: broken-mock, provider: mock, weight: 5, max_context_tokens: 32768, input_price_per_1k: 0.001, output_price_per_1k: 0.001}"
-        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database, mock: mock, models: models), environment: adminEnvironment)
+        let server = try await RunningTokenhub.start(configPath: try Self.config(temporal, database: database, mock: mock, models: models), environment: adminEnvironment)
         let client = HTTPTestClient.admin(server.baseURL)
         for attempt in 1...4 {
             let answer = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"fail please"}]}}"#)
@@ -187,7 +187,7 @@ struct TemporalIntegrationTests {
         #expect(!server.log.contains("circuit open"), "provider errors never trip the breaker")
         let failedWorkflows = try listed(temporal, "ExecutionStatus=\"Failed\"")
         #expect(failedWorkflows.isEmpty, "the workflow completes with the error as its result")
-        server.stop()
+        await server.stopped()
         mock.stop()
     }
 
@@ -198,7 +198,7 @@ struct TemporalIntegrationTests {
         mock.script("answer-mock", [.text("the one answer"), .text("a second answer that must never be produced")])
         let database = try Self.database()
         let models = "  - {id: answer-mock, provider: mock, weight: 5, max_context_tokens: 32768, input_price_per_1k: 0.001, output_price_per_1k: 0.001}"
-        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database, mock: mock, models: models), environment: adminEnvironment)
+        let server = try await RunningTokenhub.start(configPath: try Self.config(temporal, database: database, mock: mock, models: models), environment: adminEnvironment)
         let client = HTTPTestClient.admin(server.baseURL)
         let body = #"{"request":{"messages":[{"role":"user","content":"once"}]}}"#
         let first = try await client.post("/v1/chat", body: body, headers: ["Idempotency-Key": "order-42"])
@@ -211,7 +211,7 @@ struct TemporalIntegrationTests {
         #expect(try listed(temporal, "WorkflowType=\"ChatWorkflow\"").count == 1)
         let bad = try await client.post("/v1/chat", body: body, headers: ["Idempotency-Key": String(repeating: "k", count: 300)])
         #expect(bad.status == 400)
-        server.stop()
+        await server.stopped()
         mock.stop()
     }
 
@@ -219,7 +219,7 @@ struct TemporalIntegrationTests {
     func outageAndRecovery() async throws {
         let temporal = try TemporalDevServer()
         let database = try Self.database()
-        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database), environment: adminEnvironment)
+        let server = try await RunningTokenhub.start(configPath: try Self.config(temporal, database: database), environment: adminEnvironment)
         let client = HTTPTestClient.admin(server.baseURL)
         let body = #"{"request":{"messages":[{"role":"user","content":"keep going"}]}}"#
         let before = try await client.post("/v1/chat", body: body)
@@ -253,9 +253,9 @@ struct TemporalIntegrationTests {
         }
         #expect(recovered, "workflows run again once the server is back")
         #expect(server.log.contains("circuit closed"))
-        server.stop()
+        await server.stopped()
         // Every request was logged exactly once, whichever path served it.
-        #expect(try sqlite(database, "SELECT COUNT(*) = COUNT(DISTINCT request_id) FROM request_logs") == "1")
+        #expect(try await sqlite(database, "SELECT COUNT(*) = COUNT(DISTINCT request_id) FROM request_logs") == "1")
     }
 
     @Test("a provider call longer than its local budget becomes a heartbeating activity: one provider call, one log row")
@@ -266,7 +266,7 @@ struct TemporalIntegrationTests {
         mock.script("slow-mock", [.text("slow answer", delayMs: delayMs), .text("second call", delayMs: 0)])
         let database = try Self.database()
         let models = "  - {id: slow-mock, provider: mock, weight: 5, max_context_tokens: 32768, input_price_per_1k: 0.001, output_price_per_1k: 0.001}"
-        let server = try RunningTokenhub(configPath: try Self.config(temporal, database: database, mock: mock, models: models), environment: adminEnvironment)
+        let server = try await RunningTokenhub.start(configPath: try Self.config(temporal, database: database, mock: mock, models: models), environment: adminEnvironment)
         let client = HTTPTestClient.admin(server.baseURL)
 
         let answer = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"slow"}]}}"#)
@@ -292,7 +292,7 @@ struct TemporalIntegrationTests {
         let firstReport = try #require(times.first { $0.0 == "WORKFLOW_TASK_COMPLETED" }?.1)
         #expect(firstReport.timeIntervalSince(started) < 5.0, "first task reported after \(firstReport.timeIntervalSince(started)) s")
         #expect(try await waitForSQLite(database, "SELECT COUNT(*), dispatcher, status FROM request_logs", equals: "1|temporal|ok") == "1|temporal|ok")
-        server.stop()
+        await server.stopped()
         mock.stop()
     }
 
@@ -304,7 +304,7 @@ struct TemporalIntegrationTests {
         let database = try Self.database()
         let models = "  - {id: slow-mock, provider: mock, weight: 5, max_context_tokens: 32768, input_price_per_1k: 0.001, output_price_per_1k: 0.001}"
         let config = try Self.config(temporal, database: database, mock: mock, models: models)
-        let first = try RunningTokenhub(configPath: config, environment: adminEnvironment)
+        let first = try await RunningTokenhub.start(configPath: config, environment: adminEnvironment)
         let client = HTTPTestClient.admin(first.baseURL)
         let pending = Task { try? await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"slow"}]}}"#,
                                                     headers: ["Idempotency-Key": "crash-1"]) }
@@ -315,14 +315,14 @@ struct TemporalIntegrationTests {
         first.process.waitUntilExit()
         _ = await pending.value
 
-        let second = try RunningTokenhub(configPath: config, environment: adminEnvironment)
+        let second = try await RunningTokenhub.start(configPath: config, environment: adminEnvironment)
         let status = try await waitForStatus(temporal, workflowID: "chat--crash-1", "COMPLETED", timeout: 45)
         #expect(status.hasSuffix("COMPLETED"))
         let result = try temporal.cli(["workflow", "result", "--workflow-id", "chat--crash-1", "--namespace", temporal.namespace, "--output", "json"])
         #expect(result.stdout.contains("slow answer"))
         #expect(try await waitForSQLite(database, "SELECT COUNT(*) FROM request_logs", equals: "1") == "1")
         second.stop()
-        #expect(try sqlite(database, "SELECT COUNT(*), dispatcher, status FROM request_logs") == "1|temporal|ok")
+        #expect(try await sqlite(database, "SELECT COUNT(*), dispatcher, status FROM request_logs") == "1|temporal|ok")
         mock.stop()
     }
 }

@@ -18,7 +18,7 @@ extension TemporalIntegrationTests {
         """
         let on = base + "\ntemporal: {enabled: true, host: \(temporal.address), namespace: \(temporal.namespace), task_queue: tokenhub-reload}\n"
         let path = try writeConfig(base)
-        let server = try RunningTokenhub(configPath: path, environment: adminEnvironment)
+        let server = try await RunningTokenhub.start(configPath: path, environment: adminEnvironment)
         let client = HTTPTestClient.admin(server.baseURL)
         let load = ChatLoad(client, clients: 4)
         func servedBy(_ dispatcher: String) -> Int { load.served[dispatcher] ?? 0 }
@@ -46,9 +46,9 @@ extension TemporalIntegrationTests {
         await load.stop()
         #expect(try await client.get("/admin/v1/workflows").json?["temporal_enabled"] == .bool(false), "the admin API follows Temporal off")
         #expect(load.failures.isEmpty, "\(load.failures.prefix(5))")
-        #expect(server.stop() == 0)
+        #expect(await server.stopped() == 0)
         let answered = load.answered
-        #expect(try sqlite(database, "SELECT COUNT(*) FROM request_logs") == "\(answered)", "one row per answered request")
+        #expect(try await sqlite(database, "SELECT COUNT(*) FROM request_logs") == "\(answered)", "one row per answered request")
     }
 }
 
@@ -56,7 +56,7 @@ extension TemporalIntegrationTests {
     @Test("the issue's reload soak: 100 clients for ~20 s while 20 reloads alternate routing, models, the chain (a C plugin in and out), Temporal on and off, telemetry, the admin token and the store file: no request fails, and the rows across both store files equal the answers")
     func reloadSoak() async throws {
         let temporal = try TemporalDevServer()
-        let relay = try CPluginBuilder.build("relay_dispatch")
+        let relay = try await CPluginBuilder.build("relay_dispatch")
         let directory = try TestPaths.makeTemporaryDirectory("soak")
         let stores = ["a.db", "b.db"].map { directory.appendingPathComponent($0).path }
         let token = "soak-admin-token-0123456789"
@@ -74,7 +74,7 @@ extension TemporalIntegrationTests {
             """
         }
         let path = try writeConfig(generation(0))
-        let server = try RunningTokenhub(configPath: path)
+        let server = try await RunningTokenhub.start(configPath: path)
         let client = HTTPTestClient(baseURL: server.baseURL)
         let load = ChatLoad(client, clients: 100)
         for index in 1...20 {
@@ -89,8 +89,9 @@ extension TemporalIntegrationTests {
         let served = load.served
         #expect(load.failures.isEmpty, "\(load.failures.count) failed: \(load.failures.prefix(5))")
         #expect((served["relay"] ?? 0) > 0 && (served["direct"] ?? 0) > 0, "\(served)")
-        #expect(server.stop() == 0)
-        let rows = try stores.map { try Int(sqlite($0, "SELECT COUNT(*) FROM request_logs")) ?? -1 }
+        #expect(await server.stopped() == 0)
+        var rows: [Int] = []
+        for store in stores { rows.append(Int(try await sqlite(store, "SELECT COUNT(*) FROM request_logs")) ?? -1) }
         #expect(rows.allSatisfy { $0 > 0 }, "\(rows)")
         #expect(rows.reduce(0, +) == served.values.reduce(0, +), "rows \(rows) for \(served): none lost, none twice")
         FileHandle.standardError.write(Data("reload soak: \(served) answers, rows per store \(rows)\n".utf8))

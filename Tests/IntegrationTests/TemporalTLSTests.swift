@@ -30,7 +30,7 @@ struct TemporalTLSTests {
         \(tls)
         \(echoRegistryYAML)
         """)
-        let server = try RunningTokenhub(configPath: config)
+        let server = try await RunningTokenhub.start(configPath: config)
         defer { server.stop() }
         _ = try? await HTTPTestClient(baseURL: server.baseURL).post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]}}"#)
         return listener.readOutput()
@@ -41,7 +41,7 @@ struct TemporalTLSTests {
         let directory = try TestPaths.makeTemporaryDirectory("tls")
         let ca = directory.appendingPathComponent("ca.pem").path
         let key = directory.appendingPathComponent("ca.key").path
-        let made = try Subprocess.run("/usr/bin/env", ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", ca,
+        let made = try await Subprocess.running("/usr/bin/env", ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", ca,
                                                        "-days", "1", "-subj", "/CN=tokenhub-test-ca"])
         #expect(made.status == 0, "\(made.stderr)")
         let withTLS = try await firstBytes(tls: "  tls: {ca_file: \(ca)}")
@@ -51,14 +51,14 @@ struct TemporalTLSTests {
     }
 
     @Test("temporal.tls: an unreadable file or a certificate without its key is a config error naming the key")
-    func tlsConfigErrors() throws {
+    func tlsConfigErrors() async throws {
         let missing = try writeConfig("temporal:\n  tls: {ca_file: /nonexistent/ca.pem}\n")
-        let first = try Subprocess.run(TestPaths.tokenhub.path, ["check-config", "--config", missing])
+        let first = try await Subprocess.running(TestPaths.tokenhub.path, ["check-config", "--config", missing])
         #expect(first.status == 1)
         #expect(first.stderr.contains("temporal.tls.ca_file: cannot read /nonexistent/ca.pem"), "\(first.stderr)")
         let file = try writeConfig("x: 1\n")
         let half = try writeConfig("temporal:\n  tls: {cert_file: \(file)}\n")
-        let second = try Subprocess.run(TestPaths.tokenhub.path, ["check-config", "--config", half])
+        let second = try await Subprocess.running(TestPaths.tokenhub.path, ["check-config", "--config", half])
         #expect(second.status == 1)
         #expect(second.stderr.contains("mTLS needs both cert_file and key_file"), "\(second.stderr)")
     }

@@ -16,7 +16,11 @@ public enum CPluginBuilder {
     /// Builds `Tests/Fixtures/CPlugins/<name>.c` into `lib<name>.so` (once per process) and
     /// returns its path. With `header` ("1.0", "1.1", "1.2"), it is compiled against that
     /// release's copy of the header in `Tests/Fixtures/Headers`, as a plugin shipped then was.
-    public static func build(_ name: String, header: String? = nil) throws -> String {
+    public static func build(_ name: String, header: String? = nil) async throws -> String {
+        try await offThread { try buildBlocking(name, header: header) }
+    }
+
+    private static func buildBlocking(_ name: String, header: String?) throws -> String {
         lock.lock()
         defer { lock.unlock() }
         let output = outputDirectory.appendingPathComponent("lib\(name)\(header.map { "-" + $0 } ?? "").so").path

@@ -28,7 +28,11 @@ public enum ExampleBuilder {
     }
 
     /// Builds the canary example as `variant` into a fresh directory; returns the library's path.
-    public static func buildCanary(_ variant: Variant) throws -> String {
+    public static func buildCanary(_ variant: Variant) async throws -> String {
+        try await offThread { try buildBlocking(variant) }
+    }
+
+    private static func buildBlocking(_ variant: Variant) throws -> String {
         let directory = try TestPaths.makeTemporaryDirectory("example-\(variant)")
         let examples = TestPaths.packageRoot.appendingPathComponent("examples")
         let result: Subprocess.Result

@@ -14,7 +14,17 @@ public final class RunningTokenhub: @unchecked Sendable {
     /// `http://127.0.0.1:<port>`.
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts `tokenhub serve [--config <configPath>]` and waits until it listens.
+    /// Starts `tokenhub serve [--config <configPath>]` and waits, off the cooperative pool,
+    /// until it listens.
+    public static func start(configPath: String?, environment extra: [String: String] = [:], currentDirectory: URL? = nil,
+                             timeout: TimeInterval = 60) async throws -> RunningTokenhub {
+        try await offThread {
+            try RunningTokenhub(configPath: configPath, environment: extra, currentDirectory: currentDirectory, timeout: timeout)
+        }
+    }
+
+    /// Starts `tokenhub serve [--config <configPath>]` and blocks until it listens. Async tests
+    /// use `start`, which does not hold a cooperative thread while waiting.
     public init(configPath: String?, environment extra: [String: String] = [:], currentDirectory: URL? = nil,
                 timeout: TimeInterval = 60) throws {
         let process = Process()
@@ -60,7 +70,14 @@ public final class RunningTokenhub: @unchecked Sendable {
         self.port = foundPort
     }
 
-    /// Sends SIGTERM and waits for a graceful exit; returns the exit status.
+    /// Sends SIGTERM and waits, off the cooperative pool, for a graceful exit; returns the
+    /// exit status.
+    @discardableResult
+    public func stopped() async -> Int32 {
+        (try? await offThread { self.stop() }) ?? -1
+    }
+
+    /// Sends SIGTERM and blocks until a graceful exit; returns the exit status.
     @discardableResult
     public func stop() -> Int32 {
         if process.isRunning { process.terminate() }

@@ -16,7 +16,13 @@ public enum Subprocess {
         public var stderr: String
     }
 
-    /// Runs `executable` with `arguments` and waits for it.
+    /// Runs `executable` with `arguments` and waits for it off the cooperative pool.
+    public static func running(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                               currentDirectory: URL? = nil) async throws -> Result {
+        try await offThread { try run(executable, arguments, environment: environment, currentDirectory: currentDirectory) }
+    }
+
+    /// Runs `executable` with `arguments` and blocks until it exits.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                            currentDirectory: URL? = nil) throws -> Result {
         let process = Process()
