@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "tokenhub", targets: ["Host"]),
         .library(name: "DirectDispatch", type: .dynamic, targets: ["DirectDispatch"]),
         .library(name: "SQLiteStore", type: .dynamic, targets: ["SQLiteStore"]),
+        .library(name: "PostgresStore", type: .dynamic, targets: ["PostgresStore"]),
         .library(name: "PrometheusTelemetry", type: .dynamic, targets: ["PrometheusTelemetry"]),
         .library(name: "TemporalDispatch", type: .dynamic, targets: ["TemporalDispatch"]),
         .executable(name: "ABIBench", targets: ["ABIBench"]),
@@ -36,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // The C ABI: one header, no Swift types.
@@ -112,9 +115,22 @@ let package = Package(
         ),
         // The system libsqlite3 (Debian: libsqlite3-dev).
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // The store operations parsed into typed records, shared by every store backend.
+        .target(name: "StoreKit", dependencies: ["PluginKit", "TokenHubCore"], path: "Sources/StoreKit"),
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "PluginKit", "PluginAPI", "TokenHubCore", "StoreKit",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Plugins/PostgresStore",
+            linkerSettings: pluginLinkerSettings
+        ),
         .target(
             name: "SQLiteStore",
-            dependencies: ["PluginKit", "PluginAPI", "TokenHubCore", "CSQLite"],
+            dependencies: ["PluginKit", "PluginAPI", "TokenHubCore", "CSQLite", "StoreKit"],
             path: "Plugins/SQLiteStore",
             linkerSettings: pluginLinkerSettings
         ),

@@ -1,3 +1,4 @@
+import StoreKit
 import TokenHubCore
 
 /// The `apikey.*` and `audit.*` operations. Keys are stored as their SHA-256 only; the host
@@ -5,82 +6,28 @@ import TokenHubCore
 enum APIKeys {
     static let columns = "id, name, key_hash, key_prefix, scopes, enabled, expires_unix_ms, monthly_budget_usd, rate_limit_rps, created_unix_ms, rotated_unix_ms"
 
-    /// One key record. `key_hash` is returned only by `apikey.get_by_hash`.
-    struct Record {
-        var id, name, keyHash, keyPrefix: String
-        var scopes: [String]
-        var enabled: Bool
-        var expiresUnixMs: Int64
-        var monthlyBudgetUSD, rateLimitRPS: Double
-        var createdUnixMs, rotatedUnixMs: Int64
-
-        init(json: JSONValue) throws(PayloadError) {
-            let fields = try PayloadFields(json, path: "")
-            id = try fields.requiredString("id")
-            name = try fields.string("name")
-            keyHash = try fields.requiredString("key_hash")
-            keyPrefix = try fields.string("key_prefix")
-            scopes = fields["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            enabled = try fields.bool("enabled", default: true)
-            expiresUnixMs = Int64(try fields.int("expires_unix_ms", default: 0))
-            monthlyBudgetUSD = try fields.double("monthly_budget_usd", default: 0)
-            rateLimitRPS = try fields.double("rate_limit_rps", default: 0)
-            createdUnixMs = Int64(try fields.int("created_unix_ms", default: 0))
-            rotatedUnixMs = Int64(try fields.int("rotated_unix_ms", default: 0))
-        }
-
-        init(_ statement: SQLiteConnection.Statement) {
-            id = statement.text(0)
-            name = statement.text(1)
-            keyHash = statement.text(2)
-            keyPrefix = statement.text(3)
-            scopes = statement.text(4).split(separator: ",").map(String.init)
-            enabled = statement.integer(5) != 0
-            expiresUnixMs = statement.integer(6)
-            monthlyBudgetUSD = statement.real(7)
-            rateLimitRPS = statement.real(8)
-            createdUnixMs = statement.integer(9)
-            rotatedUnixMs = statement.integer(10)
-        }
-
-        var values: [SQLiteConnection.Value] {
-            [.text(id), .text(name), .text(keyHash), .text(keyPrefix), .text(scopes.joined(separator: ",")), .integer(enabled ? 1 : 0),
-             .integer(expiresUnixMs), .real(monthlyBudgetUSD), .real(rateLimitRPS), .integer(createdUnixMs), .integer(rotatedUnixMs)]
-        }
-
-        func json(includingHash: Bool) -> JSONValue {
-            var object: [String: JSONValue] = [
-                "id": .string(id), "name": .string(name), "key_prefix": .string(keyPrefix),
-                "scopes": .array(scopes.map(JSONValue.string)), "enabled": .bool(enabled),
-                "expires_unix_ms": .number(Double(expiresUnixMs)), "monthly_budget_usd": .number(monthlyBudgetUSD),
-                "rate_limit_rps": .number(rateLimitRPS), "created_unix_ms": .number(Double(createdUnixMs)),
-                "rotated_unix_ms": .number(Double(rotatedUnixMs)),
-            ]
-            if includingHash { object["key_hash"] = .string(keyHash) }
-            return .object(object)
-        }
-    }
-
-    static func create(_ record: Record, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
+    static func create(_ record: APIKeyRecord, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let statement = try connection.prepare("INSERT OR IGNORE INTO api_keys (\(columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
         defer { statement.reset() }
         try statement.bind(record.values)
         _ = try statement.step()
-        return .object(["created": .bool(connection.changes == 1)])
+        let changed = connection.changes
+        if changed > 0 { try Budgets.bumpRevision(on: connection) }
+        return .object(["created": .bool(changed == 1)])
     }
 
     static func getByHash(_ hash: String, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let statement = try connection.prepare("SELECT \(columns) FROM api_keys WHERE key_hash = ?")
         defer { statement.reset() }
         try statement.bind([.text(hash)])
-        return .object(["key": try statement.step() ? Record(statement).json(includingHash: true) : .null])
+        return .object(["key": try statement.step() ? APIKeyRecord(statement).json(includingHash: true) : .null])
     }
 
     static func get(id: String, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let statement = try connection.prepare("SELECT \(columns) FROM api_keys WHERE id = ?")
         defer { statement.reset() }
         try statement.bind([.text(id)])
-        return .object(["key": try statement.step() ? Record(statement).json(includingHash: true) : .null])
+        return .object(["key": try statement.step() ? APIKeyRecord(statement).json(includingHash: true) : .null])
     }
 
     static func list(on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
@@ -88,18 +35,20 @@ enum APIKeys {
         defer { statement.reset() }
         try statement.bind([])
         var keys: [JSONValue] = []
-        while try statement.step() { keys.append(Record(statement).json(includingHash: false)) }
+        while try statement.step() { keys.append(APIKeyRecord(statement).json(includingHash: false)) }
         return .object(["keys": .array(keys)])
     }
 
     /// Replaces a key's record (the host reads, changes and writes it back).
-    static func update(_ record: Record, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
+    static func update(_ record: APIKeyRecord, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let assignments = columns.split(separator: ",").dropFirst().map { "\($0.trimmingCharacters(in: .whitespaces)) = ?" }.joined(separator: ", ")
         let statement = try connection.prepare("UPDATE api_keys SET \(assignments) WHERE id = ?")
         defer { statement.reset() }
         try statement.bind(Array(record.values.dropFirst()) + [.text(record.id)])
         _ = try statement.step()
-        return .object(["updated": .bool(connection.changes == 1)])
+        let changed = connection.changes
+        if changed > 0 { try Budgets.bumpRevision(on: connection) }
+        return .object(["updated": .bool(changed == 1)])
     }
 
     static func delete(id: String, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
@@ -107,25 +56,23 @@ enum APIKeys {
         defer { statement.reset() }
         try statement.bind([.text(id)])
         _ = try statement.step()
-        return .object(["deleted": .bool(connection.changes == 1)])
+        let changed = connection.changes
+        if changed > 0 { try Budgets.bumpRevision(on: connection) }
+        return .object(["deleted": .bool(changed == 1)])
     }
 
-    static func appendAudit(_ input: PayloadFields, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
+    static func appendAudit(_ row: AuditRow, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let statement = try connection.prepare("INSERT INTO audit_logs (time_unix_ms, request_id, action, resource, detail) VALUES (?,?,?,?,?)")
         defer { statement.reset() }
-        let values: [SQLiteConnection.Value] = [
-            .integer(Int64((try? input.int("time_unix_ms", default: 0)) ?? 0)), .text((try? input.string("request_id")) ?? ""),
-            .text((try? input.string("action")) ?? ""), .text((try? input.string("resource")) ?? ""), .text((try? input.string("detail")) ?? ""),
-        ]
-        try statement.bind(values)
+        try statement.bind([.integer(row.timeUnixMs), .text(row.requestID), .text(row.action), .text(row.resource), .text(row.detail)])
         _ = try statement.step()
         return .object(["stored": .bool(true)])
     }
 
-    static func listAudit(limit: Int, offset: Int, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
+    static func listAudit(_ page: StoreOperation.Page, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let statement = try connection.prepare("SELECT time_unix_ms, request_id, action, resource, detail FROM audit_logs ORDER BY seq DESC LIMIT ? OFFSET ?")
         defer { statement.reset() }
-        try statement.bind([.integer(Int64(limit)), .integer(Int64(offset))])
+        try statement.bind([.integer(Int64(page.limit)), .integer(Int64(page.offset))])
         var rows: [JSONValue] = []
         while try statement.step() {
             rows.append(.object([
@@ -134,5 +81,19 @@ enum APIKeys {
             ]))
         }
         return .object(["rows": .array(rows)])
+    }
+}
+
+extension APIKeyRecord {
+    init(_ statement: SQLiteConnection.Statement) {
+        self.init(id: statement.text(0), name: statement.text(1), keyHash: statement.text(2), keyPrefix: statement.text(3),
+                  scopes: statement.text(4).split(separator: ",").map(String.init), enabled: statement.integer(5) != 0,
+                  expiresUnixMs: statement.integer(6), monthlyBudgetUSD: statement.real(7), rateLimitRPS: statement.real(8),
+                  createdUnixMs: statement.integer(9), rotatedUnixMs: statement.integer(10))
+    }
+
+    var values: [SQLiteConnection.Value] {
+        [.text(id), .text(name), .text(keyHash), .text(keyPrefix), .text(scopes.joined(separator: ",")), .integer(enabled ? 1 : 0),
+         .integer(expiresUnixMs), .real(monthlyBudgetUSD), .real(rateLimitRPS), .integer(createdUnixMs), .integer(rotatedUnixMs)]
     }
 }

@@ -1,27 +1,25 @@
 import Foundation
+import StoreKit
 import TokenHubCore
 
 /// The `provider.*`, `model.*` and `routing_config.*` operations. Records are JSON objects
 /// with an `id`, stored as text: the host validates them, the store only keeps them.
 enum RegistryRecords {
-    enum Table: String {
-        case providers = "registry_providers"
-        case models = "registry_models"
-    }
-
     /// `{record, only_if_absent}` → `{stored}`: insert or replace, or (seeding from config)
     /// insert only when the id is new, so admin changes survive a restart.
-    static func upsert(_ table: Table, record: JSONValue, onlyIfAbsent: Bool, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
+    static func upsert(_ table: RegistryTable, record: JSONValue, onlyIfAbsent: Bool, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let id = record["id"]?.stringValue ?? ""
         let verb = onlyIfAbsent ? "INSERT OR IGNORE" : "INSERT OR REPLACE"
         let statement = try connection.prepare("\(verb) INTO \(table.rawValue) (id, record, updated_unix_ms) VALUES (?, ?, ?)")
         defer { statement.reset() }
         try statement.bind([.text(id), .text(record.serializedString), .integer(nowMs())])
         _ = try statement.step()
-        return .object(["stored": .bool(connection.changes == 1)])
+        let changed = connection.changes
+        if changed > 0 { try Budgets.bumpRevision(on: connection) }
+        return .object(["stored": .bool(changed == 1)])
     }
 
-    static func list(_ table: Table, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
+    static func list(_ table: RegistryTable, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let statement = try connection.prepare("SELECT record FROM \(table.rawValue) ORDER BY id")
         defer { statement.reset() }
         var records: [JSONValue] = []
@@ -31,12 +29,14 @@ enum RegistryRecords {
         return .object(["records": .array(records)])
     }
 
-    static func delete(_ table: Table, id: String, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
+    static func delete(_ table: RegistryTable, id: String, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
         let statement = try connection.prepare("DELETE FROM \(table.rawValue) WHERE id = ?")
         defer { statement.reset() }
         try statement.bind([.text(id)])
         _ = try statement.step()
-        return .object(["deleted": .bool(connection.changes == 1)])
+        let changed = connection.changes
+        if changed > 0 { try Budgets.bumpRevision(on: connection) }
+        return .object(["deleted": .bool(changed == 1)])
     }
 
     static func getSetting(_ key: String, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
@@ -52,6 +52,8 @@ enum RegistryRecords {
         defer { statement.reset() }
         try statement.bind([.text(key), .text(value.serializedString), .integer(nowMs())])
         _ = try statement.step()
+        let changed = connection.changes
+        if changed > 0 { try Budgets.bumpRevision(on: connection) }
         return .object(["stored": .bool(true)])
     }
 

@@ -79,6 +79,21 @@ enum Schema {
         CREATE TABLE registry_models (id TEXT PRIMARY KEY, record TEXT NOT NULL, updated_unix_ms INTEGER NOT NULL);
         CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_unix_ms INTEGER NOT NULL);
         """,
+        // 5: holds on key budgets for requests in flight, a revision counter other instances
+        // watch for key, registry and settings changes, and how far `store copy` got per
+        // source and kind.
+        """
+        CREATE TABLE budget_reservations (
+            request_id TEXT PRIMARY KEY,
+            api_key_id TEXT NOT NULL,
+            amount_usd REAL NOT NULL,
+            expires_unix_ms INTEGER NOT NULL
+        );
+        CREATE INDEX budget_reservations_by_key ON budget_reservations(api_key_id);
+        CREATE TABLE store_revision (revision INTEGER NOT NULL);
+        INSERT INTO store_revision VALUES (0);
+        CREATE TABLE copy_progress (source TEXT NOT NULL, kind TEXT NOT NULL, cursor TEXT NOT NULL, PRIMARY KEY (source, kind));
+        """,
     ]
 
     /// Brings the database to the latest version, one transaction per migration.

@@ -10,18 +10,24 @@ import TokenHubCore
 /// library and a way to make a fresh config.
 struct StoreBackend: Sendable, CustomStringConvertible {
     var library: String
-    var freshConfig: @Sendable () throws -> String
+    var freshConfig: @Sendable () async throws -> String
     var description: String { library }
 
     static let sqlite = StoreBackend(library: "SQLiteStore") {
         let path = try TestPaths.makeTemporaryDirectory("store").appendingPathComponent("tokenhub.db").path
         return #"{"path":"\#(path)"}"#
     }
+
+    /// A fresh database on the test process's PostgreSQL server.
+    static let postgres = StoreBackend(library: "PostgresStore") {
+        let url = try await PostgresServer.shared().createDatabase()
+        return #"{"url":"\#(url)","tls":"disable"}"#
+    }
 }
 
 @Suite("Store conformance", .serialized)
 struct StoreConformanceTests {
-    static let backends = [StoreBackend.sqlite]
+    static let backends = [StoreBackend.sqlite, .postgres]
 
     func start(_ backend: StoreBackend, config: String) async throws -> StoreInstance {
         let library = try PluginLibrary.load(path: PluginResolver.path(for: backend.library, directory: TestPaths.buildProducts.path))
@@ -43,7 +49,7 @@ struct StoreConformanceTests {
 
     @Test("request logs: append once per request id, list newest first with filters, spend", arguments: backends)
     func requestLogs(backend: StoreBackend) async throws {
-        let store = try await start(backend, config: try backend.freshConfig())
+        let store = try await start(backend, config: try await backend.freshConfig())
         #expect(try json(await store.call("request_log.append", row("r1", key: "k1", time: 1000)))["stored"] == .bool(true))
         #expect(try json(await store.call("request_log.append", row("r1", key: "k1", time: 1000)))["stored"] == .bool(false),
                 "the same request id logged twice is stored once")
@@ -66,7 +72,7 @@ struct StoreConformanceTests {
 
     @Test("text with an embedded NUL is stored and read back whole", arguments: backends)
     func embeddedNUL(backend: StoreBackend) async throws {
-        let store = try await start(backend, config: try backend.freshConfig())
+        let store = try await start(backend, config: try await backend.freshConfig())
         let model = "before\u{0}after"
         let record = JSONValue.object(["id": .string("nul"), "type": .string("echo"), "note": .string(model)])
         _ = try json(await store.call("provider.upsert", JSONValue.object(["record": record]).serialized))
@@ -82,7 +88,7 @@ struct StoreConformanceTests {
 
     @Test("batched appends store each new request id once", arguments: backends)
     func batchAppend(backend: StoreBackend) async throws {
-        let store = try await start(backend, config: try backend.freshConfig())
+        let store = try await start(backend, config: try await backend.freshConfig())
         let rows = ["b1", "b2", "b1"].map { try! JSONValue.parse(row($0)) }
         let first = try json(await store.call("request_log.append_batch", JSONValue.object(["rows": .array(rows)]).serialized))
         #expect(first["stored"] == .number(2), "a duplicate inside the batch is kept once")
@@ -96,7 +102,7 @@ struct StoreConformanceTests {
 
     @Test("bad input and unknown operations are clear errors, never a crash", arguments: backends)
     func badInput(backend: StoreBackend) async throws {
-        let store = try await start(backend, config: try backend.freshConfig())
+        let store = try await start(backend, config: try await backend.freshConfig())
         let unknown = await store.call("nonsense.op", Array("{}".utf8))
         #expect(unknown.status == .notSupported)
         #expect(unknown.message.contains("nonsense.op"))
@@ -115,7 +121,7 @@ struct StoreConformanceTests {
 
     @Test("rows survive a restart; concurrent writers never see 'database is locked'", arguments: backends)
     func persistenceAndConcurrency(backend: StoreBackend) async throws {
-        let config = try backend.freshConfig()
+        let config = try await backend.freshConfig()
         let first = try await start(backend, config: config)
         let replies = await withTaskGroup(of: PluginReply.self) { group in
             for index in 0..<500 { group.addTask { await first.call("request_log.append", self.row("c\(index)", time: index)) } }
@@ -138,7 +144,7 @@ struct StoreConformanceTests {
 
     @Test("rewards: one per request id, listed newest first with filters, summarised per model", arguments: backends)
     func rewards(backend: StoreBackend) async throws {
-        let store = try await start(backend, config: try backend.freshConfig())
+        let store = try await start(backend, config: try await backend.freshConfig())
         func reward(_ id: String, model: String, time: Int, reward: Double, success: Bool) -> String {
             #"{"request_id":"\#(id)","time_unix_ms":\#(time),"model_id":"\#(model)","provider_id":"p","mode":"normal","kind":"chat","success":\#(success),"cost_usd":0.01,"latency_ms":100,"reward":\#(reward)}"#
         }
@@ -164,7 +170,7 @@ struct StoreConformanceTests {
 
     @Test("TSDB: append points, query in steps per model, prune by age", arguments: backends)
     func timeSeries(backend: StoreBackend) async throws {
-        let store = try await start(backend, config: try backend.freshConfig())
+        let store = try await start(backend, config: try await backend.freshConfig())
         var points: [String] = []
         for second in 0..<120 {
             points.append(#"{"metric":"latency_ms","model_id":"\#(second % 2 == 0 ? "m1" : "m2")","provider_id":"p","time_unix_ms":\#(second * 1000),"value":\#(second)}"#)
@@ -190,7 +196,7 @@ struct StoreConformanceTests {
 
     @Test("a result batch writes its log row, reward and points once, even when sent twice", arguments: backends)
     func resultBatchIsIdempotent(backend: StoreBackend) async throws {
-        let store = try await start(backend, config: try backend.freshConfig())
+        let store = try await start(backend, config: try await backend.freshConfig())
         let item = #"{"request_id":"r1","time_unix_ms":5000,"kind":"chat","mode":"normal","model_id":"m","provider_id":"p","dispatcher":"temporal","estimated_cost_usd":0.01,"latency_ms":50,"status":"ok","error_class":"","reward":{"request_id":"r1","time_unix_ms":5000,"model_id":"m","success":true,"reward":0.9},"points":[{"metric":"latency_ms","model_id":"m","time_unix_ms":5000,"value":50},{"metric":"errors","model_id":"m","time_unix_ms":5000,"value":0}]}"#
         #expect(try await call(store, "request_log.append_batch", #"{"rows":[\#(item)]}"#)["stored"] == .number(1))
         #expect(try await call(store, "request_log.append_batch", #"{"rows":[\#(item)]}"#)["stored"] == .number(0))
