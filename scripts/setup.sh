@@ -13,8 +13,8 @@ fi
 # the database with, a C compiler for the C plugin fixtures and examples, curl for the README's
 # first request, sqlite3's headers for the store plugin, openssl for the TLS test's certificate,
 # make for the C example's Makefile, (when no Rust toolchain is there) cargo for the Rust one,
-# and PostgreSQL (server and psql) for PostgresStore's tests, which start throwaway clusters.
-packages=(gcc libc6-dev make curl libsqlite3-dev sqlite3 openssl postgresql postgresql-client)
+# and PostgreSQL (the server, with psql) for PostgresStore's tests, which start throwaway clusters.
+packages=(gcc libc6-dev make curl libsqlite3-dev sqlite3 openssl postgresql)
 command -v python3 >/dev/null 2>&1 || packages+=(python3 python3-pip)
 command -v cargo >/dev/null 2>&1 || packages+=(cargo)
 missing=()
