@@ -21,7 +21,7 @@ struct TokenHubCommand: AsyncParsableCommand {
         commandName: "tokenhub",
         abstract: "TokenHub: an LLM routing gateway and plugin host.",
         discussion: "Config: --config PATH, else $TOKENHUB_CONFIG, else ./config.yaml, else the embedded default.",
-        subcommands: [Serve.self, CheckConfig.self, Plugins.self, Secrets.self],
+        subcommands: [Serve.self, CheckConfig.self, Plugins.self, Secrets.self, Store.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -140,6 +140,55 @@ struct Plugins: AsyncParsableCommand {
         }
         if reports.contains(where: { !$0.isRunning && $0.status != "disabled" }) {
             throw ExitCode(1)
+        }
+    }
+}
+
+struct Store: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Work on stores without running the gateway.", subcommands: [Copy.self])
+
+    struct Copy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy providers, models, routing config, API keys (hashes), request logs, audit, rewards and TSDB points from one store to another.",
+            discussion: """
+                Each store is sqlite:PATH, a postgres:// URL, a config file (its `store`), or a YAML fragment such as \
+                '{plugin: PostgresStore, config: {url: postgres://…}}'. Resumable and idempotent: a second run copies nothing twice.
+                """)
+
+        @Option(name: .long, help: "The store to read.") var from: String
+        @Option(name: .long, help: "The store to write.") var to: String
+        @Flag(name: .long, help: "Afterwards compare counts and a checksum per kind; exit 1 on a difference.") var verify = false
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let reports: [StoreTransfer.KindReport]
+            let terminal = isatty(STDERR_FILENO) == 1
+            do {
+                let source = try StoreTransfer.storeConfig(from, environment: environment)
+                let destination = try StoreTransfer.storeConfig(to, environment: environment)
+                reports = try await StoreTransfer.copy(
+                    from: source, to: destination, verify: verify, logger: Logger(label: "tokenhub", factory: { _ in SwiftLogNoOpLogHandler() })
+                ) { kind, copied in
+                    if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K  copying \(kind): \(copied) rows".utf8)) }
+                }
+            } catch {
+                if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                throw CLIFailure(message: "store copy: \(error)")
+            }
+            if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            print("copied from \(StoreTransfer.redacted(from)) to \(StoreTransfer.redacted(to))")
+            let header = verify ? ["kind", "copied", "source", "destination", "checksums"] : ["kind", "copied"]
+            let rows = reports.map { report in
+                verify ? [report.kind, "\(report.copied)", "\(report.sourceCount ?? 0)", "\(report.destinationCount ?? 0)", report.matches ? "equal" : "DIFFER"]
+                    : [report.kind, "\(report.copied)"]
+            }
+            let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+            for line in [header] + rows {
+                print(line.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+            }
+            if verify, let bad = reports.first(where: { !$0.matches }) {
+                throw CLIFailure(message: "store copy --verify: \(bad.kind) differs (source \(bad.sourceCount ?? 0) rows, destination \(bad.destinationCount ?? 0))")
+            }
         }
     }
 }
