@@ -38,6 +38,8 @@ public final class Gateway: Sendable {
     let registry: RegistryService
     /// The per-client-IP and per-key rate limits; a config reload updates them.
     let rateLimiter: RateLimiter
+    /// Recently validated API keys, for store outages (`KeyCache`).
+    let keyCache = KeyCache()
     /// The config last applied (at start or by a reload): reloads compare against it.
     let applied: Mutex<GatewayConfig>
 

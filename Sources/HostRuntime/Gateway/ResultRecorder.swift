@@ -31,6 +31,10 @@ final class ResultRecorder: Sendable {
     /// dropped and counted (memory stays bounded however long the store stalls).
     let maxQueuedRows: Int
     private let drops = Mutex<(count: Int, lastReport: ContinuousClock.Instant?)>((0, nil))
+    /// Stores being stopped: their rows are no longer kept for a retry.
+    private let stopping = Mutex<Set<ObjectIdentifier>>([])
+    /// Whether rows are waiting for an unavailable store (logged once per outage).
+    private let retrying = Mutex(false)
     /// Ids already recorded: a second record of the same request is skipped.
     private let recent = Mutex(RecentRequestIDs())
     static let dropReportInterval: Duration = .seconds(10)
@@ -90,14 +94,21 @@ final class ResultRecorder: Sendable {
         for task in running { await task.value }
     }
 
-    /// Writes everything queued for `store` and waits for it (before the store stops).
+    /// Writes everything queued for `store` and waits for it (before the store stops). Rows
+    /// the store cannot take now are dropped and counted rather than holding the stop.
     func flush(store: StoreInstance) async {
-        let running = queues.withLock { $0[ObjectIdentifier(store)]?.flushing }
+        let key = ObjectIdentifier(store)
+        stopping.withLock { _ = $0.insert(key) }
+        let running = queues.withLock { $0[key]?.flushing }
         await running?.value
+        // The store's last rows are written: its identity may be reused by a later object.
+        stopping.withLock { _ = $0.remove(key) }
     }
 
     private func drain(into store: StoreInstance) async {
         let key = ObjectIdentifier(store)
+        var retryDelay = Self.firstRetryDelay
+        defer { retrying.withLock { $0 = false } }
         while true {
             let batch: [JSONValue] = queues.withLock { queues in
                 guard let count = queues[key]?.rows.count, count > 0 else {
@@ -110,9 +121,29 @@ final class ResultRecorder: Sendable {
             }
             guard !batch.isEmpty else { return }
             let reply = await store.call("request_log.append_batch", JSONValue.object(["rows": .array(batch)]).serialized)
-            if reply.status != .ok { countDrop(reply.message, rows: batch.count) }
+            guard reply.status != .ok else { retryDelay = Self.firstRetryDelay; continue }
+            // An unreachable store (TOKENHUB_ERR_UNAVAILABLE) keeps its rows: they go back to
+            // the front of the queue and are tried again, with backoff, until the store answers,
+            // the queue's bound drops new rows, or the store is being stopped.
+            let keep = reply.status == .unavailable && !stopping.withLock { $0.contains(key) }
+            let kept = keep && queues.withLock { queues in
+                guard (queues[key]?.rows.count ?? 0) + batch.count <= maxQueuedRows else { return false }
+                queues[key, default: Queue()].rows.insert(contentsOf: batch, at: 0)
+                return true
+            }
+            guard kept else { countDrop(reply.message, rows: batch.count); continue }
+            if !retrying.withLock({ $0 }) {
+                retrying.withLock { $0 = true }
+                logger.warning("store unavailable: keeping request log rows to write when it returns", metadata: ["error": "\(reply.message)"])
+            }
+            try? await Task.sleep(for: retryDelay)
+            retryDelay = min(retryDelay * 2, Self.maxRetryDelay)
         }
     }
+
+    /// The first wait before writing to an unavailable store again; it doubles up to `maxRetryDelay`.
+    static let firstRetryDelay: Duration = .milliseconds(250)
+    static let maxRetryDelay: Duration = .seconds(2)
 
     /// Results the store failed to write since start.
     var dropCount: Int { drops.withLock { $0.count } }

@@ -5,12 +5,13 @@ import TokenHubCore
 
 extension GatewayRoutes {
     /// `POST /v1/chat`: TokenHub's envelope through the dispatch chain.
-    func chat(_ request: Request, apiKeyID: String) async throws -> Response {
+    func chat(_ request: Request, grant: APIKeyService.Grant?) async throws -> Response {
         let body = try await JSONBody.read(request, server: gateway.config.server)
         var (chatRequest, policy) = try RequestReader.chatEnvelope(body, defaults: gateway.registry.routing)
         try Directives.apply(to: &chatRequest, policy: &policy)
-        let input = ChatInput(requestID: Gateway.newRequestID(), apiKeyID: apiKeyID, request: chatRequest, policy: policy,
+        let input = ChatInput(requestID: Gateway.newRequestID(), apiKeyID: grant?.id ?? "", request: chatRequest, policy: policy,
                               idempotencyKey: try Self.idempotencyKey(request))
+        try await holdBudget(grant, requestID: input.requestID, request: chatRequest, policy: policy, steps: 1)
         if chatRequest.stream { return try await StreamRelay(gateway: gateway).relay(input) }
         let served = try await DispatchOutcomeMapper.dispatchChat(input, gateway: gateway)
         var fields: [String: JSONValue] = [
@@ -32,13 +33,14 @@ extension GatewayRoutes {
 
     /// `POST /v1/chat/completions`: OpenAI's API. `model` is a hint ("" or "*" lets the
     /// router choose); streaming goes direct to the engine.
-    func chatCompletions(_ request: Request, apiKeyID: String) async throws -> Response {
+    func chatCompletions(_ request: Request, grant: APIKeyService.Grant?) async throws -> Response {
         let body = try await JSONBody.read(request, server: gateway.config.server)
         var chatRequest = try RequestReader.openAIRequest(body)
         var policy = gateway.registry.routing
         try Directives.apply(to: &chatRequest, policy: &policy)
-        let input = ChatInput(requestID: Gateway.newRequestID(), apiKeyID: apiKeyID, request: chatRequest, policy: policy,
+        let input = ChatInput(requestID: Gateway.newRequestID(), apiKeyID: grant?.id ?? "", request: chatRequest, policy: policy,
                               idempotencyKey: try Self.idempotencyKey(request))
+        try await holdBudget(grant, requestID: input.requestID, request: chatRequest, policy: policy, steps: 1)
         if chatRequest.stream { return try await StreamRelay(gateway: gateway).relay(input) }
         let served = try await DispatchOutcomeMapper.dispatchChat(input, gateway: gateway)
         var completion = served.output.response.objectValue ?? [:]
@@ -50,11 +52,13 @@ extension GatewayRoutes {
     }
 
     /// `POST /v1/plan`: an orchestration through the dispatch chain.
-    func plan(_ request: Request, apiKeyID: String) async throws -> Response {
+    func plan(_ request: Request, grant: APIKeyService.Grant?) async throws -> Response {
         let body = try await JSONBody.read(request, server: gateway.config.server)
         let (chatRequest, directive) = try RequestReader.planEnvelope(body)
-        let input = OrchestrationInput(requestID: Gateway.newRequestID(), apiKeyID: apiKeyID, request: chatRequest, directive: directive,
+        let input = OrchestrationInput(requestID: Gateway.newRequestID(), apiKeyID: grant?.id ?? "", request: chatRequest, directive: directive,
                                        idempotencyKey: try Self.idempotencyKey(request))
+        try await holdBudget(grant, requestID: input.requestID, request: chatRequest, policy: gateway.registry.routing,
+                             steps: DispatchOutcomeMapper.orchestrationSteps)
         let served = try await DispatchOutcomeMapper.dispatchPlan(input, gateway: gateway)
         var fields = served.output.response.objectValue ?? [:]
         fields["request_id"] = .string(input.requestID)
@@ -64,6 +68,16 @@ extension GatewayRoutes {
         fields["routing_reason"] = .string(served.output.decision.reason)
         fields["dispatcher"] = .string(served.dispatcher)
         return Self.withRoutingHeaders(JSONResponse.make(JSONValue.object(fields)), input.requestID, served.output.decision)
+    }
+
+    /// Holds the request's estimated cost on its key's monthly budget (see `APIKeyService.hold`):
+    /// the costliest model the router could pick for it, times `steps` for an orchestration,
+    /// held until its log row settles it or its deadline has long passed.
+    func holdBudget(_ grant: APIKeyService.Grant?, requestID: String, request: ChatRequest, policy: Policy, steps: Int) async throws(APIError) {
+        guard let grant, grant.monthlyBudgetUSD > 0, let keys else { return }
+        let estimate = (gateway.engine.plan(request, policy: policy).candidates.map(\.estimatedCostUSD).max() ?? 0) * Double(steps)
+        let holdFor = .milliseconds(policy.maxLatencyMs) * steps + DispatchOutcomeMapper.deliveryGrace + .seconds(60)
+        try await keys.hold(grant, requestID: requestID, estimateUSD: estimate, holdFor: holdFor)
     }
 
     /// The `Idempotency-Key` header: up to 200 visible ASCII characters, "" when absent.

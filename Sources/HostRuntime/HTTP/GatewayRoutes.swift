@@ -10,7 +10,7 @@ public struct GatewayRoutes: Sendable {
     let gateway: Gateway
 
     /// API keys, checked against the running generation's store (a reload may switch it).
-    var keys: APIKeyService? { gateway.plugins.store.map { APIKeyService(store: $0, logger: gateway.logger) } }
+    var keys: APIKeyService? { gateway.plugins.store.map { APIKeyService(store: $0, logger: gateway.logger, cache: gateway.keyCache) } }
 
     /// Creates the routes.
     public init(gateway: Gateway) {
@@ -20,13 +20,13 @@ public struct GatewayRoutes: Sendable {
     /// Adds every route to `router`.
     public func register(on router: Router<GatewayRequestContext>) {
         router.post("/v1/chat") { request, context in
-            await self.client(request, context, route: "/v1/chat", scope: "chat") { try await self.chat($0, apiKeyID: $1) }
+            await self.client(request, context, route: "/v1/chat", scope: "chat") { try await self.chat($0, grant: $1) }
         }
         router.post("/v1/chat/completions") { request, context in
-            await self.client(request, context, route: "/v1/chat/completions", scope: "chat") { try await self.chatCompletions($0, apiKeyID: $1) }
+            await self.client(request, context, route: "/v1/chat/completions", scope: "chat") { try await self.chatCompletions($0, grant: $1) }
         }
         router.post("/v1/plan") { request, context in
-            await self.client(request, context, route: "/v1/plan", scope: "plan") { try await self.plan($0, apiKeyID: $1) }
+            await self.client(request, context, route: "/v1/plan", scope: "plan") { try await self.plan($0, grant: $1) }
         }
         router.get("/v1/models") { request, context in
             await self.client(request, context, route: "/v1/models", scope: nil) { _, _ in self.models() }
@@ -43,7 +43,7 @@ public struct GatewayRoutes: Sendable {
     /// the path a client sent (which would let clients create series without bound).
     private func client(
         _ request: Request, _ context: GatewayRequestContext, route: String, scope: String?,
-        _ handler: (Request, String) async throws -> Response
+        _ handler: (Request, APIKeyService.Grant?) async throws -> Response
     ) async -> Response {
         let response = await answer(request, context, route: route, scope: scope, handler)
         let telemetry = gateway.services.telemetry
@@ -58,7 +58,7 @@ public struct GatewayRoutes: Sendable {
 
     private func answer(
         _ request: Request, _ context: GatewayRequestContext, route: String, scope: String?,
-        _ handler: (Request, String) async throws -> Response
+        _ handler: (Request, APIKeyService.Grant?) async throws -> Response
     ) async -> Response {
         let rateLimiter = gateway.rateLimiter
         let client = rateLimiter.clientIP(socketIP: context.remoteAddress?.ipAddress,
@@ -67,17 +67,17 @@ public struct GatewayRoutes: Sendable {
             return Self.rateLimited(client, wait: wait).response
         }
         do {
-            var apiKeyID = ""
+            var grant: APIKeyService.Grant?
             if gateway.config.server.requireAPIKey, let keys {
                 let presented = APIKeyService.presentedKey(authorization: request.headers[.authorization],
                                                            apiKeyHeader: request.headers[HTTPField.Name("x-api-key")!])
-                let grant = try await keys.authenticate(presented, scope: scope)
-                apiKeyID = grant.id
-                if let wait = rateLimiter.check(key: grant.id, rate: grant.rateLimitRPS) {
-                    throw Self.rateLimited("API key \(grant.id)", wait: wait)
+                let granted = try await keys.authenticate(presented, scope: scope)
+                grant = granted
+                if let wait = rateLimiter.check(key: granted.id, rate: granted.rateLimitRPS) {
+                    throw Self.rateLimited("API key \(granted.id)", wait: wait)
                 }
             }
-            return try await handler(request, apiKeyID)
+            return try await handler(request, grant)
         } catch let error as APIError {
             return error.response
         } catch {

@@ -146,6 +146,18 @@ final class RegistryService: Sendable {
         }
     }
 
+    /// Reloads providers, models and the routing config from the store, after another instance
+    /// changed them (`StoreRevisionWatcher`). Serialized with admin changes.
+    func refreshFromStore() async throws(APIError) {
+        guard store != nil else { return }
+        try await changes.withPermit { () async throws(APIError) in
+            try await reload()
+            if let stored = try await call("routing_config.get", [:])["value"], stored != .null, let policy = try? RegistryRecord.routing(stored) {
+                routingDefaults.withLock { $0 = policy }
+            }
+        }
+    }
+
     /// Reads every provider and model from the store into the engine; unreadable records are
     /// skipped and logged rather than taking the registry down. A sealed key that does not
     /// open is no unreadable record but a wrong secret key: the whole load fails, naming it.

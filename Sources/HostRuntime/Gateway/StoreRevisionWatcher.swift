@@ -1,0 +1,35 @@
+import ServiceLifecycle
+import TokenHubCore
+
+/// Follows changes other instances make to a shared store: every `interval` it reads the
+/// store's revision (a counter every key, registry and settings write increments) and, when it
+/// moved, reloads providers, models and the routing config from the store. Registry and
+/// routing changes made on one instance therefore reach every other within one interval plus
+/// a reload. API keys need nothing here: each request reads its key from the store.
+///
+/// Polling: one indexed single-row read per interval costs the database nothing, and works on
+/// every backend (SQLite files shared by two processes too), where LISTEN/NOTIFY is
+/// PostgreSQL's alone.
+struct StoreRevisionWatcher: Service {
+    let gateway: Gateway
+    var interval: Duration = .milliseconds(500)
+
+    func run() async {
+        var seen: (store: ObjectIdentifier, revision: Double)?
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            guard let store = gateway.plugins.store else { seen = nil; continue }
+            let reply = await store.call("store.revision", Array("{}".utf8))
+            guard reply.status == .ok, let revision = (try? JSONValue.parse(reply.result))?["revision"]?.numberValue else { continue }
+            let identity = ObjectIdentifier(store)
+            defer { seen = (identity, revision) }
+            // The first reading of a store is the baseline: the registry was loaded from it.
+            guard let last = seen, last.store == identity, last.revision != revision else { continue }
+            do throws(APIError) {
+                try await gateway.registry.refreshFromStore()
+            } catch {
+                gateway.logger.error("cannot follow a registry change in the store", metadata: ["error": "\(error.message)"])
+            }
+        }
+    }
+}
