@@ -27,6 +27,11 @@ final class PostgresStore: OperationStore {
         var writer: LogWriter
     }
     private let running = Mutex<Running?>(nil)
+    /// After the server failed to answer, calls fail at once until this instant (one call
+    /// then probes), so callers with a fallback (the host's key cache, its row queue) use it
+    /// at once instead of each waiting out `timeout_ms`.
+    private let downUntil = Mutex<ContinuousClock.Instant?>(nil)
+    static let failFastPeriod: Duration = .seconds(1)
 
     init(host: HostTable, configJSON: [UInt8]) throws {
         self.host = host
@@ -149,12 +154,22 @@ final class PostgresStore: OperationStore {
     /// Runs `body` on a leased connection, bounded by the timeout.
     private func query<T: Sendable>(_ what: String, _ body: @escaping @Sendable (SQL) async throws -> T) async -> Result<T, StoreFailure> {
         guard let client = running.withLock({ $0?.client }) else { return .failure(StoreFailure("the store is stopped", unavailable: true)) }
+        let now = ContinuousClock.now
+        let skip = downUntil.withLock { until in
+            guard let end = until, now < end else { return false }
+            return true
+        }
+        if skip { return .failure(StoreFailure("\(what) at \(settings.redacted): the server did not answer just before; retrying shortly", unavailable: true)) }
         do {
-            return .success(try await bounded(what) {
+            let value = try await bounded(what) {
                 try await client.withConnection { connection in try await body(SQL(connection: connection, logger: self.logger)) }
-            })
+            }
+            downUntil.withLock { $0 = nil }
+            return .success(value)
         } catch {
-            return .failure(failure(what, error))
+            let failure = failure(what, error)
+            if failure.unavailable { downUntil.withLock { $0 = .now + Self.failFastPeriod } }
+            return .failure(failure)
         }
     }
 
@@ -165,21 +180,22 @@ final class PostgresStore: OperationStore {
         }
     }
 
-    /// `body`, or a timeout error once `timeout_ms` passed (the lease or query is cancelled).
+    /// `body`, or a timeout error once `timeout_ms` passed. The body runs in a task of its own
+    /// that is cancelled, not awaited, on timeout: a lease or query stuck on a dead connection
+    /// must not hold the caller (a task group would wait for it).
     private func bounded<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let timeout = settings.timeout
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
+        let result: Result<T, any Error> = await withCheckedContinuation { continuation in
+            let answer = FirstAnswer(continuation)
+            let work = Task {
+                do { answer.give(.success(try await body())) } catch { answer.give(.failure(error)) }
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw StoreFailure("no answer within \(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000) ms", unavailable: true)
+            Task {
+                try? await Task.sleep(for: timeout)
+                if answer.give(.failure(StoreFailure("no answer within \(Int(timeout.totalMilliseconds)) ms", unavailable: true))) { work.cancel() }
             }
-            return value
         }
+        return try result.get()
     }
 
     private func failure(_ what: String, _ error: any Error) -> StoreFailure {
@@ -203,6 +219,19 @@ final class PostgresStore: OperationStore {
         }
         if let underlying = error.underlying { return "\(error.code): \(underlying)" }
         return "\(error.code)"
+    }
+}
+
+/// Resumes a continuation with the first of several racing answers.
+final class FirstAnswer<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Result<T, any Error>, Never>?>
+    init(_ continuation: CheckedContinuation<Result<T, any Error>, Never>) { self.continuation = Mutex(continuation) }
+    /// Resumes with `result` if nothing answered yet; returns whether it did.
+    @discardableResult
+    func give(_ result: Result<T, any Error>) -> Bool {
+        guard let waiting = continuation.withLock({ $0.take() }) else { return false }
+        waiting.resume(returning: result)
+        return true
     }
 }
 

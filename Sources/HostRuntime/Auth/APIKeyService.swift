@@ -66,7 +66,10 @@ struct APIKeyService: Sendable {
         let reply = await store.call("apikey.get_by_hash", JSONValue.object(["key_hash": .string(hash)]).serialized)
         var answer = reply.status == .ok ? (try? JSONValue.parse(reply.result))?["key"] : nil
         if reply.status != .ok {
-            logger?.error("cannot check an API key: the store failed", metadata: ["error": "\(reply.message)"])
+            if cache?.shouldReportFailure() ?? true {
+                logger?.error("cannot check API keys: the store failed; recently seen keys are answered from the key cache",
+                              metadata: ["error": "\(reply.message)"])
+            }
             answer = cache?.recall(hash)
             guard answer != nil else {
                 throw APIError(.serviceUnavailable, "cannot check the API key now; try again later", type: "server_error", code: "store_unavailable")

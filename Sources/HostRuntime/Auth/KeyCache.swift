@@ -32,6 +32,17 @@ final class KeyCache: Sendable {
         }
     }
 
+    /// Whether a store failure should be logged now: at most once per 10 s, so an outage under
+    /// load writes a line, not one per request.
+    func shouldReportFailure(now: ContinuousClock.Instant = .now) -> Bool {
+        lastReport.withLock { last in
+            guard last.map({ now - $0 >= .seconds(10) }) ?? true else { return false }
+            last = now
+            return true
+        }
+    }
+    private let lastReport = Mutex<ContinuousClock.Instant?>(nil)
+
     /// Forgets a key the store no longer knows.
     func forget(_ hash: String) { entries.withLock { $0[hash] = nil } }
 

@@ -122,10 +122,11 @@ final class ResultRecorder: Sendable {
             guard !batch.isEmpty else { return }
             let reply = await store.call("request_log.append_batch", JSONValue.object(["rows": .array(batch)]).serialized)
             guard reply.status != .ok else { retryDelay = Self.firstRetryDelay; continue }
-            // An unreachable store (TOKENHUB_ERR_UNAVAILABLE) keeps its rows: they go back to
+            // An unreachable store (unavailable, or no answer in time: rows are written once per
+            // request id, so a retry of a write that did land is harmless) keeps its rows: they go back to
             // the front of the queue and are tried again, with backoff, until the store answers,
             // the queue's bound drops new rows, or the store is being stopped.
-            let keep = reply.status == .unavailable && !stopping.withLock { $0.contains(key) }
+            let keep = (reply.status == .unavailable || reply.status == .timeout) && !stopping.withLock { $0.contains(key) }
             let kept = keep && queues.withLock { queues in
                 guard (queues[key]?.rows.count ?? 0) + batch.count <= maxQueuedRows else { return false }
                 queues[key, default: Queue()].rows.insert(contentsOf: batch, at: 0)

@@ -23,10 +23,12 @@ struct StoreRevisionWatcher: Service {
             guard reply.status == .ok, let revision = (try? JSONValue.parse(reply.result))?["revision"]?.numberValue else { continue }
             let identity = ObjectIdentifier(store)
             defer { seen = (identity, revision) }
-            // The first reading of a store is the baseline: the registry was loaded from it.
-            guard let last = seen, last.store == identity, last.revision != revision else { continue }
+            // The first reading of a store also reloads: a change made between the registry's
+            // load and this reading would otherwise be taken for the baseline.
+            if let last = seen, last.store == identity, last.revision == revision { continue }
             do throws(APIError) {
                 try await gateway.registry.refreshFromStore()
+                gateway.logger.info("registry changed in the store: reloaded", metadata: ["revision": "\(Int(revision))"])
             } catch {
                 gateway.logger.error("cannot follow a registry change in the store", metadata: ["error": "\(error.message)"])
             }

@@ -1,0 +1,174 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+import TestSupport
+import TokenHubCore
+
+/// Several `tokenhub serve` instances sharing one PostgreSQL database, and the gateway riding
+/// out a database outage.
+@Suite("Several instances, one PostgreSQL store", .serialized)
+struct SharedStoreTests {
+    static let adminToken = "admin-secret-token-for-tests"
+    let admin = [("Authorization", "Bearer \(Self.adminToken)")]
+    let chat = #"{"request":{"messages":[{"role":"user","content":"shared state"}]}}"#
+
+    func config(_ url: String) throws -> String {
+        try writeConfig("""
+        server:
+          require_api_key: true
+          admin_token: \(Self.adminToken)
+        dispatch:
+          chain: [DirectDispatch]
+        store:
+          plugin: PostgresStore
+          config: {url: "\(url)", tls: disable, timeout_ms: 2000}
+        providers:
+          - {id: echo, type: echo}
+        models:
+          - {id: echo-1, provider: echo, input_price_per_1k: 1.0, output_price_per_1k: 1.0}
+        routing:
+          max_budget_usd: 100
+        """)
+    }
+
+    func send(_ server: RunningTokenhub, _ method: HTTPMethod, _ path: String, body: String? = nil,
+              headers: [(String, String)] = []) async throws -> HTTPTestClient.Answer {
+        var request = HTTPClientRequest(url: server.baseURL + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return .init(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Data(bytes.readableBytesView))
+    }
+
+    func createKey(on server: RunningTokenhub, _ body: String) async throws -> (id: String, key: String) {
+        let created = try await send(server, .POST, "/admin/v1/apikeys", body: body, headers: admin)
+        #expect(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")
+        return (try #require(created.json?["id"]?.stringValue), try #require(created.json?["key"]?.stringValue))
+    }
+
+    /// Polls `condition` every 20 ms; returns how long it took to hold, nil after `limit`.
+    func within(_ limit: Duration, _ condition: () async throws -> Bool) async throws -> Duration? {
+        let clock = ContinuousClock(), start = clock.now
+        while clock.now - start < limit {
+            if try await condition() { return clock.now - start }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
+    @Test("a key made on A works on B; revoked on A it is refused by B at once; a model added on A routes on B within a second")
+    func keysAndRegistryAcrossInstances() async throws {
+        let url = try await PostgresServer.shared().createDatabase("shared")
+        let path = try config(url)
+        async let startA = RunningTokenhub.start(configPath: path)
+        async let startB = RunningTokenhub.start(configPath: path)
+        let (a, b) = try await (startA, startB)  // both migrate the same empty database at once
+        let (id, key) = try await createKey(on: a, #"{"name":"shared"}"#)
+        let auth = [("Authorization", "Bearer \(key)")]
+        #expect(try await send(b, .POST, "/v1/chat", body: chat, headers: auth).status == 200)
+
+        // Disabled, rotated and deleted on A: B refuses the old key on its next request.
+        #expect(try await send(a, .PATCH, "/admin/v1/apikeys/\(id)", body: #"{"enabled":false}"#, headers: admin).status == 200)
+        #expect(try await send(b, .POST, "/v1/chat", body: chat, headers: auth).status == 401, "B accepted a key disabled on A")
+        #expect(try await send(a, .PATCH, "/admin/v1/apikeys/\(id)", body: #"{"enabled":true}"#, headers: admin).status == 200)
+        let rotated = try await send(a, .POST, "/admin/v1/apikeys/\(id)/rotate", headers: admin)
+        let newKey = try #require(rotated.json?["key"]?.stringValue)
+        #expect(try await send(b, .POST, "/v1/chat", body: chat, headers: auth).status == 401, "B accepted the key rotated away on A")
+        #expect(try await send(b, .POST, "/v1/chat", body: chat, headers: [("Authorization", "Bearer \(newKey)")]).status == 200)
+        #expect(try await send(a, .DELETE, "/admin/v1/apikeys/\(id)", headers: admin).status == 204)
+        #expect(try await send(b, .POST, "/v1/chat", body: chat, headers: [("Authorization", "Bearer \(newKey)")]).status == 401,
+                "B accepted a key deleted on A")
+
+        #expect(try await send(a, .POST, "/admin/v1/models", body: #"{"id":"echo-2","provider":"echo"}"#, headers: admin).status == 201)
+        let (_, other) = try await createKey(on: a, #"{"name":"other"}"#)
+        let seen = try await within(.seconds(2)) {
+            let models = try await send(b, .GET, "/v1/models", headers: [("Authorization", "Bearer \(other)")])
+            return models.json?["data"]?.arrayValue?.contains { $0["id"]?.stringValue == "echo-2" } == true
+        }
+        let lag = try #require(seen, "B never saw the model added on A: \(b.log.suffix(3000))")
+        #expect(lag <= .seconds(1), "registry change took \(lag) to reach B")
+        #expect(await a.stopped() == 0)
+        #expect(await b.stopped() == 0)
+    }
+
+    @Test("20 concurrent requests across A and B on a key whose budget covers 5: spend ends within one request's cost of the budget")
+    func budgetAcrossInstances() async throws {
+        let url = try await PostgresServer.shared().createDatabase("budget")
+        let path = try config(url)
+        let a = try await RunningTokenhub.start(configPath: path)
+        let b = try await RunningTokenhub.start(configPath: path)
+        // One request's cost, measured with a key without a budget.
+        let (_, free) = try await createKey(on: a, #"{"name":"free"}"#)
+        let probe = try await send(a, .POST, "/v1/chat", body: chat, headers: [("Authorization", "Bearer \(free)")])
+        let cost = try #require(probe.json?["estimated_cost_usd"]?.numberValue)
+        #expect(cost > 0)
+        let budget = cost * 5.5
+        let (id, key) = try await createKey(on: a, #"{"name":"tight","monthly_budget_usd":\#(budget)}"#)
+        let auth = [("Authorization", "Bearer \(key)")]
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<20 {
+                let server = index % 2 == 0 ? a : b
+                group.addTask { try await send(server, .POST, "/v1/chat", body: chat, headers: auth).status }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(Set(statuses).isSubset(of: [200, 429]), "\(statuses)")
+        let served = statuses.filter { $0 == 200 }.count
+        #expect(served >= 5 && served <= 6, "a budget of 5.5 requests served \(served)")
+        // Every served request's row is written; the spend they add up to stays within one
+        // request's cost of the budget.
+        let database = String(url.split(separator: "/").last!)
+        let server = try await PostgresServer.shared()
+        var spend = 0.0
+        _ = try await within(.seconds(5)) {
+            let rows = try await server.psql(database, "SELECT COUNT(*), COALESCE(SUM(estimated_cost_usd), 0) FROM request_logs WHERE api_key_id = '\(id)'")
+            let fields = rows.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|")
+            spend = Double(fields.last ?? "") ?? 0
+            return Int(fields.first ?? "") == served
+        }
+        #expect(spend <= budget + cost * 1.0001, "spend \(spend) on a budget of \(budget) (one request costs \(cost))")
+        await a.stopped()
+        await b.stopped()
+    }
+
+    @Test("PostgreSQL stopped for 10 s under load: no chat with a known key fails, and the rows arrive after it returns")
+    func outage() async throws {
+        let postgres = try await offThread { try PostgresServer() }
+        defer { postgres.stop(mode: "immediate") }
+        let url = try await postgres.createDatabase("outage")
+        let server = try await RunningTokenhub.start(configPath: try config(url))
+        let (id, key) = try await createKey(on: server, #"{"name":"steady"}"#)
+        let auth = [("Authorization", "Bearer \(key)")]
+        #expect(try await send(server, .POST, "/v1/chat", body: chat, headers: auth).status == 200)
+
+        let load = Task {
+            var answered = 0, failed: [Int] = []
+            let clock = ContinuousClock(), start = clock.now
+            while clock.now - start < .seconds(14) {
+                let status = (try? await send(server, .POST, "/v1/chat", body: chat, headers: auth).status) ?? -1
+                if status == 200 { answered += 1 } else { failed.append(status) }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            return (answered, failed)
+        }
+        try await Task.sleep(for: .seconds(2))
+        try await offThread { postgres.stop(mode: "immediate") }
+        try await Task.sleep(for: .seconds(10))
+        try await offThread { try postgres.start() }
+        let (answered, failed) = await load.value
+        #expect(failed.isEmpty, "\(failed.count) chats failed during the outage: \(Set(failed))")
+        #expect(answered > 50, "\(answered) answered")
+        let database = String(url.split(separator: "/").last!)
+        let arrived = try await within(.seconds(20)) {
+            let rows = try await postgres.psql(database, "SELECT COUNT(*) FROM request_logs WHERE api_key_id = '\(id)'")
+            return Int(rows.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) == answered + 1
+        }
+        #expect(arrived != nil, "the rows buffered during the outage were not all written after it")
+        #expect(server.log.contains("store unavailable: keeping request log rows"), "the outage is logged")
+        await server.stopped()
+    }
+}
