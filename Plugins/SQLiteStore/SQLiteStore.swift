@@ -23,8 +23,8 @@ final class SQLiteStore: OperationStore {
         self.host = host
         let config = try JSONValue.parse(configJSON.isEmpty ? Array("{}".utf8) : configJSON)
         let fields = try PayloadFields(config, path: "config")
-        if let unknown = config.objectValue?.keys.sorted().first(where: { !["path", "busy_timeout_ms", "commit_window_ms"].contains($0) }) {
-            throw PluginError("config.\(unknown): unknown key (SQLiteStore takes path, busy_timeout_ms, commit_window_ms)")
+        if let unknown = config.objectValue?.keys.sorted().first(where: { !["path", "busy_timeout_ms", "commit_window_ms", "create_directory"].contains($0) }) {
+            throw PluginError("config.\(unknown): unknown key (SQLiteStore takes path, busy_timeout_ms, commit_window_ms, create_directory)")
         }
         path = try fields.string("path")
         guard !path.isEmpty else { throw PluginError("config.path: required (the database file, e.g. tokenhub.db)") }
@@ -36,6 +36,15 @@ final class SQLiteStore: OperationStore {
         commitWindow = .milliseconds(window)
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isDirectory: ObjCBool = false
+        // `create_directory: true` (the embedded default's data directory) makes the file's
+        // directory, with its parents, mode 0700: the database holds key hashes and logs.
+        if try fields.bool("create_directory", default: false), !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw PluginError("config.path: cannot create directory \(directory): \(error.localizedDescription)")
+            }
+        }
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw PluginError("config.path: directory \(directory) does not exist")
         }

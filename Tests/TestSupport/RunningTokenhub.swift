@@ -33,6 +33,11 @@ public final class RunningTokenhub: @unchecked Sendable {
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         var environment = ProcessInfo.processInfo.environment
         environment["TOKENHUB_LISTEN_ADDR"] = "127.0.0.1:0"
+        // The default config's SQLite store: a fresh data directory per process, so tests
+        // never share (or leave behind) a database.
+        if environment["TOKENHUB_DATA_DIR"] == nil {
+            environment["TOKENHUB_DATA_DIR"] = FileManager.default.temporaryDirectory.appendingPathComponent("tokenhub-data-\(UUID().uuidString)").path
+        }
         for (key, value) in extra { environment[key] = value }
         process.environment = environment
         let stderr = Pipe()

@@ -29,6 +29,20 @@ dispatch:
   chain:
     - DirectDispatch
 
+# Keys, the registry, request logs, rewards and time series live in the store. The default is
+# a SQLite file under TOKENHUB_DATA_DIR (default ./tokenhub-data, created on first start).
+# PostgreSQL instead, for several instances sharing one state:
+#   store: {plugin: PostgresStore, config: {url: "postgres://tokenhub@db:5432/tokenhub", password_env: PGPASSWORD}}
+store:
+  plugin: SQLiteStore
+  config:
+    path: ${TOKENHUB_DATA_DIR:-./tokenhub-data}/tokenhub.db
+    create_directory: true
+
+# GET /metrics in Prometheus text format.
+telemetry:
+  - PrometheusTelemetry
+
 providers:
   - id: echo
     type: echo

@@ -12,7 +12,7 @@ import TokenHubCore
 /// PostgreSQL's alone.
 struct StoreRevisionWatcher: Service {
     let gateway: Gateway
-    var interval: Duration = .milliseconds(500)
+    var interval: Duration = .milliseconds(250)
 
     func run() async {
         var seen: (store: ObjectIdentifier, revision: Double)?
