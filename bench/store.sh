@@ -1,28 +1,47 @@
 #!/usr/bin/env bash
-# Benchmark: request-log appends per second through the store ABI (SQLiteStore, group commit),
-# one append's latency, and what logging costs a chat request: wrk at concurrency 1 on the
-# echo model without a store, then with SQLiteStore at commit_window_ms 0 and at the default
-# (5), printing latency p50/p99 and, read from /proc/PID/io, the bytes and write calls the
-# tokenhub process sent to storage per logged request.
+# Benchmark: SQLiteStore and PostgresStore side by side.
+#  1. Request-log appends per second through the store ABI (single rows at concurrency C, and
+#     the host's 512-row batches), and one append's latency at concurrency 1.
+#  2. A chat request at concurrency 1 (wrk, echo model) without a store, with SQLiteStore and
+#     with PostgresStore (a throwaway local cluster): latency p50/p99, tokenhub's CPU per
+#     request, and for PostgreSQL the server's CPU per logged request, all from /proc.
 # Usage: bench/store.sh [rows] [concurrency] [seconds]      (prints figures; asserts nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
 command -v sqlite3 >/dev/null || { apt-get update -qq; apt-get install -y -qq sqlite3 >/dev/null; }
-bench_setup StoreBench SQLiteStore DirectDispatch tokenhub
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq; apt-get install -y -qq postgresql >/dev/null; }
+bench_setup StoreBench SQLiteStore PostgresStore DirectDispatch tokenhub
 seconds=${3:-5}
-"$bin/StoreBench" "$bin/libSQLiteStore.so" "${1:-100000}" "${2:-256}"
 
+# A throwaway PostgreSQL cluster on a free port (as the postgres user when run as root).
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+chmod 755 "$work"; mkdir -p "$work/pg"; [ "$(id -u)" = 0 ] && chown postgres "$work/pg"
+as_pg "$pgbin/initdb" -D "$work/pg/data" -U postgres --auth=trust -E UTF8 >/dev/null
+as_pg "$pgbin/postgres" -D "$work/pg/data" -k '' -h 127.0.0.1 -p "$pgport" >"$work/pg.log" 2>&1 & pgwrap=$!
+pids+=("$pgwrap")
+for _ in $(seq 100); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pgport" && break; sleep 0.1; done
+postmaster=$(head -1 "$work/pg/data/postmaster.pid")
+pg_url() { psql -q -h 127.0.0.1 -p "$pgport" -U postgres -c "CREATE DATABASE $1" >/dev/null; echo "postgres://postgres@127.0.0.1:$pgport/$1"; }
+
+echo "== appends through the store ABI =="
+echo "-- SQLiteStore"
+"$bin/StoreBench" "$bin/libSQLiteStore.so" - "${1:-100000}" "${2:-256}"
+echo "-- PostgresStore (local server, fsync on)"
+"$bin/StoreBench" "$bin/libPostgresStore.so" "{\"url\":\"$(pg_url abi)\",\"tls\":\"disable\"}" "${1:-100000}" "${2:-256}"
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_ticks() { local total=0; for p in $postmaster $(pgrep -P "$postmaster"); do total=$(( total + $(cpu_ticks "$p") )); done; echo $total; }
+hz=$(getconf CLK_TCK)
 chat_request echo echo-1
-io() { awk -v key="$2" '$1 == key ":" { print $2 }' "/proc/$1/io"; }
-rows() { sqlite3 "$1" 'SELECT COUNT(*) FROM request_logs'; }
-printf '\n%-34s %10s %10s %16s %16s\n' "chat request, concurrency 1" "p50" "p99" "bytes/request" "writes/request"
-for variant in without window-0 window-default; do
-  store=""
-  db="$work/$variant.db"
+printf '\n%-28s %10s %10s %18s %18s\n' "chat request, concurrency 1" "p50" "p99" "tokenhub CPU/req" "postgres CPU/req"
+for variant in without sqlite postgres; do
   case $variant in
-    window-0) store="store: {plugin: SQLiteStore, config: {path: $db, commit_window_ms: 0}}" ;;
-    window-default) store="store: {plugin: SQLiteStore, config: {path: $db}}" ;;
+    without) store="" ;;
+    sqlite) store="store: {plugin: SQLiteStore, config: {path: $work/chat.db}}" ;;
+    postgres) store="store: {plugin: PostgresStore, config: {url: \"$(pg_url chat)\", tls: disable}}" ;;
   esac
   cat >"$work/$variant.yaml" <<YAML
 server: {listen: 127.0.0.1:19200}
@@ -33,17 +52,15 @@ models: [{id: echo-1, provider: echo}]
 YAML
   serve_tokenhub "$work/$variant.yaml" 127.0.0.1:19200; pid=$tokenhub
   wrk -t1 -c1 -d2s -s "$work/echo.lua" http://127.0.0.1:19200/v1/chat/completions >/dev/null 2>&1
-  sleep 0.2
-  bytes0=$(io $pid write_bytes); calls0=$(io $pid syscw); rows0=$([ -n "$store" ] && rows "$db" || echo 0)
+  sleep 0.3
+  t0=$(cpu_ticks $pid); p0=$(pg_ticks)
   out=$(wrk -t1 -c1 -d"${seconds}s" --latency -s "$work/echo.lua" http://127.0.0.1:19200/v1/chat/completions 2>/dev/null)
-  sleep 0.2
-  per_request="-"; writes="-"
-  if [ -n "$store" ]; then
-    logged=$(( $(rows "$db") - rows0 ))
-    per_request=$(( ($(io $pid write_bytes) - bytes0) / logged ))
-    writes=$(echo "scale=1; ($(io $pid syscw) - $calls0) / $logged" | bc)
-  fi
-  printf '%-34s %10s %10s %16s %16s\n' "$variant" "$(awk '$1 == "50%" { print $2 }' <<<"$out")" \
-    "$(awk '$1 == "99%" { print $2 }' <<<"$out")" "$per_request" "$writes"
+  sleep 0.3
+  requests=$(awk '/requests in/ { print $1 }' <<<"$out")
+  per_request() { echo "scale=1; ($1) * 1000000 / $hz / $requests" | bc; }
+  tokenhub_cpu="$(per_request "$(cpu_ticks $pid) - $t0") us"
+  pg_cpu="-"; [ "$variant" = postgres ] && pg_cpu="$(per_request "$(pg_ticks) - $p0") us"
+  printf '%-28s %10s %10s %18s %18s\n' "$variant" "$(awk '$1 == "50%" { print $2 }' <<<"$out")" \
+    "$(awk '$1 == "99%" { print $2 }' <<<"$out")" "$tokenhub_cpu" "$pg_cpu"
   kill $pid; wait $pid 2>/dev/null || true
 done

@@ -1,4 +1,4 @@
-// Request-log appends per second through the store ABI (SQLiteStore plugin, group commit),
+// Request-log appends per second through the store ABI (SQLiteStore or PostgresStore),
 // and the latency of one append. Run through `bench/store.sh`; prints figures.
 import Foundation
 import HostRuntime
@@ -33,13 +33,14 @@ nonisolated func append(_ store: StoreInstance, _ payload: [UInt8], operation: S
     precondition(reply.status == .ok, reply.message)
 }
 
-nonisolated func run(library path: String, rows total: Int, concurrency: Int) async throws {
+nonisolated func run(library path: String, config given: String, rows total: Int, concurrency: Int) async throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-bench-\(getpid())")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let library = try PluginLibrary.load(path: path)
-    let config = JSONValue.object(["path": .string(directory.appendingPathComponent("bench.db").path)]).serialized
-    let store = try await StoreInstance.start(library: library, name: "sqlite", configJSON: config, services: NoopServices())
+    // "-": a SQLite file in a scratch directory; otherwise the store's config JSON.
+    let config = given == "-" ? JSONValue.object(["path": .string(directory.appendingPathComponent("bench.db").path)]).serialized : Array(given.utf8)
+    let store = try await StoreInstance.start(library: library, name: "store", configJSON: config, services: NoopServices())
 
     let payloads = (0..<total).map(row)
     let started = ContinuousClock.now
@@ -87,9 +88,9 @@ nonisolated func run(library path: String, rows total: Int, concurrency: Int) as
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count >= 2 else {
-    print("usage: StoreBench <libSQLiteStore.so> [rows] [concurrency]")
+guard arguments.count >= 3 else {
+    print("usage: StoreBench <libSQLiteStore.so|libPostgresStore.so> <config JSON, or - for a scratch SQLite file> [rows] [concurrency]")
     exit(2)
 }
-try await run(library: arguments[1], rows: arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000,
-              concurrency: arguments.count > 3 ? Int(arguments[3]) ?? 256 : 256)
+try await run(library: arguments[1], config: arguments[2], rows: arguments.count > 3 ? Int(arguments[3]) ?? 100_000 : 100_000,
+              concurrency: arguments.count > 4 ? Int(arguments[4]) ?? 256 : 256)

@@ -25,10 +25,11 @@ struct StoreRevisionWatcher: Service {
             defer { seen = (identity, revision) }
             // The first reading of a store also reloads: a change made between the registry's
             // load and this reading would otherwise be taken for the baseline.
+            let changed = seen.map { $0.store == identity } ?? false
             if let last = seen, last.store == identity, last.revision == revision { continue }
             do throws(APIError) {
                 try await gateway.registry.refreshFromStore()
-                gateway.logger.info("registry changed in the store: reloaded", metadata: ["revision": "\(Int(revision))"])
+                if changed { gateway.logger.info("registry changed in the store: reloaded", metadata: ["revision": "\(Int(revision))"]) }
             } catch {
                 gateway.logger.error("cannot follow a registry change in the store", metadata: ["error": "\(error.message)"])
             }
