@@ -680,6 +680,29 @@ _Static_assert(sizeof(tokenhub_plugin_descriptor) == 7 * sizeof(void *), "tokenh
  *   "routing_config.get"  {} -> { "value": object | null }
  *   "routing_config.put"  { "value": object } -> { "stored": true }
  *
+ * Optional operations (a store that answers TOKENHUB_ERR_NOT_SUPPORTED still works: the host
+ * then checks budgets by spend alone, does not follow other instances' registry changes, and
+ * `tokenhub store copy` refuses it, naming the operation):
+ *   "budget.reserve"      { "request_id", "api_key_id", "budget_usd" (> 0), "estimate_usd",
+ *                          "since_unix_ms" (the period's start), "now_unix_ms", "expires_unix_ms" }
+ *                          -> { "admitted": bool, "spent_usd", "reserved_usd" }  Atomically
+ *                          across every instance using the store: admitted when the key's logged
+ *                          spend since the period start plus its other live holds is under the
+ *                          budget; then holds `estimate_usd` for the request until its
+ *                          "request_log.append(_batch)" row (which must delete the hold in the
+ *                          same transaction) or `expires_unix_ms`.
+ *   "budget.release"      { "request_id" } -> { "released": bool }
+ *   "store.revision"      {} -> { "revision": int }  a counter every write to keys, providers,
+ *                          models and settings increments (other instances poll it)
+ *   "copy.export"         { "kind", "after": cursor ("" = start), "limit" (1-5000) }
+ *                          -> { "rows": [...], "next": cursor of the last row ("" when none) }
+ *                          kinds: providers, models, routing_config, api_keys (with key_hash),
+ *                          request_logs, audit, rewards, tsdb_points; rows in a stable order
+ *   "copy.import"         { "kind", "source", "cursor", "rows" } -> { "stored": int }  writes
+ *                          the rows (keyed kinds insert-if-absent) and records `cursor` as how
+ *                          far `source` was copied, in one transaction
+ *   "copy.progress"       { "kind", "source" } -> { "cursor" }   "" when never copied
+ *
  * APIKeyRecord (the key itself is never stored, only its SHA-256 as lowercase hex):
  *   { "id", "name", "key_hash", "key_prefix", "scopes": ["chat"|"plan"] (empty = all),
  *     "enabled": bool, "expires_unix_ms": int (0 = never), "monthly_budget_usd": number (0 = none),
