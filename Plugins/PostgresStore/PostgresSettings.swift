@@ -18,11 +18,14 @@ struct PostgresSettings: Sendable {
     var tls: TLSMode
     var commitWindow: Duration
     var timeout: Duration
+    /// false: start even when the server cannot be reached, and connect (and migrate) in the
+    /// background; operations answer unavailable until then.
+    var required: Bool
 
     /// `disable`, `prefer` (the default: TLS when the server offers it) or `require`.
     enum TLSMode: String, Sendable { case disable, prefer, require }
 
-    static let keys = ["url", "password_env", "pool_size", "tls", "commit_window_ms", "timeout_ms"]
+    static let keys = ["url", "password_env", "pool_size", "tls", "commit_window_ms", "timeout_ms", "required"]
 
     /// `host:port/database`, never the user's password.
     var redacted: String { "\(host):\(port)/\(database)" }
@@ -64,5 +67,6 @@ struct PostgresSettings: Sendable {
         let timeout = try fields.int("timeout_ms", default: 5000)
         guard (100...600_000).contains(timeout) else { throw PluginError("config.timeout_ms: expected 100 to 600000, got \(timeout)") }
         self.timeout = .milliseconds(timeout)
+        required = try fields.bool("required", default: true)
     }
 }

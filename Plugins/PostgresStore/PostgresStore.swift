@@ -52,23 +52,55 @@ final class PostgresStore: OperationStore {
         let runTask = Task { await client.run() }
         let server = settings.redacted
         do {
-            try await bounded("migrating the schema") {
-                try await client.withConnection { connection in
-                    try await connection.withTransaction(logger: self.logger) { connection in
-                        try await PostgresSchema.migrate(SQL(connection: connection, logger: self.logger), server: server)
-                    }
-                }
-            }
+            try await migrate(client)
         } catch {
-            runTask.cancel()
-            return .failure(.internal, "PostgreSQL at \(server): \(Self.describe(error))")
+            guard !settings.required else {
+                runTask.cancel()
+                return .failure(.internal, "PostgreSQL at \(server): \(Self.describe(error))")
+            }
+            // `required: false`: serve now (operations answer unavailable, so the host uses its
+            // key cache and keeps log rows), and migrate once the server answers.
+            host.log(.error, "PostgreSQL at \(server) is unreachable: starting without it and retrying (\(Self.describe(error)))")
+            migrated.withLock { $0 = false }
+            Task { await self.migrateWhenReachable(client) }
         }
         let writer = LogWriter(window: settings.commitWindow) { [self] appends in
             await self.transaction("writing log rows") { sql in try await LogWriter.writeBatch(appends, sql) }
         }
         running.withLock { $0 = Running(client: client, runTask: runTask, writer: writer) }
-        host.log(.info, "PostgreSQL store ready at \(server) (pool of \(settings.poolSize))")
+        if migrated.withLock({ $0 }) { host.log(.info, "PostgreSQL store ready at \(server) (pool of \(settings.poolSize))") }
         return PluginReply(status: .ok)
+    }
+
+    /// Whether the schema is known to be current (false only while `required: false` waits).
+    private let migrated = Mutex(true)
+    private let stopped = Mutex(false)
+
+    private func migrate(_ client: PostgresClient) async throws {
+        let server = settings.redacted
+        try await bounded("migrating the schema") {
+            try await client.withConnection { connection in
+                try await connection.withTransaction(logger: self.logger) { connection in
+                    try await PostgresSchema.migrate(SQL(connection: connection, logger: self.logger), server: server)
+                }
+            }
+        }
+    }
+
+    private func migrateWhenReachable(_ client: PostgresClient) async {
+        var delay: Duration = .milliseconds(500)
+        while !stopped.withLock({ $0 }) {
+            try? await Task.sleep(for: delay)
+            guard !stopped.withLock({ $0 }) else { return }
+            do {
+                try await migrate(client)
+                migrated.withLock { $0 = true }
+                host.log(.info, "PostgreSQL store ready at \(settings.redacted) (pool of \(settings.poolSize)), after waiting for the server")
+                return
+            } catch {
+                delay = min(delay * 2, .seconds(10))
+            }
+        }
     }
 
     func perform(_ operation: StoreOperation) async -> Result<JSONValue, StoreFailure> {
@@ -141,6 +173,7 @@ final class PostgresStore: OperationStore {
     }
 
     func stop() async {
+        stopped.withLock { $0 = true }
         guard let state = running.withLock({ $0 }) else { return }
         // The host flushed its queue before stop; appends still in a window finish first.
         _ = await state.writer.append(.points([]))
@@ -155,6 +188,9 @@ final class PostgresStore: OperationStore {
     private func query<T: Sendable>(_ what: String, _ body: @escaping @Sendable (SQL) async throws -> T) async -> Result<T, StoreFailure> {
         guard let client = running.withLock({ $0?.client }) else { return .failure(StoreFailure("the store is stopped", unavailable: true)) }
         let now = ContinuousClock.now
+        guard migrated.withLock({ $0 }) else {
+            return .failure(StoreFailure("\(what) at \(settings.redacted): not connected yet (required: false); retrying", unavailable: true))
+        }
         let skip = downUntil.withLock { until in
             guard let end = until, now < end else { return false }
             return true

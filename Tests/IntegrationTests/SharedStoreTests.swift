@@ -14,7 +14,7 @@ struct SharedStoreTests {
     let admin = [("Authorization", "Bearer \(Self.adminToken)")]
     let chat = #"{"request":{"messages":[{"role":"user","content":"shared state"}]}}"#
 
-    func config(_ url: String) throws -> String {
+    func config(_ url: String, storeOptions: String = "") throws -> String {
         try writeConfig("""
         server:
           require_api_key: true
@@ -23,7 +23,7 @@ struct SharedStoreTests {
           chain: [DirectDispatch]
         store:
           plugin: PostgresStore
-          config: {url: "\(url)", tls: disable, timeout_ms: 2000}
+          config: {url: "\(url)", tls: disable, timeout_ms: 2000\(storeOptions)}
         providers:
           - {id: echo, type: echo}
         models:
@@ -171,6 +171,34 @@ struct SharedStoreTests {
         }
         #expect(arrived != nil, "the rows buffered during the outage were not all written after it")
         #expect(server.log.contains("store unavailable: keeping request log rows"), "the outage is logged")
+        await server.stopped()
+    }
+
+    @Test("PostgreSQL unreachable at start: exit 1 naming host and port; with required: false, serve and connect once it is up")
+    func unreachableAtStart() async throws {
+        let postgres = try await offThread { try PostgresServer() }
+        defer { postgres.stop(mode: "immediate") }
+        let url = try await postgres.createDatabase("late")
+        try await offThread { postgres.stop() }
+
+        let refused = try await Subprocess.running(TestPaths.tokenhub.path, ["check-config", "--config", try config(url)])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("127.0.0.1:\(postgres.port)"), "\(refused.stderr)")
+
+        let lenient = try config(url, storeOptions: ", required: false")
+        let server = try await RunningTokenhub.start(configPath: lenient)
+        let early = try await send(server, .POST, "/admin/v1/apikeys", body: #"{"name":"late"}"#, headers: admin)
+        #expect(early.status == 503, "\(String(decoding: early.body, as: UTF8.self))")
+        try await offThread { try postgres.start() }
+        var created: HTTPTestClient.Answer?
+        _ = try await within(.seconds(30)) {
+            let answer = try await send(server, .POST, "/admin/v1/apikeys", body: #"{"name":"late"}"#, headers: admin)
+            if answer.status == 201 { created = answer }
+            return answer.status == 201
+        }
+        let key = try #require(created?.json?["key"]?.stringValue, "never connected: \(server.log.suffix(2000))")
+        #expect(try await send(server, .POST, "/v1/chat", body: chat, headers: [("Authorization", "Bearer \(key)")]).status == 200)
+        #expect(server.log.contains("after waiting for the server"))
         await server.stopped()
     }
 }
