@@ -107,4 +107,35 @@ struct StoreSharedStateTests {
         #expect(try await call(again, "request_log.list", .object([:]))["total"] == .number(1))
         await again.stop(deadline: .now + .seconds(10))
     }
+
+    @Test("PostgresStore config errors name the field and never show the password")
+    func postgresConfigErrors() async throws {
+        let cases: [(config: String, expected: String)] = [
+            (#"{}"#, "config.url: required"),
+            (#"{"url":"mysql://u@h/db"}"#, "config.url: expected postgres://"),
+            (#"{"url":"postgres://u:hunter2@h"}"#, "config.url: no database name"),
+            (#"{"url":"postgres://u@h/db","password_env":"TOKENHUB_TEST_UNSET_VARIABLE"}"#, "config.password_env: the environment variable TOKENHUB_TEST_UNSET_VARIABLE is not set"),
+            (#"{"url":"postgres://u:hunter2@h/db","password_env":"HOME"}"#, "config.password_env: the url already carries a password"),
+            (#"{"url":"postgres://u@h/db","tls":"maybe"}"#, "config.tls: expected disable, prefer or require"),
+            (#"{"url":"postgres://u@h/db","pool_size":0}"#, "config.pool_size: expected 1 to 200"),
+            (#"{"url":"postgres://u@h/db","colour":"red"}"#, "config.colour: unknown key"),
+        ]
+        for (config, expected) in cases {
+            do {
+                _ = try await suite.start(.postgres, config: config)
+                Issue.record("\(config) must not start")
+            } catch let error as PluginLoadError {
+                #expect(error.detail.contains(expected), "\(config): \(error.detail)")
+                #expect(!error.detail.contains("hunter2"))
+            }
+        }
+        // Unreachable: the error names host and port, not the password.
+        do {
+            _ = try await suite.start(.postgres, config: #"{"url":"postgres://u:hunter2@127.0.0.1:1/db","tls":"disable","timeout_ms":1000}"#)
+            Issue.record("an unreachable server must not start")
+        } catch let error as PluginLoadError {
+            #expect(error.code == .startFailed)
+            #expect(error.detail.contains("127.0.0.1:1/db") && !error.detail.contains("hunter2"), "\(error.detail)")
+        }
+    }
 }

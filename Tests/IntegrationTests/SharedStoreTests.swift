@@ -201,4 +201,19 @@ struct SharedStoreTests {
         #expect(server.log.contains("after waiting for the server"))
         await server.stopped()
     }
+
+    @Test("rate limits are per instance, as the README says: a key limited to 1 request/s gets one on A and one on B in the same second")
+    func rateLimitsPerInstance() async throws {
+        let url = try await PostgresServer.shared().createDatabase("rates")
+        let path = try config(url)
+        let a = try await RunningTokenhub.start(configPath: path)
+        let b = try await RunningTokenhub.start(configPath: path)
+        let (_, key) = try await createKey(on: a, #"{"name":"slow","rate_limit_rps":0.1}"#)
+        let auth = [("Authorization", "Bearer \(key)")]
+        #expect(try await send(a, .POST, "/v1/chat", body: chat, headers: auth).status == 200)
+        #expect(try await send(a, .POST, "/v1/chat", body: chat, headers: auth).status == 429, "A's bucket is empty")
+        #expect(try await send(b, .POST, "/v1/chat", body: chat, headers: auth).status == 200, "B's bucket is its own")
+        await a.stopped()
+        await b.stopped()
+    }
 }
