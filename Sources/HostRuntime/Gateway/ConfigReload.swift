@@ -128,6 +128,17 @@ extension Gateway {
     public func reloadConfig(environment: [String: String] = ProcessInfo.processInfo.environment)
         async throws(ConfigReloadError) -> ConfigReloadOutcome
     {
+        do {
+            let outcome = try await reloadUnderPermit(environment: environment)
+            services.events.publish(.configReloaded, ["generation": .number(Double(outcome.generation))])
+            return outcome
+        } catch {
+            services.events.publish(.configRejected, ["code": .string(error.code.rawValue), "error": .string(error.message)])
+            throw error
+        }
+    }
+
+    private func reloadUnderPermit(environment: [String: String]) async throws(ConfigReloadError) -> ConfigReloadOutcome {
         try await reloads.withPermit { () async throws(ConfigReloadError) -> ConfigReloadOutcome in
             let began = ContinuousClock.now
             let running = applied.withLock { $0 }

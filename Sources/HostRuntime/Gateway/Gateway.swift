@@ -86,13 +86,12 @@ public final class Gateway: Sendable {
         let keyring = try SecretKeyring.load(environment: environment, keyFile: config.server.secretKeyFile)
         LogLevelControl.set(config.server.logLevel)
         let telemetry = TelemetryFanOut()
+        let events = EventBus(telemetry: telemetry)
         let engine = Engine(providers: config.providers, models: config.models) { provider, state in
             logger.notice("provider health changed", metadata: ["provider": "\(provider)", "state": "\(state.rawValue)"])
-            telemetry.observe(eventJSON: JSONValue.object([
-                "type": .string("provider_health"), "provider": .string(provider), "state": .string(state.rawValue),
-            ]).serialized)
+            events.publish(.healthChange, ["provider": .string(provider), "state": .string(state.rawValue)])
         }
-        let services = GatewayHostServices(engine: engine, logger: logger, defaults: config.routing, telemetry: telemetry)
+        let services = GatewayHostServices(engine: engine, logger: logger, defaults: config.routing, telemetry: telemetry, events: events)
         do {
             let plugins = try await PluginSet.start(config: config, services: services, strict: true)
             services.results.attach(plugins.store)

@@ -13,12 +13,16 @@ struct GatewayHostServices: HostServices {
     let results: ResultRecorder
     /// The telemetry plugins: every result (through `results`) and every metric.
     let telemetry: TelemetryFanOut
+    /// The event bus: SSE subscribers and the telemetry plugins' `on_event`.
+    let events: EventBus
 
-    init(engine: Engine, logger: Logger, defaults: Policy = Policy(), telemetry: TelemetryFanOut = TelemetryFanOut()) {
+    init(engine: Engine, logger: Logger, defaults: Policy = Policy(), telemetry: TelemetryFanOut = TelemetryFanOut(), events: EventBus? = nil) {
         self.engine = engine
         self.logger = logger
         self.telemetry = telemetry
-        self.results = ResultRecorder(logger: logger, defaults: defaults, telemetry: telemetry)
+        let events = events ?? EventBus(telemetry: telemetry)
+        self.events = events
+        self.results = ResultRecorder(logger: logger, defaults: defaults, telemetry: telemetry, events: events)
     }
 
     func log(plugin: String, level: LogLevel, message: String) {
@@ -33,7 +37,14 @@ struct GatewayHostServices: HostServices {
 
     func emitEvent(plugin: String, eventJSON: [UInt8]) {
         logger.debug("event", metadata: ["plugin": "\(plugin)", "event": "\(String(decoding: eventJSON, as: UTF8.self))"])
-        telemetry.observe(eventJSON: eventJSON)
+        // A plugin's event joins the bus: its `type` and `request_id` are the event's, its other
+        // members the fields, and `plugin` names who sent it.
+        var fields = (try? JSONValue.parse(eventJSON))?.objectValue ?? ["raw": .string(String(decoding: eventJSON.prefix(1024), as: UTF8.self))]
+        let type = fields.removeValue(forKey: "type")?.stringValue ?? "plugin_event"
+        let requestID = fields.removeValue(forKey: "request_id")?.stringValue
+        for reserved in ["sequence", "time_unix_ms"] { fields[reserved] = nil }
+        fields["plugin"] = .string(plugin)
+        events.publish(type: type, requestID: requestID, fields)
     }
 
     func recordMetric(plugin: String, kind: MetricKind, name: String, labelsJSON: String, value: Double) {

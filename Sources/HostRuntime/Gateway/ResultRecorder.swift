@@ -44,8 +44,11 @@ final class ResultRecorder: Sendable {
 
     private let telemetry: TelemetryFanOut
 
-    init(logger: Logger, defaults: Policy = Policy(), telemetry: TelemetryFanOut = TelemetryFanOut(), maxQueuedRows: Int = 50_000) {
+    private let events: EventBus?
+
+    init(logger: Logger, defaults: Policy = Policy(), telemetry: TelemetryFanOut = TelemetryFanOut(), events: EventBus? = nil, maxQueuedRows: Int = 50_000) {
         self.logger = logger
+        self.events = events
         self.maxQueuedRows = maxQueuedRows
         self.defaults = defaults
         self.telemetry = telemetry
@@ -72,6 +75,17 @@ final class ResultRecorder: Sendable {
             "error_class": "\(result.output.errorClass?.rawValue ?? "")", "error": "\(result.output.error)",
         ])
         if !telemetry.isEmpty { telemetry.observe(resultJSON: JSONCoding.encode(result)) }
+        if let events {
+            let decision = result.output.decision
+            var fields: [String: JSONValue] = [
+                "kind": .string(result.kind), "mode": .string(result.mode), "dispatcher": .string(result.dispatcher),
+                "model_id": .string(decision.modelID), "provider_id": .string(decision.providerID),
+                "latency_ms": .number(Double(result.output.latencyMs)), "estimated_cost_usd": .number(decision.estimatedCostUSD),
+                "api_key_id": .string(result.apiKeyID),
+            ]
+            if let errorClass = result.output.errorClass { fields["error_class"] = .string(errorClass.rawValue) }
+            events.publish(result.output.error.isEmpty ? .routeSuccess : .routeError, requestID: result.requestID.isEmpty ? nil : result.requestID, fields)
+        }
         guard let store else { return PluginReply(status: .ok) }
         let row = Self.row(result, defaults: defaults)
         let key = ObjectIdentifier(store)
@@ -121,7 +135,15 @@ final class ResultRecorder: Sendable {
             }
             guard !batch.isEmpty else { return }
             let reply = await store.call("request_log.append_batch", JSONValue.object(["rows": .array(batch)]).serialized)
-            guard reply.status != .ok else { retryDelay = Self.firstRetryDelay; continue }
+            guard reply.status != .ok else {
+                retryDelay = Self.firstRetryDelay
+                if retrying.withLock({ $0 }) {
+                    retrying.withLock { $0 = false }
+                    logger.notice("store available again: waiting request log rows written")
+                    events?.publish(.storeRecovered, ["store": .string(store.name)])
+                }
+                continue
+            }
             // An unreachable store (unavailable, or no answer in time: rows are written once per
             // request id, so a retry of a write that did land is harmless) keeps its rows: they go back to
             // the front of the queue and are tried again, with backoff, until the store answers,
@@ -136,6 +158,7 @@ final class ResultRecorder: Sendable {
             if !retrying.withLock({ $0 }) {
                 retrying.withLock { $0 = true }
                 logger.warning("store unavailable: keeping request log rows to write when it returns", metadata: ["error": "\(reply.message)"])
+                events?.publish(.storeDegraded, ["store": .string(store.name), "error": .string(reply.message)])
             }
             try? await Task.sleep(for: retryDelay)
             retryDelay = min(retryDelay * 2, Self.maxRetryDelay)

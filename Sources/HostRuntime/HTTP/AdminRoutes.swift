@@ -6,7 +6,7 @@ import TokenHubCore
 
 /// The admin API's endpoints, under `/admin/v1`.
 public enum AdminEndpoint: CaseIterable, Sendable {
-    case createKey, listKeys, patchKey, deleteKey, rotateKey, logs, audit
+    case createKey, listKeys, patchKey, deleteKey, rotateKey, logs, audit, events
     case createProvider, listProviders, patchProvider, deleteProvider
     case createModel, listModels, patchModel, deleteModel
     case getRoutingConfig, putRoutingConfig
@@ -22,7 +22,7 @@ public enum AdminEndpoint: CaseIterable, Sendable {
         case .listProviders, .listModels, .getRoutingConfig: .get
         case .patchProvider, .patchModel: .patch
         case .deleteProvider, .deleteModel: .delete
-        case .listKeys, .logs, .audit, .rewards, .rewardSummary, .tsdbQuery, .listWorkflows, .describeWorkflow, .workflowHistory: .get
+        case .listKeys, .logs, .audit, .events, .rewards, .rewardSummary, .tsdbQuery, .listWorkflows, .describeWorkflow, .workflowHistory: .get
         case .patchKey: .patch
         case .deleteKey: .delete
         }
@@ -36,6 +36,7 @@ public enum AdminEndpoint: CaseIterable, Sendable {
         case .rotateKey: "apikeys/:id/rotate"
         case .logs: "logs"
         case .audit: "audit"
+        case .events: "events"
         case .createProvider, .listProviders: "providers"
         case .patchProvider, .deleteProvider: "providers/:id"
         case .createModel, .listModels: "models"
@@ -85,6 +86,7 @@ struct AdminRoutes: Sendable {
         case .rotateKey: return try await rotateKey(id: id)
         case .logs: return try await list("request_log.list", request)
         case .audit: return try await list("audit.list", request)
+        case .events: return try EventStream(bus: gateway.services.events).response(request)
         case .createProvider:
             let provider = try await gateway.registry.upsertProvider(try await body(request))
             try await audit("provider.upsert", resource: "providers/\(provider.id)")
@@ -222,6 +224,7 @@ struct AdminRoutes: Sendable {
         record = try applyKeyFields(body, to: record)
         _ = try await call("apikey.update", .object(record))
         try await audit("apikey.update", resource: "apikeys/\(id)")
+        if record["enabled"] == .bool(false) { gateway.services.events.publish(.keyRevoked, ["api_key_id": .string(id), "how": .string("disabled")]) }
         record["key_hash"] = nil
         return JSONResponse.make(.object(record))
     }
@@ -230,6 +233,7 @@ struct AdminRoutes: Sendable {
         let result = try await call("apikey.delete", .object(["id": .string(id)]))
         guard result["deleted"] == .bool(true) else { throw APIError(.notFound, "no API key with id \(id)", code: "not_found") }
         try await audit("apikey.delete", resource: "apikeys/\(id)")
+        gateway.services.events.publish(.keyRevoked, ["api_key_id": .string(id), "how": .string("deleted")])
         return Response(status: .noContent)
     }
 
@@ -241,6 +245,7 @@ struct AdminRoutes: Sendable {
         record["rotated_unix_ms"] = .number(Self.nowMs())
         _ = try await call("apikey.update", .object(record))
         try await audit("apikey.rotate", resource: "apikeys/\(id)")
+        gateway.services.events.publish(.keyRevoked, ["api_key_id": .string(id), "how": .string("rotated")])
         record["key_hash"] = nil
         record["key"] = .string(key)
         return JSONResponse.make(.object(record))

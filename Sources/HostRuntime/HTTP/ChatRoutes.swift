@@ -77,7 +77,13 @@ extension GatewayRoutes {
         guard let grant, grant.monthlyBudgetUSD > 0, let keys else { return }
         let estimate = (gateway.engine.plan(request, policy: policy).candidates.map(\.estimatedCostUSD).max() ?? 0) * Double(steps)
         let holdFor = .milliseconds(policy.maxLatencyMs) * steps + DispatchOutcomeMapper.deliveryGrace + .seconds(60)
-        try await keys.hold(grant, requestID: requestID, estimateUSD: estimate, holdFor: holdFor)
+        do {
+            try await keys.hold(grant, requestID: requestID, estimateUSD: estimate, holdFor: holdFor)
+        } catch where error.code == "budget_exceeded" {
+            gateway.services.events.publish(.budgetExceeded, requestID: requestID, ["api_key_id": .string(grant.id),
+                                                                                   "budget_usd": .number(grant.monthlyBudgetUSD)])
+            throw error
+        }
     }
 
     /// The `Idempotency-Key` header: up to 200 visible ASCII characters, "" when absent.

@@ -29,7 +29,8 @@ public struct GatewayServer: Service {
                 services: [.init(service: PluginHostService(gateway: gateway)), .init(service: self),
                            .init(service: reloader, successTerminationBehavior: .ignore),
                            .init(service: ConfigFileWatcher(gateway: gateway), successTerminationBehavior: .ignore),
-                           .init(service: StoreRevisionWatcher(gateway: gateway), successTerminationBehavior: .ignore)],
+                           .init(service: StoreRevisionWatcher(gateway: gateway), successTerminationBehavior: .ignore),
+                           .init(service: EventHeartbeat(gateway: gateway), successTerminationBehavior: .ignore)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: gateway.logger))
         try await group.run()
     }

@@ -1,0 +1,86 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+import TestSupport
+import TokenHubCore
+
+/// `GET /admin/v1/events` through a running tokenhub, read as a client reads SSE.
+@Suite("Event stream (SSE)", .serialized)
+struct EventStreamTests {
+    /// Reads SSE frames from `path` until `stop` says so or `limit` passes; returns them.
+    func frames(_ server: RunningTokenhub, _ path: String = "/admin/v1/events", lastEventID: String? = nil,
+                until stop: @escaping @Sendable ([[String: String]]) -> Bool) async throws -> [[String: String]] {
+        var request = HTTPClientRequest(url: server.baseURL + path)
+        request.headers.add(name: "Authorization", value: "Bearer \(testAdminToken)")
+        if let lastEventID { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        #expect(response.status == .ok)
+        #expect(response.headers.first(name: "content-type") == "text/event-stream")
+        var buffer = "", parsed: [[String: String]] = []
+        for try await chunk in response.body {
+            buffer += String(buffer: chunk)
+            while let end = buffer.range(of: "\n\n") {
+                let block = buffer[..<end.lowerBound]
+                buffer.removeSubrange(..<end.upperBound)
+                var frame: [String: String] = [:]
+                for line in block.split(separator: "\n") where !line.hasPrefix(":") {
+                    let parts = line.split(separator: ":", maxSplits: 1)
+                    if parts.count == 2 { frame[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces) }
+                }
+                if !frame.isEmpty { parsed.append(frame) }
+            }
+            if stop(parsed) { break }
+        }
+        return parsed
+    }
+
+    @Test("two subscribers see the same ordered events; a resume with Last-Event-ID loses nothing; no token, key or prompt is ever sent")
+    func orderedAndResumable() async throws {
+        let (_, config) = try StoreIntegrationTests.storeConfig()
+        let server = try await RunningTokenhub.start(configPath: config, environment: adminEnvironment)
+        let client = HTTPTestClient.admin(server.baseURL)
+        let wanted = 6
+        let done: @Sendable ([[String: String]]) -> Bool = { $0.filter { $0["event"] == "route_success" }.count >= wanted }
+        async let first = frames(server, until: done)
+        async let second = frames(server, "/admin/v1/events?types=route_success,key_revoked", until: done)
+        try await Task.sleep(for: .milliseconds(300))
+        let created = try await client.post("/admin/v1/apikeys", body: #"{"name":"evented"}"#)
+        let key = try #require(created.json?["key"]?.stringValue)
+        let id = try #require(created.json?["id"]?.stringValue)
+        for index in 0..<wanted {
+            _ = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"secret prompt \#(index)"}]}}"#)
+        }
+        _ = try await client.request("DELETE", "/admin/v1/apikeys/\(id)")
+        let (a, b) = try await (first, second)
+        #expect(a.first?["event"] == "connected")
+        let successesA = a.filter { $0["event"] == "route_success" }.compactMap { $0["id"] }
+        let successesB = b.filter { $0["event"] == "route_success" }.compactMap { $0["id"] }
+        #expect(successesA.count >= wanted && successesA.prefix(wanted) == successesB.prefix(wanted), "\(successesA) vs \(successesB)")
+        #expect(b.allSatisfy { ["connected", "route_success", "key_revoked"].contains($0["event"] ?? "") }, "the types filter holds")
+        let ids = successesA.compactMap(UInt64.init)
+        #expect(ids == ids.sorted(), "in sequence order")
+
+        // Resume after the third success: the rest (and the revocation) come back from the ring.
+        let resumeFrom = successesA[2]
+        let resumed = try await frames(server, lastEventID: resumeFrom) { $0.contains { $0["event"] == "key_revoked" } }
+        let replayed = resumed.filter { $0["event"] == "route_success" }.compactMap { $0["id"] }
+        #expect(Array(successesA.dropFirst(3).prefix(wanted - 3)) == Array(replayed.prefix(wanted - 3)), "\(replayed)")
+        #expect(!resumed.contains { $0["event"] == "gap" })
+
+        let everything = (a + b + resumed).map { $0.values.joined(separator: " ") }.joined(separator: "\n")
+        #expect(!everything.contains(testAdminToken) && !everything.contains(key) && !everything.contains("secret prompt"))
+        await server.stopped()
+    }
+
+    @Test("a bad Last-Event-ID is a 400 naming the header")
+    func badLastEventID() async throws {
+        let (_, config) = try StoreIntegrationTests.storeConfig()
+        let server = try await RunningTokenhub.start(configPath: config, environment: adminEnvironment)
+        let answer = try await HTTPTestClient.admin(server.baseURL).request("GET", "/admin/v1/events", headers: ["Last-Event-ID": "yesterday"])
+        #expect(answer.status == 400)
+        #expect(String(decoding: answer.body, as: UTF8.self).contains("Last-Event-ID"))
+        await server.stopped()
+    }
+}
