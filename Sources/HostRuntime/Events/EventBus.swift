@@ -62,7 +62,12 @@ final class EventBus: Sendable {
         }
         // Outside the lock: finishing runs the stream's termination handler, which takes it.
         for continuation in cut { continuation.finish() }
-        if !telemetry.isEmpty { telemetry.observe(eventJSON: event.json.serialized) }
+        if !telemetry.isEmpty {
+            var forPlugins = event
+            // ABI 1.2/1.3 promise telemetry plugins health changes as `provider_health`.
+            if type == EventType.healthChange.rawValue { forPlugins.type = "provider_health" }
+            telemetry.observe(eventJSON: forPlugins.json.serialized)
+        }
     }
 
     /// A live subscription: first what was missed since `lastSequence` (and, when the ring no

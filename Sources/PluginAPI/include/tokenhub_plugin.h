@@ -492,7 +492,10 @@ typedef struct tokenhub_telemetry_vtable {
     /**
      * One event published through `host_emit_event`: a JSON object with at least "type".
      * The host publishes {"type": "provider_health", "provider", "state": "healthy" |
-     * "degraded" | "down"} when a provider's state changes.
+     * "degraded" | "down"} when a provider's state changes, and its own events (route_success,
+     * route_error, key_revoked, budget_exceeded, config_reloaded, config_rejected,
+     * store_degraded, store_recovered, heartbeat). Every event also carries "sequence" and
+     * "time_unix_ms", and "request_id" where there is one; never a prompt, answer or secret.
      * OWNERSHIP, THREAD: as on_result.
      */
     void (*on_event)(tokenhub_instance *instance, tokenhub_slice event_json);
