@@ -145,7 +145,7 @@ public final class Engine: Sendable {
                                                                        error: "cancelled", errorClass: .transient)))
                 }
                 if failure.message != "cancelled" {
-                    health.record(providerID: candidate.provider.id, success: false, latencyMs: attemptMs)
+                    health.record(providerID: candidate.provider.id, success: false, latencyMs: attemptMs, errorClass: failure.errorClass.rawValue)
                 }
                 switch failover.next(after: failure, timeLeft: deadline - .now, jitter: Double.random(in: 0.5...1.5)) {
                 case .retry(let pause, let why):

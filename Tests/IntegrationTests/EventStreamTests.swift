@@ -83,4 +83,46 @@ struct EventStreamTests {
         #expect(String(decoding: answer.body, as: UTF8.self).contains("Last-Event-ID"))
         await server.stopped()
     }
+
+    @Test("a failing provider: /admin/v1/health shows it degraded with its last error class, and the stream carries health_change and route_error")
+    func providerHealth() async throws {
+        let mock = try await MockUpstream()
+        mock.script("flaky", Array(repeating: .status(500, body: #"{"error":"boom"}"#), count: 20))
+        let database = try TestPaths.makeTemporaryDirectory("health").appendingPathComponent("tokenhub.db").path
+        let config = try writeConfig("""
+        dispatch:
+          chain: [DirectDispatch]
+        store:
+          plugin: SQLiteStore
+          config: {path: \(database)}
+        providers:
+          - {id: mock, type: openai, base_url: \(mock.openAIBaseURL), api_key: sk-test}
+          - {id: echo, type: echo}
+        models:
+          - {id: flaky, provider: mock, weight: 5}
+        """)
+        let server = try await RunningTokenhub.start(configPath: config, environment: adminEnvironment)
+        let client = HTTPTestClient.admin(server.baseURL)
+        let before = try await client.get("/admin/v1/health")
+        let echo = before.json?["providers"]?.arrayValue?.first { $0["id"]?.stringValue == "echo" }
+        #expect(echo?["state"]?.stringValue == "healthy" && echo?["note"]?.stringValue == "not called yet", "\(before.json ?? .null)")
+        async let watched = frames(server, "/admin/v1/events?types=health_change,route_error") { frames in
+            frames.contains { $0["event"] == "health_change" } && frames.contains { $0["event"] == "route_error" }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        for _ in 0..<3 {
+            _ = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}],"model_hint":"flaky"}}"#)
+        }
+        let events = try await watched
+        let change = try #require(events.first { $0["event"] == "health_change" }?["data"])
+        #expect(change.contains(#""provider":"mock""#), "\(change)")
+        let after = try await client.get("/admin/v1/health")
+        let mockHealth = try #require(after.json?["providers"]?.arrayValue?.first { $0["id"]?.stringValue == "mock" })
+        #expect(["degraded", "down"].contains(mockHealth["state"]?.stringValue ?? ""), "\(mockHealth)")
+        #expect(mockHealth["last_error_class"]?.stringValue == "transient", "\(mockHealth)")
+        #expect(mockHealth["last_change_unix_ms"]?.numberValue ?? 0 > 0)
+        #expect((mockHealth["error_rate"]?.numberValue ?? 0) > 0)
+        await server.stopped()
+        mock.stop()
+    }
 }

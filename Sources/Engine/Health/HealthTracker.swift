@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// The health of every provider, shared by concurrent requests.
@@ -6,6 +7,23 @@ import Synchronization
 /// outside the lock; it must not block.
 public final class HealthTracker: Sendable {
     private let states = Mutex<[String: ProviderHealth]>([:])
+    /// What operators see beside the state: the last error's class and when the state last
+    /// changed (wall clock, for the admin API).
+    private let details = Mutex<[String: Detail]>([:])
+
+    /// A provider's report for `GET /admin/v1/health`.
+    public struct Report: Sendable, Hashable {
+        public var providerID: String
+        public var state: ProviderHealth.State
+        public var latencyMs: Double
+        public var errorRate: Double
+        public var consecutiveErrors: Int
+        public var lastErrorClass: String?
+        /// When the state last changed (ms since 1970), nil if it never did.
+        public var lastChangeUnixMs: Int64?
+    }
+
+    private struct Detail { var lastErrorClass: String?; var lastChangeUnixMs: Int64? }
     private let onChange: @Sendable (_ providerID: String, _ state: ProviderHealth.State) -> Void
 
     /// Creates a tracker; `onChange` hears every state change (for events and logs).
@@ -14,9 +32,28 @@ public final class HealthTracker: Sendable {
     }
 
     /// Records a call's outcome.
-    public func record(providerID: String, success: Bool, latencyMs: Double, at now: ContinuousClock.Instant = .now) {
+    public func record(providerID: String, success: Bool, latencyMs: Double, errorClass: String? = nil, at now: ContinuousClock.Instant = .now) {
         let change = states.withLock { $0[providerID, default: ProviderHealth()].record(success: success, latencyMs: latencyMs, at: now) }
+        if errorClass != nil || change != nil {
+            let wall = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+            details.withLock { details in
+                if let errorClass { details[providerID, default: Detail()].lastErrorClass = errorClass }
+                if change != nil { details[providerID, default: Detail()].lastChangeUnixMs = wall }
+            }
+        }
         if let change { onChange(providerID, change) }
+    }
+
+    /// Every provider seen so far, by id.
+    public func reports(at now: ContinuousClock.Instant = .now) -> [Report] {
+        let health = states.withLock { $0 }
+        let detail = details.withLock { $0 }
+        return health.keys.sorted().map { id in
+            let entry = health[id]!
+            return Report(providerID: id, state: entry.currentState(at: now), latencyMs: entry.latencyMs, errorRate: entry.errorRate(at: now),
+                          consecutiveErrors: entry.consecutiveErrors, lastErrorClass: detail[id]?.lastErrorClass,
+                          lastChangeUnixMs: detail[id]?.lastChangeUnixMs)
+        }
     }
 
     /// What the router reads, for every provider seen so far.

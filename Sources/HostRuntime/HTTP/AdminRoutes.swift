@@ -6,7 +6,7 @@ import TokenHubCore
 
 /// The admin API's endpoints, under `/admin/v1`.
 public enum AdminEndpoint: CaseIterable, Sendable {
-    case createKey, listKeys, patchKey, deleteKey, rotateKey, logs, audit, events
+    case createKey, listKeys, patchKey, deleteKey, rotateKey, logs, audit, events, health
     case createProvider, listProviders, patchProvider, deleteProvider
     case createModel, listModels, patchModel, deleteModel
     case getRoutingConfig, putRoutingConfig
@@ -22,7 +22,7 @@ public enum AdminEndpoint: CaseIterable, Sendable {
         case .listProviders, .listModels, .getRoutingConfig: .get
         case .patchProvider, .patchModel: .patch
         case .deleteProvider, .deleteModel: .delete
-        case .listKeys, .logs, .audit, .events, .rewards, .rewardSummary, .tsdbQuery, .listWorkflows, .describeWorkflow, .workflowHistory: .get
+        case .listKeys, .logs, .audit, .events, .health, .rewards, .rewardSummary, .tsdbQuery, .listWorkflows, .describeWorkflow, .workflowHistory: .get
         case .patchKey: .patch
         case .deleteKey: .delete
         }
@@ -37,6 +37,7 @@ public enum AdminEndpoint: CaseIterable, Sendable {
         case .logs: "logs"
         case .audit: "audit"
         case .events: "events"
+        case .health: "health"
         case .createProvider, .listProviders: "providers"
         case .patchProvider, .deleteProvider: "providers/:id"
         case .createModel, .listModels: "models"
@@ -87,6 +88,7 @@ struct AdminRoutes: Sendable {
         case .logs: return try await list("request_log.list", request)
         case .audit: return try await list("audit.list", request)
         case .events: return try EventStream(bus: gateway.services.events).response(request)
+        case .health: return providerHealth()
         case .createProvider:
             let provider = try await gateway.registry.upsertProvider(try await body(request))
             try await audit("provider.upsert", resource: "providers/\(provider.id)")
@@ -212,6 +214,25 @@ struct AdminRoutes: Sendable {
         shown["key_hash"] = nil
         shown["key"] = .string(key)  // shown once: only its hash is stored
         return JSONResponse.make(status: .created, .object(shown))
+    }
+
+    /// `GET /admin/v1/health`: every configured provider's state, latency EWMA, error rate, last
+    /// error class and the time of its last state change (a provider never called is healthy).
+    private func providerHealth() -> Response {
+        let reports = Dictionary(uniqueKeysWithValues: gateway.engine.health.reports().map { ($0.providerID, $0) })
+        let providers: [JSONValue] = gateway.engine.providers.map { provider in
+            let report = reports[provider.id]
+            var entry: [String: JSONValue] = [
+                "id": .string(provider.id), "type": .string(provider.type.rawValue), "enabled": .bool(provider.enabled),
+                "state": .string(report?.state.rawValue ?? "healthy"), "latency_ewma_ms": .number(report?.latencyMs ?? 0),
+                "error_rate": .number(report?.errorRate ?? 0), "consecutive_errors": .number(Double(report?.consecutiveErrors ?? 0)),
+                "last_error_class": report?.lastErrorClass.map(JSONValue.string) ?? .null,
+                "last_change_unix_ms": report?.lastChangeUnixMs.map { .number(Double($0)) } ?? .null,
+            ]
+            if report == nil { entry["note"] = .string("not called yet") }
+            return .object(entry)
+        }
+        return JSONResponse.make(.object(["providers": .array(providers)]))
     }
 
     private func listKeys() async throws -> Response {
