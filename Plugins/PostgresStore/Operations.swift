@@ -217,7 +217,8 @@ enum Operations {
 
     static func getSetting(_ key: String, _ sql: SQL) async throws -> JSONValue? {
         let rows = try await sql.rows("SELECT value FROM settings WHERE key = $1", [.text(key)])
-        return try rows.first.flatMap { try? JSONValue.parse(try $0.text(0)) }
+        guard let row = rows.first else { return nil }
+        return try? JSONValue.parse(try row.text(0))
     }
 
     static func putSetting(_ key: String, _ value: JSONValue, onlyIfAbsent: Bool = false, _ sql: SQL) async throws -> Bool {
