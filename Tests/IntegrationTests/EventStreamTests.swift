@@ -125,4 +125,28 @@ struct EventStreamTests {
         await server.stopped()
         mock.stop()
     }
+
+    @Test("GET /admin/v1/stats counts what was sent, and a restart with the store rebuilds the windows")
+    func statsSurviveRestart() async throws {
+        let (_, config) = try StoreIntegrationTests.storeConfig()
+        var server = try await RunningTokenhub.start(configPath: config, environment: adminEnvironment)
+        var client = HTTPTestClient.admin(server.baseURL)
+        for _ in 0..<7 { _ = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"count me"}]}}"#) }
+        let live = try await client.get("/admin/v1/stats")
+        #expect(live.json?["windows"]?["1m"]?["global"]?["requests"] == .number(7), "\(live.json ?? .null)")
+        #expect(live.json?["windows"]?["1h"]?["by_model"]?["echo-1"]?["requests"] == .number(7))
+        #expect(live.json?["windows"]?["1m"]?["global"]?["latency_ms"]?["p99"] != nil)
+        #expect(await server.stopped() == 0)
+
+        server = try await RunningTokenhub.start(configPath: config, environment: adminEnvironment)
+        client = HTTPTestClient.admin(server.baseURL)
+        var rebuilt: JSONValue?
+        for _ in 0..<50 {
+            rebuilt = try await client.get("/admin/v1/stats").json?["windows"]?["1h"]?["global"]?["requests"]
+            if rebuilt == .number(7) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(rebuilt == .number(7), "the 1 h window after a restart")
+        await server.stopped()
+    }
 }

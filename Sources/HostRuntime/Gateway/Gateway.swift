@@ -96,6 +96,11 @@ public final class Gateway: Sendable {
             let plugins = try await PluginSet.start(config: config, services: services, strict: true)
             services.results.attach(plugins.store)
             services.telemetry.attach(plugins.telemetry)
+            if let store = plugins.store {
+                // The stats windows of the day before this start, from the request log.
+                let started = Date()
+                Task { await services.stats.rebuild(from: store, before: started) }
+            }
             let gateway = Gateway(config: config, engine: engine, plugins: plugins, logger: logger, services: services, keyring: keyring)
             do {
                 try await gateway.registry.seedAndLoad(providers: config.providers, models: config.models)

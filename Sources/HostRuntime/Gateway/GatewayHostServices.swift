@@ -15,6 +15,8 @@ struct GatewayHostServices: HostServices {
     let telemetry: TelemetryFanOut
     /// The event bus: SSE subscribers and the telemetry plugins' `on_event`.
     let events: EventBus
+    /// Request statistics windows (`GET /admin/v1/stats`).
+    let stats = StatsCollector()
 
     init(engine: Engine, logger: Logger, defaults: Policy = Policy(), telemetry: TelemetryFanOut = TelemetryFanOut(), events: EventBus? = nil) {
         self.engine = engine
@@ -22,7 +24,7 @@ struct GatewayHostServices: HostServices {
         self.telemetry = telemetry
         let events = events ?? EventBus(telemetry: telemetry)
         self.events = events
-        self.results = ResultRecorder(logger: logger, defaults: defaults, telemetry: telemetry, events: events)
+        self.results = ResultRecorder(logger: logger, defaults: defaults, telemetry: telemetry, events: events, stats: stats)
     }
 
     func log(plugin: String, level: LogLevel, message: String) {

@@ -45,10 +45,13 @@ final class ResultRecorder: Sendable {
     private let telemetry: TelemetryFanOut
 
     private let events: EventBus?
+    private let stats: StatsCollector?
 
-    init(logger: Logger, defaults: Policy = Policy(), telemetry: TelemetryFanOut = TelemetryFanOut(), events: EventBus? = nil, maxQueuedRows: Int = 50_000) {
+    init(logger: Logger, defaults: Policy = Policy(), telemetry: TelemetryFanOut = TelemetryFanOut(), events: EventBus? = nil,
+         stats: StatsCollector? = nil, maxQueuedRows: Int = 50_000) {
         self.logger = logger
         self.events = events
+        self.stats = stats
         self.maxQueuedRows = maxQueuedRows
         self.defaults = defaults
         self.telemetry = telemetry
@@ -75,6 +78,10 @@ final class ResultRecorder: Sendable {
             "error_class": "\(result.output.errorClass?.rawValue ?? "")", "error": "\(result.output.error)",
         ])
         if !telemetry.isEmpty { telemetry.observe(resultJSON: JSONCoding.encode(result)) }
+        stats?.record(StatsWindows.Sample(
+            model: result.output.decision.modelID, provider: result.output.decision.providerID, apiKey: result.apiKeyID, mode: result.mode,
+            success: result.output.error.isEmpty, latencyMs: result.output.latencyMs, costUSD: result.output.decision.estimatedCostUSD,
+            tokens: result.output.response["usage"]?["total_tokens"]?.countValue ?? 0))
         if let events {
             let decision = result.output.decision
             var fields: [String: JSONValue] = [

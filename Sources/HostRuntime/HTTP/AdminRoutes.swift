@@ -6,7 +6,7 @@ import TokenHubCore
 
 /// The admin API's endpoints, under `/admin/v1`.
 public enum AdminEndpoint: CaseIterable, Sendable {
-    case createKey, listKeys, patchKey, deleteKey, rotateKey, logs, audit, events, health
+    case createKey, listKeys, patchKey, deleteKey, rotateKey, logs, audit, events, health, stats
     case createProvider, listProviders, patchProvider, deleteProvider
     case createModel, listModels, patchModel, deleteModel
     case getRoutingConfig, putRoutingConfig
@@ -22,7 +22,7 @@ public enum AdminEndpoint: CaseIterable, Sendable {
         case .listProviders, .listModels, .getRoutingConfig: .get
         case .patchProvider, .patchModel: .patch
         case .deleteProvider, .deleteModel: .delete
-        case .listKeys, .logs, .audit, .events, .health, .rewards, .rewardSummary, .tsdbQuery, .listWorkflows, .describeWorkflow, .workflowHistory: .get
+        case .listKeys, .logs, .audit, .events, .health, .stats, .rewards, .rewardSummary, .tsdbQuery, .listWorkflows, .describeWorkflow, .workflowHistory: .get
         case .patchKey: .patch
         case .deleteKey: .delete
         }
@@ -38,6 +38,7 @@ public enum AdminEndpoint: CaseIterable, Sendable {
         case .audit: "audit"
         case .events: "events"
         case .health: "health"
+        case .stats: "stats"
         case .createProvider, .listProviders: "providers"
         case .patchProvider, .deleteProvider: "providers/:id"
         case .createModel, .listModels: "models"
@@ -89,6 +90,7 @@ struct AdminRoutes: Sendable {
         case .audit: return try await list("audit.list", request)
         case .events: return try EventStream(bus: gateway.services.events).response(request)
         case .health: return providerHealth()
+        case .stats: return JSONResponse.make(gateway.services.stats.report())
         case .createProvider:
             let provider = try await gateway.registry.upsertProvider(try await body(request))
             try await audit("provider.upsert", resource: "providers/\(provider.id)")
