@@ -105,7 +105,21 @@ enum Schema {
             throw SQLiteError(message: "database \(connection.path) has schema version \(current), newer than this plugin's \(migrations.count)")
         }
         for version in current..<migrations.count {
-            try connection.execute("BEGIN IMMEDIATE; \(migrations[version]); PRAGMA user_version = \(version + 1); COMMIT;")
+            // Another process may have migrated since the read above (two instances starting
+            // on one file): under the write lock, read again and skip what it did.
+            try connection.execute("BEGIN IMMEDIATE")
+            let done = try statement.step() ? Int(statement.integer(0)) : 0
+            statement.reset()
+            if done > version {
+                try connection.execute("COMMIT")
+                continue
+            }
+            do {
+                try connection.execute("\(migrations[version]); PRAGMA user_version = \(version + 1); COMMIT;")
+            } catch {
+                try? connection.execute("ROLLBACK")
+                throw error
+            }
         }
     }
 }

@@ -138,4 +138,16 @@ struct StoreSharedStateTests {
             #expect(error.detail.contains("127.0.0.1:1/db") && !error.detail.contains("hunter2"), "\(error.detail)")
         }
     }
+
+    @Test("several stores starting at once on one fresh database all migrate it and start", arguments: StoreConformanceTests.backends)
+    func concurrentMigrations(backend: StoreBackend) async throws {
+        let config = try await backend.freshConfig()
+        let stores = try await withThrowingTaskGroup(of: StoreInstance.self) { group in
+            for _ in 0..<4 { group.addTask { try await suite.start(backend, config: config) } }
+            return try await group.reduce(into: [StoreInstance]()) { $0.append($1) }
+        }
+        #expect(stores.count == 4)
+        #expect(try await call(stores[0], "budget.reserve", hold("m", estimate: 0.1))["admitted"] == .bool(true), "the newest schema is there")
+        for store in stores { await store.stop(deadline: .now + .seconds(10)) }
+    }
 }
