@@ -2,7 +2,7 @@
  * A store that fails the way a sick database does, to prove the host fails safe:
  * - apikey.get_by_hash answers a key record for whatever hash it is asked about (enabled,
  *   monthly budget $1), so any presented key authenticates;
- * - request_log.spend fails ("disk on fire"): the host must refuse the request, not count $0;
+ * - request_log.spend and budget.reserve fail ("disk on fire"): the host must refuse the request, not count $0;
  * - request_log.append_batch never completes: the host's queue of log rows must stay bounded;
  * - provider.list fails, so the host routes on the config file's registry;
  * - everything else answers {}.
@@ -37,7 +37,7 @@ static void fs_on_call(tokenhub_instance *i, tokenhub_slice operation, tokenhub_
     (void)i;
     tokenhub_slice empty = {NULL, 0};
     if (equals(operation, "request_log.append_batch")) return; /* never completes */
-    if (equals(operation, "request_log.spend") || equals(operation, "provider.list")) {
+    if (equals(operation, "request_log.spend") || equals(operation, "budget.reserve") || equals(operation, "provider.list")) {
         static const char message[] = "disk on fire at /var/lib/secret-path";
         tokenhub_slice text = {(const uint8_t *)message, sizeof message - 1};
         done(user_data, TOKENHUB_ERR_UNAVAILABLE, empty, text);
