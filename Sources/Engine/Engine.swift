@@ -35,10 +35,31 @@ public final class Engine: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
-    /// Creates an engine over a registry; `onHealthChange` hears provider state changes.
+    /// One failover step: after a failed attempt, the engine retries the same model or moves
+    /// to the next candidate.
+    public struct Escalation: Sendable, Hashable {
+        public var requestID: String
+        /// `retry` or `switch`.
+        public var action: String
+        public var fromModel, fromProvider: String
+        /// The model tried next (the same one for a retry).
+        public var toModel, toProvider: String
+        public var errorClass: String
+        /// Attempts made so far.
+        public var attempt: Int
+        public var reason: String
+    }
+
+    /// Hears every failover step (for the event bus).
+    private let onEscalation: @Sendable (Escalation) -> Void
+
+    /// Creates an engine over a registry; `onHealthChange` hears provider state changes and
+    /// `onEscalation` every failover step. Both run on the request's task and must not block.
     public init(providers: [ProviderSpec], models: [ModelSpec],
-                onHealthChange: @escaping @Sendable (String, ProviderHealth.State) -> Void = { _, _ in }) {
+                onHealthChange: @escaping @Sendable (String, ProviderHealth.State) -> Void = { _, _ in },
+                onEscalation: @escaping @Sendable (Escalation) -> Void = { _ in }) {
         self.health = HealthTracker(onChange: onHealthChange)
+        self.onEscalation = onEscalation
         registry = Mutex(Self.registry(providers: providers, models: models))
     }
 
@@ -150,9 +171,15 @@ public final class Engine: Sendable {
                 switch failover.next(after: failure, timeLeft: deadline - .now, jitter: Double.random(in: 0.5...1.5)) {
                 case .retry(let pause, let why):
                     reason = why
+                    onEscalation(Escalation(requestID: input.requestID, action: "retry", fromModel: candidate.model.id, fromProvider: candidate.provider.id,
+                                            toModel: candidate.model.id, toProvider: candidate.provider.id, errorClass: failure.errorClass.rawValue,
+                                            attempt: failover.attempts, reason: why))
                     try? await Task.sleep(for: pause)
-                case .switchTo(_, let why):
+                case .switchTo(let next, let why):
                     reason = why
+                    onEscalation(Escalation(requestID: input.requestID, action: "switch", fromModel: candidate.model.id, fromProvider: candidate.provider.id,
+                                            toModel: next.model.id, toProvider: next.provider.id, errorClass: failure.errorClass.rawValue,
+                                            attempt: failover.attempts, reason: why))
                 case .giveUp:
                     let decision = Decision(modelID: candidate.model.id, providerID: candidate.provider.id, reason: reason)
                     return .failure(ChatOutputError(output: ChatOutput(

@@ -84,7 +84,7 @@ struct EventStreamTests {
         await server.stopped()
     }
 
-    @Test("a failing provider: /admin/v1/health shows it degraded with its last error class, and the stream carries health_change and route_error")
+    @Test("a failing provider: /admin/v1/health shows it degraded with its last error class, and the stream carries escalation, health_change and route_error")
     func providerHealth() async throws {
         let mock = try await MockUpstream()
         mock.script("flaky", Array(repeating: .status(500, body: #"{"error":"boom"}"#), count: 20))
@@ -106,8 +106,9 @@ struct EventStreamTests {
         let before = try await client.get("/admin/v1/health")
         let echo = before.json?["providers"]?.arrayValue?.first { $0["id"]?.stringValue == "echo" }
         #expect(echo?["state"]?.stringValue == "healthy" && echo?["note"]?.stringValue == "not called yet", "\(before.json ?? .null)")
-        async let watched = frames(server, "/admin/v1/events?types=health_change,route_error") { frames in
+        async let watched = frames(server, "/admin/v1/events?types=health_change,route_error,escalation") { frames in
             frames.contains { $0["event"] == "health_change" } && frames.contains { $0["event"] == "route_error" }
+                && frames.contains { $0["event"] == "escalation" }
         }
         try await Task.sleep(for: .milliseconds(300))
         for _ in 0..<3 {
@@ -116,6 +117,8 @@ struct EventStreamTests {
         let events = try await watched
         let change = try #require(events.first { $0["event"] == "health_change" }?["data"])
         #expect(change.contains(#""provider":"mock""#), "\(change)")
+        let step = try #require(events.first { $0["event"] == "escalation" }?["data"])
+        #expect(step.contains(#""from_model":"flaky""#) && step.contains(#""error_class":"transient""#) && step.contains(#""request_id":"req-"#), "\(step)")
         let after = try await client.get("/admin/v1/health")
         let mockHealth = try #require(after.json?["providers"]?.arrayValue?.first { $0["id"]?.stringValue == "mock" })
         #expect(["degraded", "down"].contains(mockHealth["state"]?.stringValue ?? ""), "\(mockHealth)")
@@ -147,6 +150,27 @@ struct EventStreamTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(rebuilt == .number(7), "the 1 h window after a restart")
+        await server.stopped()
+    }
+
+    @Test("reloads on the stream: plugin_loaded and config_reloaded for a good one, plugin_failed and config_rejected for a broken plugin")
+    func reloadEvents() async throws {
+        let relay = try await CPluginBuilder.build("relay_dispatch")
+        let base = "dispatch: {chain: [DirectDispatch]}\n\(echoRegistryYAML)\n"
+        let path = try writeConfig(base)
+        let server = try await RunningTokenhub.start(configPath: path, environment: adminEnvironment)
+        let client = HTTPTestClient.admin(server.baseURL)
+        async let watched = frames(server, "/admin/v1/events?types=plugin_loaded,plugin_failed,config_reloaded,config_rejected") { frames in
+            frames.contains { $0["event"] == "config_rejected" }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        try base.replacingOccurrences(of: "[DirectDispatch]", with: "[{plugin: \(relay), name: relay}, DirectDispatch]")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try await client.post("/admin/v1/reload", body: "").status == 200)
+        try base.replacingOccurrences(of: "[DirectDispatch]", with: "[NoSuchPlugin]").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try await client.post("/admin/v1/reload", body: "").status == 422)
+        let events = try await watched.compactMap { $0["event"] }
+        #expect(events == ["connected", "plugin_loaded", "config_reloaded", "plugin_failed", "config_rejected"], "\(events)")
         await server.stopped()
     }
 }

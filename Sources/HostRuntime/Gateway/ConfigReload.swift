@@ -130,9 +130,15 @@ extension Gateway {
     {
         do {
             let outcome = try await reloadUnderPermit(environment: environment)
-            services.events.publish(.configReloaded, ["generation": .number(Double(outcome.generation))])
+            for instance in outcome.createdInstances {
+                services.events.publish(.pluginLoaded, ["instance": .string(instance), "generation": .number(Double(outcome.generation))])
+            }
+            services.events.publish(.configReloaded, [
+                "generation": .number(Double(outcome.generation)), "changed": .array(outcome.changedSections.map(JSONValue.string)),
+            ])
             return outcome
         } catch {
+            if error.code == .pluginFailed { services.events.publish(.pluginFailed, ["error": .string(error.message)]) }
             services.events.publish(.configRejected, ["code": .string(error.code.rawValue), "error": .string(error.message)])
             throw error
         }

@@ -87,10 +87,16 @@ public final class Gateway: Sendable {
         LogLevelControl.set(config.server.logLevel)
         let telemetry = TelemetryFanOut()
         let events = EventBus(telemetry: telemetry)
-        let engine = Engine(providers: config.providers, models: config.models) { provider, state in
+        let engine = Engine(providers: config.providers, models: config.models, onHealthChange: { provider, state in
             logger.notice("provider health changed", metadata: ["provider": "\(provider)", "state": "\(state.rawValue)"])
             events.publish(.healthChange, ["provider": .string(provider), "state": .string(state.rawValue)])
-        }
+        }, onEscalation: { step in
+            events.publish(.escalation, requestID: step.requestID.isEmpty ? nil : step.requestID, [
+                "action": .string(step.action), "from_model": .string(step.fromModel), "from_provider": .string(step.fromProvider),
+                "to_model": .string(step.toModel), "to_provider": .string(step.toProvider), "error_class": .string(step.errorClass),
+                "attempt": .number(Double(step.attempt)), "reason": .string(step.reason),
+            ])
+        })
         let services = GatewayHostServices(engine: engine, logger: logger, defaults: config.routing, telemetry: telemetry, events: events)
         do {
             let plugins = try await PluginSet.start(config: config, services: services, strict: true)
