@@ -28,7 +28,10 @@ struct StoreRevisionWatcher: Service {
             let changed = seen.map { $0.store == identity } ?? false
             if let last = seen, last.store == identity, last.revision == revision { continue }
             do throws(APIError) {
-                try await gateway.registry.refreshFromStore()
+                // The first reading of a store also seeds it from the config (ids it lacks): a
+                // store that was unreachable at start (`required: false`) was never seeded.
+                let config = changed ? nil : gateway.applied.withLock { ($0.providers, $0.models) }
+                try await gateway.registry.refreshFromStore(seeding: config)
                 if changed { gateway.logger.info("registry changed in the store: reloaded", metadata: ["revision": "\(Int(revision))"]) }
             } catch {
                 gateway.logger.error("cannot follow a registry change in the store", metadata: ["error": "\(error.message)"])

@@ -148,9 +148,15 @@ final class RegistryService: Sendable {
 
     /// Reloads providers, models and the routing config from the store, after another instance
     /// changed them (`StoreRevisionWatcher`). Serialized with admin changes.
-    func refreshFromStore() async throws(APIError) {
+    /// With `seeding` (the config's providers and models), they are first written where their
+    /// ids are new, as at start: for a store that could not be seeded then (`required: false`).
+    func refreshFromStore(seeding config: (providers: [ProviderSpec], models: [ModelSpec])? = nil) async throws(APIError) {
         guard store != nil else { return }
         try await changes.withPermit { () async throws(APIError) in
+            if let config {
+                try await seedAndLoad(providers: config.providers, models: config.models)
+                return
+            }
             try await reload()
             if let stored = try await call("routing_config.get", [:])["value"], stored != .null, let policy = try? RegistryRecord.routing(stored) {
                 routingDefaults.withLock { $0 = policy }
