@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import TestSupport
 import TokenHubCore
 
@@ -86,3 +87,16 @@ models:
   - id: echo-1
     provider: echo
 """
+
+/// One request to `server` with `method`, an optional body and extra headers (the admin and
+/// key tests send them header by header); the whole answer, up to 1 MB.
+func send(_ server: RunningTokenhub, _ method: HTTPMethod, _ path: String, body: String? = nil,
+          headers: [(String, String)] = []) async throws -> HTTPTestClient.Answer {
+    var request = HTTPClientRequest(url: server.baseURL + path)
+    request.method = method
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    if let body { request.body = .bytes(ByteBuffer(string: body)) }
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+    let bytes = try await response.body.collect(upTo: 1 << 20)
+    return .init(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Data(bytes.readableBytesView))
+}

@@ -33,17 +33,6 @@ struct SharedStoreTests {
         """)
     }
 
-    func send(_ server: RunningTokenhub, _ method: HTTPMethod, _ path: String, body: String? = nil,
-              headers: [(String, String)] = []) async throws -> HTTPTestClient.Answer {
-        var request = HTTPClientRequest(url: server.baseURL + path)
-        request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        return .init(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Data(bytes.readableBytesView))
-    }
-
     func createKey(on server: RunningTokenhub, _ body: String) async throws -> (id: String, key: String) {
         let created = try await send(server, .POST, "/admin/v1/apikeys", body: body, headers: admin)
         #expect(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")

@@ -493,8 +493,8 @@ typedef struct tokenhub_telemetry_vtable {
      * One event published through `host_emit_event`: a JSON object with at least "type".
      * The host publishes {"type": "provider_health", "provider", "state": "healthy" |
      * "degraded" | "down"} when a provider's state changes, and its own events (route_success,
-     * route_error, key_revoked, budget_exceeded, config_reloaded, config_rejected,
-     * store_degraded, store_recovered, heartbeat). Every event also carries "sequence" and
+     * route_error, escalation, key_revoked, budget_exceeded, config_reloaded, config_rejected,
+     * plugin_loaded, plugin_failed, store_degraded, store_recovered, heartbeat). Every event also carries "sequence" and
      * "time_unix_ms", and "request_id" where there is one; never a prompt, answer or secret.
      * OWNERSHIP, THREAD: as on_result.
      */
