@@ -15,10 +15,13 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "tokenhub", targets: ["Host"]),
+        .executable(name: "tokenhubctl", targets: ["TokenHubCtl"]),
         .library(name: "DirectDispatch", type: .dynamic, targets: ["DirectDispatch"]),
         .library(name: "SQLiteStore", type: .dynamic, targets: ["SQLiteStore"]),
         .library(name: "PostgresStore", type: .dynamic, targets: ["PostgresStore"]),
         .library(name: "PrometheusTelemetry", type: .dynamic, targets: ["PrometheusTelemetry"]),
+        .library(name: "JSONLogTelemetry", type: .dynamic, targets: ["JSONLogTelemetry"]),
+        .library(name: "OTLPTelemetry", type: .dynamic, targets: ["OTLPTelemetry"]),
         .library(name: "TemporalDispatch", type: .dynamic, targets: ["TemporalDispatch"]),
         .executable(name: "ABIBench", targets: ["ABIBench"]),
         .executable(name: "MockProvider", targets: ["MockProvider"]),
@@ -40,6 +43,10 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
     ],
     targets: [
         // The C ABI: one header, no Swift types.
@@ -48,12 +55,23 @@ let package = Package(
         .target(name: "TokenHubCore", path: "Sources/TokenHubCore"),
         // Helpers for writing plugins in Swift; linked into each Swift plugin.
         .target(name: "PluginKit", dependencies: ["PluginAPI", "TokenHubCore"], path: "Sources/PluginKit"),
+        // A pooled HTTP/1.1 client for provider calls (the gateway's hot path).
+        .target(
+            name: "UpstreamHTTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Sources/UpstreamHTTP"
+        ),
         // Routing, health and provider adapters; knows nothing of plugins.
         .target(
             name: "Engine",
             dependencies: [
                 "TokenHubCore",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "UpstreamHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Engine"
@@ -65,6 +83,7 @@ let package = Package(
                 "PluginAPI", "PluginKit", "TokenHubCore", "Engine", "TemporalKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -73,9 +92,28 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Sources/HostRuntime"
+            path: "Sources/HostRuntime",
+            // The admin console, compiled into the binary: no files to ship beside it.
+            resources: [
+                .embedInCode("Console/Assets/index.html"),
+                .embedInCode("Console/Assets/app.js"),
+                .embedInCode("Console/Assets/views.js"),
+                .embedInCode("Console/Assets/app.css"),
+            ]
         ),
         // `main` and the CLI only.
+        // `tokenhubctl`: the admin API from the shell.
+        .executableTarget(
+            name: "TokenHubCtl",
+            dependencies: [
+                "TokenHubCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Sources/TokenHubCtl"
+        ),
         .executableTarget(
             name: "Host",
             dependencies: [
@@ -92,8 +130,27 @@ let package = Package(
             linkerSettings: pluginLinkerSettings
         ),
         .target(
-            name: "PrometheusTelemetry",
+            name: "OTLPTelemetry",
+            dependencies: [
+                "PluginKit", "PluginAPI", "TokenHubCore",
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Plugins/OTLPTelemetry",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .target(
+            name: "JSONLogTelemetry",
             dependencies: ["PluginKit", "PluginAPI", "TokenHubCore"],
+            path: "Plugins/JSONLogTelemetry",
+            linkerSettings: pluginLinkerSettings
+        ),
+        .target(
+            name: "PrometheusTelemetry",
+            dependencies: ["PluginKit", "PluginAPI", "TokenHubCore", .product(name: "Prometheus", package: "swift-prometheus")],
             path: "Plugins/PrometheusTelemetry",
             linkerSettings: pluginLinkerSettings
         ),
@@ -173,6 +230,16 @@ let package = Package(
                     resources: [.copy("Histories")]),
         .testTarget(name: "TokenHubCoreTests", dependencies: ["TokenHubCore", "TestSupport"], path: "Tests/TokenHubCoreTests"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], path: "Tests/EngineTests"),
+        .testTarget(
+            name: "UpstreamHTTPTests",
+            dependencies: [
+                "UpstreamHTTP", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/UpstreamHTTPTests"
+        ),
         .testTarget(
             name: "HostRuntimeTests",
             dependencies: ["HostRuntime", "PluginKit", "TestSupport"],

@@ -10,13 +10,7 @@ final class DirectDispatcher: SwiftDispatcher {
 
     init(host: HostTable, configJSON: [UInt8]) throws {
         self.host = host
-        guard let config = try? JSONValue.parse(configJSON.isEmpty ? Array("{}".utf8) : configJSON),
-              let members = config.objectValue else {
-            throw PluginError("config: expected a JSON object")
-        }
-        if let unknown = members.keys.sorted().first {
-            throw PluginError("config.\(unknown): unknown key (DirectDispatch takes no settings)")
-        }
+        _ = try PluginConfig.fields(configJSON, plugin: "DirectDispatch", keys: [])
     }
 
     func start() throws {}

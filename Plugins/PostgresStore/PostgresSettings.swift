@@ -31,11 +31,7 @@ struct PostgresSettings: Sendable {
     var redacted: String { "\(host):\(port)/\(database)" }
 
     init(configJSON: [UInt8], environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        let config = try JSONValue.parse(configJSON.isEmpty ? Array("{}".utf8) : configJSON)
-        let fields = try PayloadFields(config, path: "config")
-        if let unknown = config.objectValue?.keys.sorted().first(where: { !Self.keys.contains($0) }) {
-            throw PluginError("config.\(unknown): unknown key (PostgresStore takes \(Self.keys.joined(separator: ", ")))")
-        }
+        let fields = try PluginConfig.fields(configJSON, plugin: "PostgresStore", keys: Self.keys)
         let url = try fields.string("url")
         guard !url.isEmpty else { throw PluginError("config.url: required, e.g. postgres://tokenhub@127.0.0.1:5432/tokenhub") }
         guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? "") else {

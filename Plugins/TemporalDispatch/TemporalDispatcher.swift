@@ -100,6 +100,7 @@ final class TemporalDispatcher: SwiftDispatcher {
     private func run(_ start: WorkflowStart, requestID: String, timeout: Duration) async -> PluginReply {
         let admission = breaker.withLock { $0.admit(now: .now) }
         guard admission != .reject else {
+            emit("temporal_fallback", requestID: requestID, ["reason": .string("circuit_open")])
             return .failure(.unavailable, "temporal: circuit open after repeated failures to reach \(config.host)")
         }
         let handle: WorkflowHandle
@@ -108,17 +109,27 @@ final class TemporalDispatcher: SwiftDispatcher {
         } catch {
             // The workflow never started, so falling back cannot run the request twice.
             noteFailure(error)
+            emit("temporal_fallback", requestID: requestID, ["reason": .string("unreachable")])
             return .failure(.unavailable, "temporal: \(error)")
         }
         noteSuccess()
+        let started = ContinuousClock.now
+        let workflow: [String: JSONValue] = ["workflow_id": .string(handle.workflowID), "workflow_type": .string(start.workflowType)]
+        emit("workflow_started", requestID: requestID, workflow)
         do {
             switch try await client.result(of: handle, timeout: timeout) {
             case .completed(let json):
                 guard let output = try? ChatOutput(json: json) else {
+                    emit("workflow_failed", requestID: requestID, workflow.merging(["status": .string("bad_result")]) { $1 })
                     return .failure(.internal, "workflow \(handle.workflowID) returned something that is not a ChatOutput")
                 }
+                emit("workflow_completed", requestID: requestID, workflow.merging([
+                    "duration_ms": .number(((ContinuousClock.now - started) / .milliseconds(1)).rounded()),
+                    "error_class": .string(output.errorClass?.rawValue ?? ""),
+                ]) { $1 })
                 return PluginReply(status: output.error.isEmpty ? .ok : .upstream, result: JSONCoding.encode(output), message: output.error)
             case .closed(let status, let why):
+                emit("workflow_failed", requestID: requestID, workflow.merging(["status": .string(status.rawValue.lowercased())]) { $1 })
                 return .failure(.internal, "workflow \(handle.workflowID) \(status.rawValue.lowercased()): \(why)")
             }
         } catch where error.code == .timeout {
@@ -131,8 +142,18 @@ final class TemporalDispatcher: SwiftDispatcher {
             if let output = ledger.handToFallback(requestID) {
                 return PluginReply(status: output.error.isEmpty ? .ok : .upstream, result: JSONCoding.encode(output), message: output.error)
             }
+            emit("temporal_fallback", requestID: requestID, workflow.merging(["reason": .string("lost")]) { $1 })
             return .failure(.unavailable, "temporal: lost while waiting for \(handle.workflowID): \(error)")
         }
+    }
+
+    /// Publishes one event on the host's bus (`host_emit_event`): ids and states only, never
+    /// the request's content.
+    private func emit(_ type: String, requestID: String? = nil, _ fields: [String: JSONValue] = [:]) {
+        var event = fields
+        event["type"] = .string(type)
+        if let requestID { event["request_id"] = .string(requestID) }
+        host.emitEvent(JSONValue.object(event).serialized)
     }
 
     /// Records a failure to reach Temporal; logs when it opens the breaker.
@@ -143,6 +164,7 @@ final class TemporalDispatcher: SwiftDispatcher {
             return breaker.isOpen && !wasOpen
         }
         if opened {
+            emit("breaker_opened", ["failures": .number(Double(config.breakerFailures)), "open_seconds": .number(Double(config.breakerOpenSeconds))])
             host.log(.warning, "temporal: circuit open for \(config.breakerOpenSeconds) s after \(config.breakerFailures) consecutive failures (\(error)); requests fall back to the next dispatcher")
         }
     }
@@ -154,7 +176,10 @@ final class TemporalDispatcher: SwiftDispatcher {
             breaker.recordSuccess()
             return wasOpen
         }
-        if closed { host.log(.info, "temporal: circuit closed; requests run as workflows again") }
+        if closed {
+            emit("breaker_closed")
+            host.log(.info, "temporal: circuit closed; requests run as workflows again")
+        }
     }
 
     func stop() async {

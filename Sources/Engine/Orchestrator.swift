@@ -86,13 +86,14 @@ struct OrchestrationRun {
         let engine = self.engine
         let pinned = input.directive.primaryModelID
         let deadline = input.deadlineUnixMs
+        let traceparent = input.traceparent
         let outputs = await withTaskGroup(of: (Int, ChatOutput).self) { group in
             for index in 0..<voters {
                 var voterRequest = request
                 // Spread voters over the eligible models unless one is pinned.
                 voterRequest.modelHint = pinned.isEmpty ? (candidates.isEmpty ? "" : candidates[index % candidates.count].model.id) : pinned
                 let voterInput = ChatInput(requestID: "\(requestID)-voter-\(index)", request: voterRequest, policy: basePolicy,
-                                           deadlineUnixMs: deadline)
+                                           deadlineUnixMs: deadline, traceparent: traceparent)
                 group.addTask { (index, await engine.routeAndSend(voterInput)) }
             }
             var collected: [(Int, ChatOutput)] = []
@@ -157,7 +158,7 @@ struct OrchestrationRun {
         request.modelHint = hint
         let output = await engine.routeAndSend(ChatInput(requestID: input.requestID, apiKeyID: input.apiKeyID, request: request,
                                                          policy: policy(minWeight: minWeight, mode: mode),
-                                                         deadlineUnixMs: input.deadlineUnixMs))
+                                                         deadlineUnixMs: input.deadlineUnixMs, traceparent: input.traceparent))
         totalCost += output.decision.estimatedCostUSD
         guard output.error.isEmpty else {
             lastFailure = ChatOutputError(output: output)

@@ -59,6 +59,55 @@ public enum ErrorClass: String, Sendable, Hashable, CaseIterable {
     case unknownModel = "unknown_model"
 }
 
+/// One call to a provider within a request (each retry and each switch is one), as tracing
+/// and request logs show it.
+public struct ProviderAttempt: JSONPayload, Hashable {
+    /// The provider and model called.
+    public var providerID: String, modelID: String
+    /// When the call started, in Unix milliseconds (fractional), and how long it took.
+    public var startUnixMs: Double, durationMs: Double
+    /// "" when the call succeeded; otherwise its error class.
+    public var errorClass: String
+
+    /// Creates an attempt.
+    public init(providerID: String, modelID: String, startUnixMs: Double, durationMs: Double, errorClass: String = "") {
+        self.providerID = providerID
+        self.modelID = modelID
+        self.startUnixMs = startUnixMs
+        self.durationMs = durationMs
+        self.errorClass = errorClass
+    }
+
+    /// Reads `{provider, model, start_unix_ms, duration_ms, error_class?}`.
+    public init(json: JSONValue) throws(PayloadError) {
+        let fields = try PayloadFields(json, path: "")
+        providerID = try fields.string("provider")
+        modelID = try fields.string("model")
+        startUnixMs = try fields.double("start_unix_ms", default: 0)
+        durationMs = try fields.double("duration_ms", default: 0)
+        errorClass = try fields.string("error_class")
+    }
+
+    /// Writes `json`'s bytes directly, keys in sorted order.
+    public func write(to output: inout JSONOutput) {
+        output.open()
+        output.key("duration_ms"); output.number(durationMs)
+        if !errorClass.isEmpty { output.key("error_class"); output.string(errorClass) }
+        output.key("model"); output.string(modelID)
+        output.key("provider"); output.string(providerID)
+        output.key("start_unix_ms"); output.number(startUnixMs)
+        output.close()
+    }
+
+    /// The attempt as JSON (`error_class` only when set).
+    public var json: JSONValue {
+        var members: [String: JSONValue] = ["provider": .string(providerID), "model": .string(modelID),
+                                            "start_unix_ms": .number(startUnixMs), "duration_ms": .number(durationMs)]
+        if !errorClass.isEmpty { members["error_class"] = .string(errorClass) }
+        return .object(members)
+    }
+}
+
 /// The result of a chat or orchestration dispatch.
 public struct ChatOutput: JSONPayload, Hashable {
     /// Which model answered.
@@ -71,15 +120,19 @@ public struct ChatOutput: JSONPayload, Hashable {
     public var error: String
     /// Set when `error` is.
     public var errorClass: ErrorClass?
+    /// The provider calls the engine made for it, in order (empty when none was made, and
+    /// from dispatchers that do not report them).
+    public var attempts: [ProviderAttempt]
 
     /// Creates an output.
     public init(decision: Decision = Decision(), response: JSONValue = .null, latencyMs: Int = 0,
-                error: String = "", errorClass: ErrorClass? = nil) {
+                error: String = "", errorClass: ErrorClass? = nil, attempts: [ProviderAttempt] = []) {
         self.decision = decision
         self.response = response
         self.latencyMs = latencyMs
         self.error = error
         self.errorClass = errorClass
+        self.attempts = attempts
     }
 
     /// The output as a request log keeps it: decision, latency and error, and of the response
@@ -99,11 +152,25 @@ public struct ChatOutput: JSONPayload, Hashable {
         error = try fields.string("error")
         let rawClass = try fields.string("error_class")
         errorClass = rawClass.isEmpty ? nil : (ErrorClass(rawValue: rawClass) ?? .fatal)
+        switch fields["attempts"] {
+        case nil: attempts = []
+        case .array(let items)?:
+            attempts = []
+            for (index, item) in items.enumerated() {
+                do {
+                    attempts.append(try ProviderAttempt(json: item))
+                } catch {
+                    throw PayloadError("attempts[\(index)].\(error.message)")
+                }
+            }
+        case let other?: throw PayloadError("attempts: expected an array, got \(other.typeName)")
+        }
     }
 
     /// Writes `json`'s bytes directly (on every request's path), keys in sorted order.
     public func write(to output: inout JSONOutput) {
         output.open()
+        if !attempts.isEmpty { output.key("attempts"); output.array(attempts) }
         output.key("decision"); output.payload(decision)
         output.key("error"); output.string(error)
         output.key("error_class"); output.string(errorClass?.rawValue ?? "")
@@ -112,12 +179,15 @@ public struct ChatOutput: JSONPayload, Hashable {
         output.close()
     }
 
-    /// Every field, `error_class` as "" when unset, as the ABI schema says.
+    /// Every field, `error_class` as "" when unset, as the ABI schema says (`attempts` only
+    /// when there are some).
     public var json: JSONValue {
-        .object([
+        var members: [String: JSONValue] = [
             "decision": decision.json, "response": response, "latency_ms": .number(Double(latencyMs)),
             "error": .string(error), "error_class": .string(errorClass?.rawValue ?? ""),
-        ])
+        ]
+        if !attempts.isEmpty { members["attempts"] = .array(attempts.map(\.json)) }
+        return .object(members)
     }
 }
 
@@ -139,10 +209,14 @@ public struct LogResult: JSONPayload, Hashable {
     public var budgetUSD: Double
     /// The request's latency limit, which its reward is scored against (0 = the gateway's default).
     public var maxLatencyMs: Int
+    /// The client's W3C `traceparent` (see `ChatInput.traceparent`), "" for none: tracing
+    /// exporters continue its trace.
+    public var traceparent: String
 
     /// Creates a record.
     public init(requestID: String, apiKeyID: String, kind: String, mode: String, output: ChatOutput, dispatcher: String,
-                budgetUSD: Double = 0, maxLatencyMs: Int = 0) {
+                budgetUSD: Double = 0, maxLatencyMs: Int = 0, traceparent: String = "") {
+        self.traceparent = traceparent
         self.requestID = requestID
         self.apiKeyID = apiKeyID
         self.kind = kind
@@ -164,13 +238,15 @@ public struct LogResult: JSONPayload, Hashable {
         dispatcher = try fields.string("dispatcher")
         budgetUSD = try fields.double("budget_usd", default: 0)
         maxLatencyMs = try fields.int("max_latency_ms", default: 0)
+        traceparent = try fields.string("traceparent")
     }
 
     /// The record as JSON.
     public var json: JSONValue {
         .object(["request_id": .string(requestID), "api_key_id": .string(apiKeyID), "kind": .string(kind),
                  "mode": .string(mode), "output": output.json, "dispatcher": .string(dispatcher),
-                 "budget_usd": .number(budgetUSD), "max_latency_ms": .number(Double(maxLatencyMs))])
+                 "budget_usd": .number(budgetUSD), "max_latency_ms": .number(Double(maxLatencyMs))]
+                    .merging(traceparent.isEmpty ? [:] : ["traceparent": .string(traceparent)]) { $1 })
     }
 
     /// How well the request went, from 0 to 1: 0 when it failed; else 1 less up to 0.5 for

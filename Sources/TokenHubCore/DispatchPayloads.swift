@@ -15,16 +15,20 @@ public struct ChatInput: JSONPayload, Hashable {
     /// policy's `max_latency_ms`), in Unix milliseconds; 0 when none was set. Everyone
     /// involved (the host, dispatchers, workflows, the engine) stops at this same instant.
     public var deadlineUnixMs: Int64
+    /// The client's W3C `traceparent` header as the host validated it, "" when it sent none
+    /// (or an invalid one). The engine sends it on with every provider call.
+    public var traceparent: String
 
     /// Creates an input.
     public init(requestID: String, apiKeyID: String = "", request: ChatRequest, policy: Policy = Policy(), idempotencyKey: String = "",
-                deadlineUnixMs: Int64 = 0) {
+                deadlineUnixMs: Int64 = 0, traceparent: String = "") {
         self.requestID = requestID
         self.apiKeyID = apiKeyID
         self.request = request
         self.policy = policy
         self.idempotencyKey = idempotencyKey
         self.deadlineUnixMs = deadlineUnixMs
+        self.traceparent = traceparent
     }
 
     /// Reads `{request_id, api_key_id, request, policy}`; `api_key_id` and `policy` may be absent.
@@ -37,6 +41,7 @@ public struct ChatInput: JSONPayload, Hashable {
         policy = try fields.payload("policy", as: Policy.self) ?? Policy()
         idempotencyKey = try fields.string("idempotency_key")
         deadlineUnixMs = Int64(try fields.int("deadline_unix_ms", default: 0))
+        traceparent = try fields.string("traceparent")
     }
 
     /// Writes `json`'s bytes directly (on every request's path), keys in sorted order.
@@ -48,14 +53,16 @@ public struct ChatInput: JSONPayload, Hashable {
         output.key("policy"); output.payload(policy)
         output.key("request"); output.payload(request)
         output.key("request_id"); output.string(requestID)
+        if !traceparent.isEmpty { output.key("traceparent"); output.string(traceparent) }
         output.close()
     }
 
-    /// The input as JSON (`idempotency_key` and `deadline_unix_ms` only when set).
+    /// The input as JSON (`idempotency_key`, `deadline_unix_ms` and `traceparent` only when set).
     public var json: JSONValue {
         var members: [String: JSONValue] = ["request_id": .string(requestID), "api_key_id": .string(apiKeyID), "request": request.json, "policy": policy.json]
         if !idempotencyKey.isEmpty { members["idempotency_key"] = .string(idempotencyKey) }
         if deadlineUnixMs > 0 { members["deadline_unix_ms"] = .number(Double(deadlineUnixMs)) }
+        if !traceparent.isEmpty { members["traceparent"] = .string(traceparent) }
         return .object(members)
     }
 }
@@ -121,16 +128,19 @@ public struct OrchestrationInput: JSONPayload, Hashable {
     public var idempotencyKey: String
     /// The request's one deadline in Unix milliseconds (see `ChatInput.deadlineUnixMs`); 0 for none.
     public var deadlineUnixMs: Int64
+    /// The client's W3C `traceparent` (see `ChatInput.traceparent`); "" for none.
+    public var traceparent: String
 
     /// Creates an input.
     public init(requestID: String, apiKeyID: String = "", request: ChatRequest, directive: OrchestrationDirective, idempotencyKey: String = "",
-                deadlineUnixMs: Int64 = 0) {
+                deadlineUnixMs: Int64 = 0, traceparent: String = "") {
         self.requestID = requestID
         self.apiKeyID = apiKeyID
         self.request = request
         self.directive = directive
         self.idempotencyKey = idempotencyKey
         self.deadlineUnixMs = deadlineUnixMs
+        self.traceparent = traceparent
     }
 
     /// Reads `{request_id, api_key_id, request, directive}`.
@@ -144,13 +154,15 @@ public struct OrchestrationInput: JSONPayload, Hashable {
         self.directive = directive
         idempotencyKey = try fields.string("idempotency_key")
         deadlineUnixMs = Int64(try fields.int("deadline_unix_ms", default: 0))
+        traceparent = try fields.string("traceparent")
     }
 
-    /// The input as JSON (`idempotency_key` and `deadline_unix_ms` only when set).
+    /// The input as JSON (`idempotency_key`, `deadline_unix_ms` and `traceparent` only when set).
     public var json: JSONValue {
         var members: [String: JSONValue] = ["request_id": .string(requestID), "api_key_id": .string(apiKeyID), "request": request.json, "directive": directive.json]
         if !idempotencyKey.isEmpty { members["idempotency_key"] = .string(idempotencyKey) }
         if deadlineUnixMs > 0 { members["deadline_unix_ms"] = .number(Double(deadlineUnixMs)) }
+        if !traceparent.isEmpty { members["traceparent"] = .string(traceparent) }
         return .object(members)
     }
 }

@@ -130,6 +130,15 @@ public struct JSONOutput {
     public mutating func bool(_ value: Bool) { separate(); bytes.append(contentsOf: (value ? "true" : "false").utf8); needsComma = true }
     /// Any value.
     public mutating func value(_ value: JSONValue) { separate(); value.write(to: &bytes); needsComma = true }
+    /// An array of payloads.
+    public mutating func array(_ items: [some JSONPayload]) {
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+        for item in items { payload(item) }
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
     /// A nested payload.
     public mutating func payload(_ payload: some JSONPayload) { separate(); needsComma = false; payload.write(to: &self); needsComma = true }
 

@@ -40,7 +40,8 @@ public struct ChatWorkflow: WorkflowDefinition {
             return plan
         }
         let log = LogResult(requestID: chat.requestID, apiKeyID: chat.apiKeyID, kind: "chat", mode: chat.policy.mode,
-                            output: output, dispatcher: "temporal", budgetUSD: chat.policy.maxBudgetUSD, maxLatencyMs: chat.policy.maxLatencyMs)
+                            output: output, dispatcher: "temporal", budgetUSD: chat.policy.maxBudgetUSD, maxLatencyMs: chat.policy.maxLatencyMs,
+                            traceparent: chat.traceparent)
         plan.add(.activity(Self.logStep, type: Activities.logResult, input: log.json, options: Activities.logOptions))
         // A failed log write is counted by the host; it never turns an answered request into an error.
         guard results[Self.logStep] != nil else { return plan }

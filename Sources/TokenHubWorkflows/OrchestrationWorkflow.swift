@@ -42,7 +42,8 @@ public struct OrchestrationWorkflow: WorkflowDefinition {
         }
         var plan = script.plan
         let log = LogResult(requestID: orchestration.requestID, apiKeyID: orchestration.apiKeyID, kind: "plan",
-                            mode: orchestration.directive.mode, output: output, dispatcher: "temporal")
+                            mode: orchestration.directive.mode, output: output, dispatcher: "temporal",
+                            traceparent: orchestration.traceparent)
         plan.add(.activity(Self.logStep, type: Activities.logResult, input: log.json, options: Activities.logOptions))
         guard results[Self.logStep] != nil else { return plan }
         plan.completion = .complete(output.json)
@@ -167,7 +168,8 @@ struct OrchestrationScript {
         request.modelHint = hint
         request.stream = false
         let policy = Policy(mode: mode, maxBudgetUSD: Policy().maxBudgetUSD, maxLatencyMs: Policy().maxLatencyMs, minWeight: minWeight)
-        let chat = ChatInput(requestID: "\(input.requestID)-\(name)", apiKeyID: input.apiKeyID, request: request, policy: policy)
+        let chat = ChatInput(requestID: "\(input.requestID)-\(name)", apiKeyID: input.apiKeyID, request: request, policy: policy,
+                             traceparent: input.traceparent)
         let childID = "\(parentID)/\(name)"
         plan.add(.child(childID, type: ChatWorkflow.typeName, input: chat.json))
         guard let result = results[childID] else { return nil }

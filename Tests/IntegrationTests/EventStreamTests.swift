@@ -9,33 +9,6 @@ import TokenHubCore
 /// `GET /admin/v1/events` through a running tokenhub, read as a client reads SSE.
 @Suite("Event stream (SSE)", .serialized)
 struct EventStreamTests {
-    /// Reads SSE frames from `path` until `stop` says so or `limit` passes; returns them.
-    func frames(_ server: RunningTokenhub, _ path: String = "/admin/v1/events", lastEventID: String? = nil,
-                until stop: @escaping @Sendable ([[String: String]]) -> Bool) async throws -> [[String: String]] {
-        var request = HTTPClientRequest(url: server.baseURL + path)
-        request.headers.add(name: "Authorization", value: "Bearer \(testAdminToken)")
-        if let lastEventID { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        #expect(response.status == .ok)
-        #expect(response.headers.first(name: "content-type") == "text/event-stream")
-        var buffer = "", parsed: [[String: String]] = []
-        for try await chunk in response.body {
-            buffer += String(buffer: chunk)
-            while let end = buffer.range(of: "\n\n") {
-                let block = buffer[..<end.lowerBound]
-                buffer.removeSubrange(..<end.upperBound)
-                var frame: [String: String] = [:]
-                for line in block.split(separator: "\n") where !line.hasPrefix(":") {
-                    let parts = line.split(separator: ":", maxSplits: 1)
-                    if parts.count == 2 { frame[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces) }
-                }
-                if !frame.isEmpty { parsed.append(frame) }
-            }
-            if stop(parsed) { break }
-        }
-        return parsed
-    }
-
     @Test("two subscribers see the same ordered events; a resume with Last-Event-ID loses nothing; no token, key or prompt is ever sent")
     func orderedAndResumable() async throws {
         let (_, config) = try StoreIntegrationTests.storeConfig()
@@ -160,6 +133,12 @@ struct EventStreamTests {
         let path = try writeConfig(base)
         let server = try await RunningTokenhub.start(configPath: path, environment: adminEnvironment)
         let client = HTTPTestClient.admin(server.baseURL)
+        // The first generation's plugin was announced at start (read back from the ring).
+        let atStart = try await frames(server, "/admin/v1/events?types=plugin_loaded", lastEventID: "0") { frames in
+            frames.contains { $0["event"] == "plugin_loaded" }
+        }.filter { $0["event"] == "plugin_loaded" }.compactMap { $0["data"].flatMap { try? JSONValue.parse(Array($0.utf8)) } }
+        #expect(atStart.count == 1 && atStart.first?["generation"]?.numberValue == 1 && atStart.first?["instance"]?.stringValue == "direct",
+                "\(atStart)")
         async let watched = frames(server, "/admin/v1/events?types=plugin_loaded,plugin_failed,config_reloaded,config_rejected") { frames in
             frames.contains { $0["event"] == "config_rejected" }
         }

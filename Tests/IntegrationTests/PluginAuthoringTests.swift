@@ -58,16 +58,17 @@ struct PluginAuthoringTests {
         let client = HTTPTestClient(baseURL: server.baseURL)
         let sentAt = Date().timeIntervalSince1970 * 1000
         let chat = try await client.post("/v1/chat", body: #"{"request":{"messages":[{"role":"user","content":"x"}]},"policy":{"max_latency_ms":7000}}"#,
-                                         headers: ["Idempotency-Key": "authoring-1"])
+                                         headers: ["Idempotency-Key": "authoring-1", "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"])
         #expect(chat.status == 200, "\(String(decoding: chat.body, as: UTF8.self))")
         let input = try #require(chat.json?["response"]?["input"])
         Self.expectMatches("ChatInput", Self.keys(input, nested: ["request", "policy"]).union(Self.keys(input["request"], nested: ["messages"])))
         #expect(input["idempotency_key"] == .string("authoring-1"))
+        #expect(input["traceparent"] == .string("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))
         // The one deadline: arrival plus the policy's max_latency_ms.
         let deadline = try #require(input["deadline_unix_ms"]?.numberValue)
         #expect(abs(deadline - (sentAt + 7000)) < 3000, "deadline \(deadline) vs sent at \(sentAt) + 7000")
         let engineOutput = try #require(chat.json?["response"]?["engine_output"])
-        Self.expectMatches("ChatOutput", Self.keys(engineOutput, nested: ["decision"]))
+        Self.expectMatches("ChatOutput", Self.keys(engineOutput, nested: ["decision", "attempts"]))
 
         let plan = try await client.post("/v1/plan", body: #"{"request":{"messages":[{"role":"user","content":"x"}]},"orchestration":{"mode":"refine","iterations":1}}"#)
         #expect(plan.status == 200, "\(String(decoding: plan.body, as: UTF8.self))")

@@ -50,6 +50,8 @@ struct TelemetryTests {
         }
         #expect(text.contains("c_telemetry_results_total 6"), "the C plugin saw each dispatched request once:\n\(text)")
         let samples = try ExpositionFormat.parse(text)
+        let promtool = try await Promtool.check(text)
+        #expect(promtool.status == 0, "promtool check metrics: \(promtool.stdout)\(promtool.stderr)\n\(text)")
         let echo = #"dispatcher="direct",error_class="",kind="chat",mode="normal",model="echo-1",provider="echo",status="ok""#
         #expect(samples[#"tokenhub_requests_total{\#(echo)}"#] == 3, "\(text)")
         let state = { (name: String) in samples[#"tokenhub_provider_state{provider="failing",state="\#(name)"}"#] }
@@ -63,7 +65,8 @@ struct TelemetryTests {
         #expect(samples[#"tokenhub_http_responses_total{route="/v1/chat/completions",status="200"}"#] == 4)
         #expect(samples[#"tokenhub_http_responses_total{route="/v1/chat/completions",status="400"}"#] == 1,
                 "a request no dispatcher saw is still counted")
-        #expect(samples["tokenhub_telemetry_rejected_total"] == 0)
+        #expect(samples["tokenhub_telemetry_rejected_total"] == 2,
+                "the C plugin's two clashing metrics (another kind under a known name; no labels where there were) are refused, not fatal")
         #expect(samples[#"c_telemetry_note{note="say \"hi\"\n"}"#] == 1,
                 "a plugin's host_metric_record reaches PrometheusTelemetry, its label escaped:\n\(text)")
         #expect(await server.stopped() == 0)
@@ -93,6 +96,17 @@ struct TelemetryTests {
         #expect(!text.contains("variant"))
         #expect(text.contains(#"route="/v1/models""#))
         #expect(text.count < before + 4000, "/metrics grew from \(before) to \(text.count) bytes")
+    }
+}
+
+/// Prometheus's own linter (`promtool check metrics`, Debian's `prometheus` package) on an
+/// exposition text.
+enum Promtool {
+    static func check(_ text: String) async throws -> Subprocess.Result {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID().uuidString).txt")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        return try await Subprocess.running("/bin/sh", ["-c", "promtool check metrics < '\(file.path)'"])
     }
 }
 

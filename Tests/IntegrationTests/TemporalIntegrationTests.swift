@@ -92,6 +92,14 @@ struct TemporalIntegrationTests {
         #expect(json["response"]?["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue == "hello temporal")
         let requestID = try #require(json["request_id"]?.stringValue)
         let workflowID = "chat-\(requestID)"
+        // The bus carries the workflow's start and completion (from its ring, since event 0).
+        let busEvents = try await frames(server, "/admin/v1/events?types=workflow_started,workflow_completed", lastEventID: "0") { frames in
+            frames.contains { $0["event"] == "workflow_completed" }
+        }.compactMap { $0["data"].flatMap { try? JSONValue.parse(Array($0.utf8)) } }
+        let workflowEvents = busEvents.filter { $0["workflow_id"]?.stringValue == workflowID && $0["request_id"]?.stringValue == requestID }
+        #expect(workflowEvents.map { $0["type"]?.stringValue } == ["workflow_started", "workflow_completed"], "\(busEvents)")
+        #expect(workflowEvents.last?["workflow_type"]?.stringValue == "ChatWorkflow")
+        #expect(workflowEvents.last?["plugin"]?.stringValue == "temporal")
 
         let listed = try listed(temporal, "WorkflowId=\"\(workflowID)\"")
         #expect(listed.count == 1)
@@ -253,6 +261,13 @@ struct TemporalIntegrationTests {
         }
         #expect(recovered, "workflows run again once the server is back")
         #expect(server.log.contains("circuit closed"))
+        // The outage on the bus, in order: fallbacks, the breaker opening, and closing again.
+        let outage = try await frames(server, "/admin/v1/events?types=temporal_fallback,breaker_opened,breaker_closed", lastEventID: "0") { frames in
+            frames.contains { $0["event"] == "breaker_closed" }
+        }.compactMap { $0["event"] }
+        let opened = try #require(outage.firstIndex(of: "breaker_opened"), "\(outage)")
+        #expect(outage.contains("temporal_fallback"), "\(outage)")
+        #expect(outage.last == "breaker_closed" && outage.firstIndex(of: "breaker_closed")! > opened, "\(outage)")
         await server.stopped()
         // Every request was logged exactly once, whichever path served it.
         #expect(try await sqlite(database, "SELECT COUNT(*) = COUNT(DISTINCT request_id) FROM request_logs") == "1")

@@ -102,6 +102,10 @@ public final class Gateway: Sendable {
             let plugins = try await PluginSet.start(config: config, services: services, strict: true)
             services.results.attach(plugins.store)
             services.telemetry.attach(plugins.telemetry)
+            // The first generation's plugins on the bus, as a reload announces its new ones.
+            for report in plugins.reports {
+                services.events.publish(.pluginLoaded, ["instance": .string(report.name), "generation": .number(1)])
+            }
             if let store = plugins.store {
                 // The stats windows of the day before this start, from the request log.
                 let started = Date()
@@ -211,18 +215,28 @@ public final class Gateway: Sendable {
     /// A fresh request id: `req-` and 32 hex digits, the first 12 the time in milliseconds and
     /// the other 20 random. Time first keeps IDs of one period together in the store's unique
     /// index, so the rows a commit writes share index pages instead of each dirtying its own.
-    static func newRequestID(now: Date = Date()) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let milliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000)) & 0xFFFF_FFFF_FFFF
-        let random: UInt64 = generator.next(), more: UInt64 = generator.next() & 0xFFFF
-        return "req-" + String(milliseconds, radix: 16).leftPadded(to: 12) + String(random, radix: 16).leftPadded(to: 16)
-            + String(more, radix: 16).leftPadded(to: 4)
-    }
-}
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
+    static func newRequestID(now: Date = Date()) -> String {
+        let milliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000)) & 0xFFFF_FFFF_FFFF
+        // 10 random bytes (20 hex digits) in one getentropy(3), written as hex in place: this
+        // runs on every request (two `SystemRandomNumberGenerator` draws were two syscalls).
+        var random: (UInt64, UInt16) = (0, 0)
+        withUnsafeMutableBytes(of: &random) { bytes in
+            if getentropy(bytes.baseAddress, 10) != 0 {
+                var generator = SystemRandomNumberGenerator()
+                bytes.storeBytes(of: generator.next() as UInt64, toByteOffset: 0, as: UInt64.self)
+                bytes.storeBytes(of: generator.next() as UInt16, toByteOffset: 8, as: UInt16.self)
+            }
+        }
+        let hex = Self.hexDigits
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            for (offset, byte) in "req-".utf8.enumerated() { buffer[offset] = byte }
+            for digit in 0..<12 { buffer[4 + digit] = hex[Int(truncatingIfNeeded: milliseconds >> UInt64(4 * (11 - digit))) & 0xF] }
+            for digit in 0..<16 { buffer[16 + digit] = hex[Int(truncatingIfNeeded: random.0 >> UInt64(4 * (15 - digit))) & 0xF] }
+            for digit in 0..<4 { buffer[32 + digit] = hex[Int(truncatingIfNeeded: random.1 >> UInt16(4 * (3 - digit))) & 0xF] }
+            return 36
+        }
     }
 }
 

@@ -72,11 +72,9 @@ final class ResultRecorder: Sendable {
     /// store drops it (it is counted).
     func record(_ result: LogResult, into store: StoreInstance?) -> PluginReply {
         guard result.requestID.isEmpty || recent.withLock({ $0.insert(result.requestID) }) else { return PluginReply(status: .ok) }
-        logger.info("request", metadata: [
-            "request_id": "\(result.requestID)", "kind": "\(result.kind)", "dispatcher": "\(result.dispatcher)",
-            "model": "\(result.output.decision.modelID)", "latency_ms": "\(result.output.latencyMs)",
-            "error_class": "\(result.output.errorClass?.rawValue ?? "")", "error": "\(result.output.error)",
-        ])
+        // One pre-rendered message rather than metadata: swift-log's StreamLogHandler merges,
+        // sorts and prettifies a metadata dictionary on every line (see the README's profile).
+        logger.info("\(Self.requestLine(result))")
         if !telemetry.isEmpty { telemetry.observe(resultJSON: JSONCoding.encode(result)) }
         stats?.record(StatsWindows.Sample(
             model: result.output.decision.modelID, provider: result.output.decision.providerID, apiKey: result.apiKeyID, mode: result.mode,
@@ -107,6 +105,17 @@ final class ResultRecorder: Sendable {
         }
         if !queued { countDrop("the store is behind: \(maxQueuedRows) rows already wait", rows: 1) }
         return PluginReply(status: .ok)
+    }
+
+    /// The per-request log line: `request request_id=… kind=… dispatcher=… model=…
+    /// latency_ms=… error_class=… error="…"` (the error JSON-quoted, so a line stays one line).
+    static func requestLine(_ result: LogResult) -> String {
+        let output = result.output
+        var line = "request request_id=\(result.requestID) kind=\(result.kind) dispatcher=\(result.dispatcher) model=\(output.decision.modelID) latency_ms=\(output.latencyMs)"
+        if !output.error.isEmpty {
+            line += " error_class=\(output.errorClass?.rawValue ?? "") error=\(JSONValue.string(output.error).serializedString)"
+        }
+        return line
     }
 
     /// Writes everything queued so far, for every store, and waits for it.

@@ -601,6 +601,8 @@ _Static_assert(sizeof(tokenhub_plugin_descriptor) == 7 * sizeof(void *), "tokenh
  *                                       api_key_id) with the first request's answer
  *     "deadline_unix_ms"?: int,         since 1.3, always sent by the host: the request's one
  *                                       deadline (Unix ms). Absent or 0: none
+ *     "traceparent"?: string,           since 1.3: the client's W3C traceparent header, when it
+ *                                       sent a valid one; the engine passes it on to providers
  *     "request": {
  *       "messages": [ { "role": "system"|"user"|"assistant"|"tool", "content": any, ... } ],
  *       "model_hint": string,           "" lets the router choose; an unknown id is ignored...
@@ -621,6 +623,7 @@ _Static_assert(sizeof(tokenhub_plugin_descriptor) == 7 * sizeof(void *), "tokenh
  *   {
  *     "request_id": string, "api_key_id": string,
  *     "idempotency_key"?: string, "deadline_unix_ms"?: int,    as in ChatInput
+ *     "traceparent"?: string,           as in ChatInput
  *     "request": object,                as in ChatInput
  *     "directive": { "mode": "planning"|"adversarial"|"vote"|"refine", "iterations": int,
  *                    "primary_model_id": string, "review_model_id": string,
@@ -634,9 +637,13 @@ _Static_assert(sizeof(tokenhub_plugin_descriptor) == 7 * sizeof(void *), "tokenh
  *     "response":    object,            the provider's answer (OpenAI chat completion shape)
  *     "latency_ms":  int,
  *     "error":       string,            "" on success
- *     "error_class": string             "" | "context_overflow" | "rate_limited" |
+ *     "error_class": string,            "" | "context_overflow" | "rate_limited" |
  *                                        "transient" | "fatal" | "no_eligible_model" |
  *                                        "unknown_model" (since 1.3: a strict pin failed)
+ *     "attempts"?: [ {                  since 1.3: each provider call the engine made, in
+ *       "provider": string, "model": string,    order (retries and switches included);
+ *       "start_unix_ms": number, "duration_ms": number,    absent when none was made.
+ *       "error_class"?: string } ]      Tracing exporters draw them as spans
  *   }
  *
  * LogResult (what `host_log_result` takes):
@@ -647,6 +654,7 @@ _Static_assert(sizeof(tokenhub_plugin_descriptor) == 7 * sizeof(void *), "tokenh
  *     "dispatcher": string,             the instance name (host table `instance_name`)
  *     "budget_usd"?: number, "max_latency_ms"?: int    the request's limits; its reward is
  *                                                      scored against them (0 = defaults)
+ *     "traceparent"?: string            since 1.3: the input's, for tracing exporters
  *   }
  *
  * Store operations (on_call), input -> result:

@@ -4,7 +4,9 @@
  * It counts the results the host hands it (atomically: the hooks run concurrently on the
  * request path) and reports the count when /metrics is scraped. On its first result it also
  * records a gauge through host_metric_record whose label needs escaping, which reaches every
- * telemetry plugin (itself included) through on_metric.
+ * telemetry plugin (itself included) through on_metric. Then two that clash with series
+ * already there (another kind under PrometheusTelemetry's request counter; no labels where the
+ * gauge has them), which an exporter must refuse without stopping the process.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -37,6 +39,11 @@ static void count_on_result(tokenhub_instance *instance, tokenhub_slice log_resu
         tokenhub_slice name_slice = {(const uint8_t *)name, sizeof name - 1};
         tokenhub_slice labels_slice = {(const uint8_t *)labels, sizeof labels - 1};
         instance->host->host_metric_record(instance->host->host_context, TOKENHUB_METRIC_GAUGE, name_slice, labels_slice, 1);
+        static const char clash[] = "tokenhub_requests_total";
+        tokenhub_slice clash_slice = {(const uint8_t *)clash, sizeof clash - 1};
+        tokenhub_slice no_labels = {(const uint8_t *)"", 0};
+        instance->host->host_metric_record(instance->host->host_context, TOKENHUB_METRIC_GAUGE, clash_slice, labels_slice, 1);
+        instance->host->host_metric_record(instance->host->host_context, TOKENHUB_METRIC_GAUGE, name_slice, no_labels, 2);
     }
 }
 
