@@ -1,7 +1,7 @@
-import AsyncHTTPClient
 import Foundation
 import Synchronization
 import TokenHubCore
+import UpstreamHTTP
 
 /// Routes requests to models and calls providers, with failover and health tracking. Knows
 /// nothing of plugins or HTTP serving.
@@ -27,13 +27,7 @@ public final class Engine: Sendable {
 
     /// One connection pool for every engine of the process (a config reload builds a new
     /// engine; it keeps the warm connections). Never shut down: it lives as long as the process.
-    static let providerClient: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(5))
-        configuration.connectionPool = .init(idleTimeout: .seconds(60))
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 512
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+    static let providerClient = UpstreamClient()
 
     /// One failover step: after a failed attempt, the engine retries the same model or moves
     /// to the next candidate.
@@ -103,25 +97,29 @@ public final class Engine: Sendable {
     /// `error` and `error_class` set, never a thrown error.
     public func routeAndSend(_ input: ChatInput) async -> ChatOutput {
         let started = ContinuousClock.now
-        let outcome = await withFailover(input, started: started) { adapter, candidate, deadline in
+        var attempts: [ProviderAttempt] = []
+        let outcome = await withFailover(input, started: started, attempts: &attempts) { adapter, candidate, deadline in
             await adapter.send(input.request, model: candidate.model, deadline: deadline)
         }
         switch outcome {
         case .failure(let failed):
-            return failed.output
+            var output = failed.output
+            output.attempts = attempts
+            return output
         case .success(let (answer, candidate, reason)):
             let inputTokens = answer.inputTokens ?? TokenEstimate.inputTokens(input.request)
             let cost = answer.outputTokens.map { TokenEstimate.cost(candidate.model, inputTokens: inputTokens, outputTokens: $0) }
                 ?? candidate.estimatedCostUSD
             let decision = Decision(modelID: candidate.model.id, providerID: candidate.provider.id, estimatedCostUSD: cost, reason: reason)
-            return ChatOutput(decision: decision, response: answer.response, latencyMs: Int(Self.milliseconds(.now - started)))
+            return ChatOutput(decision: decision, response: answer.response, latencyMs: Int(Self.milliseconds(.now - started)), attempts: attempts)
         }
     }
 
     /// A decision and an open stream, or the failure output. Streams fail over only before
     /// the first byte reaches the client.
     public func routeAndStream(_ input: ChatInput) async -> Result<(Decision, AsyncThrowingStream<StreamChunk, any Error>), ChatOutputError> {
-        let outcome = await withFailover(input, started: .now) { adapter, candidate, deadline in
+        var attempts: [ProviderAttempt] = []
+        let outcome = await withFailover(input, started: .now, attempts: &attempts) { adapter, candidate, deadline in
             await adapter.stream(input.request, model: candidate.model, deadline: deadline)
         }
         return outcome.map { stream, candidate, reason in
@@ -131,9 +129,10 @@ public final class Engine: Sendable {
     }
 
     /// Tries the ranked candidates with the failover rules (`FailoverState`), recording every
-    /// attempt's health, until one succeeds, the rules give up, or the deadline passes.
+    /// attempt's health, until one succeeds, the rules give up, or the deadline passes. Each
+    /// provider call is appended to `attempts`, and carries the client's `traceparent`.
     private func withFailover<Value>(
-        _ input: ChatInput, started: ContinuousClock.Instant,
+        _ input: ChatInput, started: ContinuousClock.Instant, attempts: inout [ProviderAttempt],
         attempt: (any ProviderAdapter, RouteCandidate, ContinuousClock.Instant) async -> Result<Value, ProviderFailure>
     ) async -> Result<(Value, RouteCandidate, String), ChatOutputError> {
         // The policy's budget from now, but never past the request's own deadline (set once by
@@ -151,13 +150,21 @@ public final class Engine: Sendable {
         while true {
             let candidate = failover.current
             let attemptStart = ContinuousClock.now
-            let result = await attempt(current.adapters[candidate.provider.id] ?? EchoAdapter(), candidate, deadline)
+            let adapter = current.adapters[candidate.provider.id] ?? EchoAdapter()
+            let result = input.traceparent.isEmpty
+                ? await attempt(adapter, candidate, deadline)
+                : await ProviderCallTrace.$traceparent.withValue(input.traceparent) { await attempt(adapter, candidate, deadline) }
             let attemptMs = Self.milliseconds(ContinuousClock.now - attemptStart)
+            var call = ProviderAttempt(providerID: candidate.provider.id, modelID: candidate.model.id,
+                                       startUnixMs: RequestDeadline.unixMs(at: attemptStart), durationMs: attemptMs)
             switch result {
             case .success(let value):
+                attempts.append(call)
                 health.record(providerID: candidate.provider.id, success: true, latencyMs: attemptMs)
                 return .success((value, candidate, reason))
             case .failure(let failure):
+                call.errorClass = failure.errorClass.rawValue
+                attempts.append(call)
                 if Task.isCancelled {
                     // The caller gave up (host_cancel, a deadline): no further attempt, and a
                     // cancelled call says nothing about the provider's health.

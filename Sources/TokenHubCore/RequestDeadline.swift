@@ -21,4 +21,11 @@ public enum RequestDeadline {
         let left = max(-86_400_000, min(86_400_000, unixMs.subtractingReportingOverflow(nowMs).partialValue))
         return clockNow + .milliseconds(left)
     }
+
+    /// The wall-clock time of a monotonic `instant`, in fractional Unix milliseconds (when a
+    /// provider call started, for traces).
+    public static func unixMs(at instant: ContinuousClock.Instant, now: Date = Date(), clockNow: ContinuousClock.Instant = .now) -> Double {
+        let ago = clockNow - instant
+        return now.timeIntervalSince1970 * 1000 - (Double(ago.components.seconds) * 1000 + Double(ago.components.attoseconds) / 1e15)
+    }
 }

@@ -1,6 +1,6 @@
-import AsyncHTTPClient
 import Foundation
 import TokenHubCore
+import UpstreamHTTP
 
 /// Anthropic's Messages API. `base_url` is the API root (https://api.anthropic.com); requests
 /// and answers are translated to and from OpenAI's shapes by `AnthropicTranslation`.
@@ -9,14 +9,23 @@ final class AnthropicAdapter: ProviderAdapter {
     private let provider: ProviderSpec
     private let transport: HTTPTransport
 
+    /// `base_url` (or Anthropic's own) with `/v1/messages`, parsed once.
+    private let endpoint: Result<UpstreamEndpoint, ProviderFailure>
+
     init(provider: ProviderSpec, transport: HTTPTransport) {
         self.provider = provider
         self.transport = transport
+        endpoint = HTTPTransport.endpoints([provider.baseURLs.first ?? "https://api.anthropic.com"], path: "/v1/messages").map { $0[0] }
     }
 
     func send(_ request: ChatRequest, model: ModelSpec, deadline: ContinuousClock.Instant) async -> Result<ProviderAnswer, ProviderFailure> {
+        let endpoint: UpstreamEndpoint
+        switch self.endpoint {
+        case .failure(let failure): return .failure(failure)
+        case .success(let value): endpoint = value
+        }
         let body = AnthropicTranslation.request(request, model: model.upstreamName, stream: false)
-        let answer = await transport.postJSON(url: endpoint(), headers: headers(), body: body,
+        let answer = await transport.postJSON(to: endpoint, headers: headers(), body: body,
                                               timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs))
         return answer.map { json in
             ProviderAnswer(response: AnthropicTranslation.response(json, model: model.upstreamName),
@@ -28,8 +37,13 @@ final class AnthropicAdapter: ProviderAdapter {
     func stream(_ request: ChatRequest, model: ModelSpec, deadline: ContinuousClock.Instant) async
         -> Result<AsyncThrowingStream<StreamChunk, any Error>, ProviderFailure>
     {
+        let endpoint: UpstreamEndpoint
+        switch self.endpoint {
+        case .failure(let failure): return .failure(failure)
+        case .success(let value): endpoint = value
+        }
         let body = AnthropicTranslation.request(request, model: model.upstreamName, stream: true)
-        let opened = await transport.postEventStream(url: endpoint(), headers: headers(), body: body,
+        let opened = await transport.postEventStream(to: endpoint, headers: headers(), body: body,
                                                      timeout: HTTPTransport.timeout(until: deadline, cap: provider.timeoutMs), deadline: deadline)
         let events: AsyncThrowingStream<JSONValue, any Error>
         switch opened {
@@ -39,12 +53,6 @@ final class AnthropicAdapter: ProviderAdapter {
         // Translated on demand, like the events themselves: no task, no unbounded buffer.
         let reader = AnthropicChunkReader(events: events, translator: AnthropicStreamTranslator(model: model.upstreamName))
         return .success(AsyncThrowingStream(unfolding: { try await reader.next() }))
-    }
-
-    private func endpoint() -> String {
-        var base = provider.baseURLs.first ?? "https://api.anthropic.com"
-        while base.hasSuffix("/") { base.removeLast() }
-        return base + "/v1/messages"
     }
 
     private func headers() -> [(String, String)] {

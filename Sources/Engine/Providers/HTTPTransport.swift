@@ -1,93 +1,104 @@
-import AsyncHTTPClient
-import Foundation
 import NIOCore
 import NIOHTTP1
 import TokenHubCore
+import UpstreamHTTP
 
 /// The HTTP plumbing every adapter shares: one pooled client, JSON requests with a deadline,
 /// and the mapping of transport errors to error classes.
 struct HTTPTransport: Sendable {
-    let client: HTTPClient
+    let client: UpstreamClient
 
     /// The largest provider answer read into memory.
     static let maxBodyBytes = 32 << 20
 
-    /// POSTs `body` as JSON; the answer's status, headers and the open response.
-    func post(url: String, headers: [(String, String)], body: JSONValue, timeout: Duration) async
-        -> Result<HTTPClientResponse, ProviderFailure>
-    {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: body.serialized))
+    /// Parses a provider's base URLs once (an adapter keeps the result), with `path` appended;
+    /// a URL that cannot be used fails every call with a fatal error naming it.
+    static func endpoints(_ urls: [String], path: String) -> Result<[UpstreamEndpoint], ProviderFailure> {
         do {
-            return .success(try await client.execute(request, timeout: .milliseconds(Int64(max(1, timeout.wholeMilliseconds)))))
+            let endpoints = try urls.map { (url) throws(UpstreamError) in try UpstreamEndpoint(url: url, appendingPath: path) }
+            return endpoints.isEmpty ? .failure(ProviderFailure(.fatal, "the provider has no base_url")) : .success(endpoints)
         } catch {
-            return .failure(Self.transportFailure(error))
+            return .failure(ProviderFailure(.fatal, "\(error)"))
         }
     }
 
-    /// Reads a whole answer: JSON on 2xx, a classified failure otherwise.
-    func readJSON(_ response: HTTPClientResponse) async -> Result<JSONValue, ProviderFailure> {
-        let body: ByteBuffer
+    private func request(headers: [(String, String)], body: JSONValue) -> (HTTPHeaders, ByteBuffer) {
+        var fields = HTTPHeaders()
+        fields.reserveCapacity(headers.count + 4)
+        fields.add(name: "content-type", value: "application/json")
+        for (name, value) in headers { fields.add(name: name, value: value) }
+        let traceparent = ProviderCallTrace.traceparent
+        if !traceparent.isEmpty { fields.add(name: "traceparent", value: traceparent) }
+        return (fields, ByteBuffer(bytes: body.serialized))
+    }
+
+    private static func deadline(after timeout: Duration) -> NIODeadline {
+        .now() + .milliseconds(Int64(max(1, timeout.wholeMilliseconds)))
+    }
+
+    /// POSTs `body` and reads the whole JSON answer: JSON on 2xx, a classified failure otherwise.
+    func postJSON(to endpoint: UpstreamEndpoint, headers: [(String, String)], body: JSONValue, timeout: Duration) async
+        -> Result<JSONValue, ProviderFailure>
+    {
+        let (fields, bytes) = request(headers: headers, body: body)
+        let response: UpstreamClient.Response
         do {
-            body = try await response.body.collect(upTo: Self.maxBodyBytes)
+            response = try await client.post(endpoint, headers: fields, body: bytes,
+                                             deadline: Self.deadline(after: timeout), maxBodyBytes: Self.maxBodyBytes)
         } catch {
             return .failure(Self.transportFailure(error))
         }
         guard (200..<300).contains(response.status.code) else {
             return .failure(ErrorClassifier.classify(
-                status: Int(response.status.code), body: String(buffer: body),
+                status: Int(response.status.code), body: String(buffer: response.body),
                 retryAfterHeader: response.headers.first(name: "retry-after")))
         }
-        guard let json = try? JSONValue.parse(body.readableBytesView), case .object = json else {
+        guard let json = try? JSONValue.parse(response.body.readableBytesView), case .object = json else {
             return .failure(ProviderFailure(.transient, "upstream answered \(response.status.code) with a body that is not a JSON object", status: Int(response.status.code)))
         }
         return .success(json)
     }
 
-    /// POSTs `body` and reads the whole JSON answer.
-    func postJSON(url: String, headers: [(String, String)], body: JSONValue, timeout: Duration) async -> Result<JSONValue, ProviderFailure> {
-        switch await post(url: url, headers: headers, body: body, timeout: timeout) {
-        case .failure(let failure): return .failure(failure)
-        case .success(let response): return await readJSON(response)
-        }
-    }
-
     /// POSTs `body` and, on a 2xx answer, streams its server-sent events as parsed JSON
     /// (`data: [DONE]` ends the stream; lines that are not JSON are skipped). A non-2xx answer
     /// is read and classified before any event, so the engine can still fail over. Ending the
-    /// iteration early (the client went away) cancels the upstream request.
+    /// iteration early (the client went away) closes the upstream connection.
     ///
     /// The stream is read on demand (`EventStreamReader`): the upstream is read only as fast
     /// as the client takes events, so a slow client holds back the upstream (TCP backpressure)
     /// instead of growing a buffer. It ends with `StreamDeadlineExceeded` at `deadline`, so
     /// an upstream that stalls or never ends cannot hold a client past its deadline.
-    func postEventStream(url: String, headers: [(String, String)], body: JSONValue, timeout: Duration,
+    func postEventStream(to endpoint: UpstreamEndpoint, headers: [(String, String)], body: JSONValue, timeout: Duration,
                          deadline: ContinuousClock.Instant) async
         -> Result<AsyncThrowingStream<JSONValue, any Error>, ProviderFailure>
     {
-        let response: HTTPClientResponse
-        switch await post(url: url, headers: headers, body: body, timeout: timeout) {
-        case .failure(let failure): return .failure(failure)
-        case .success(let value): response = value
+        let (fields, bytes) = request(headers: headers, body: body)
+        let response: UpstreamClient.StreamingResponse
+        do {
+            response = try await client.postStreaming(endpoint, headers: fields, body: bytes, deadline: Self.deadline(after: timeout),
+                                                      bodyDeadline: Self.deadline(after: deadline - .now))
+        } catch {
+            return .failure(Self.transportFailure(error))
         }
         guard (200..<300).contains(response.status.code) else {
             let text = (try? await response.body.collect(upTo: 1 << 20)).map { String(buffer: $0) } ?? ""
             return .failure(ErrorClassifier.classify(
                 status: Int(response.status.code), body: text, retryAfterHeader: response.headers.first(name: "retry-after")))
         }
-        let reader = EventStreamReader(body: response.body, deadline: deadline)
+        let reader = EventStreamReader(body: response.body)
         return .success(AsyncThrowingStream(unfolding: { try await reader.next() }))
     }
 
     static func transportFailure(_ error: any Error) -> ProviderFailure {
-        if error is CancellationError { return ProviderFailure(.fatal, "cancelled") }
-        if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            return ProviderFailure(.transient, "upstream timed out (\(error))")
+        switch error as? UpstreamError {
+        case .cancelled?: return ProviderFailure(.fatal, "cancelled")
+        case .deadlineExceeded?, .connectTimeout?: return ProviderFailure(.transient, "upstream timed out (\(error))")
+        case .bodyTooLarge?, .protocolError?: return ProviderFailure(.transient, "upstream answer refused: \(error)")
+        case let error?: return ProviderFailure(.transient, "upstream unreachable: \(error)")
+        case nil:
+            if error is CancellationError { return ProviderFailure(.fatal, "cancelled") }
+            return ProviderFailure(.transient, "upstream unreachable: \(error)")
         }
-        return ProviderFailure(.transient, "upstream unreachable: \(error)")
     }
 
     /// The time left before `deadline`, capped by the provider's own timeout.
@@ -102,20 +113,19 @@ public struct StreamDeadlineExceeded: Error, Sendable, CustomStringConvertible {
 }
 
 /// Reads an upstream event stream one event at a time, on demand: no task of its own and
-/// no buffer beyond the events of the last network read. Each read races the deadline.
+/// no buffer beyond the events of the last network read. The client ends the body at the
+/// request's deadline, which the reader reports as `StreamDeadlineExceeded`.
 ///
 /// THREAD: used by one consumer at a time (the stream's iteration is sequential).
 final class EventStreamReader: @unchecked Sendable {
-    private var iterator: HTTPClientResponse.Body.AsyncIterator
+    private var iterator: UpstreamBody.AsyncIterator
     private var parser = SSEParser()
     private var pending: [JSONValue] = []
     private var pendingIndex = 0
     private var finished = false
-    private let deadline: ContinuousClock.Instant
 
-    init(body: HTTPClientResponse.Body, deadline: ContinuousClock.Instant) {
+    init(body: UpstreamBody) {
         iterator = body.makeAsyncIterator()
-        self.deadline = deadline
     }
 
     /// The next event; nil at the end of the stream (or `[DONE]`).
@@ -128,7 +138,13 @@ final class EventStreamReader: @unchecked Sendable {
             if finished { return nil }
             pending.removeAll(keepingCapacity: true)
             pendingIndex = 0
-            guard let buffer = try await read() else {
+            let buffer: ByteBuffer?
+            do {
+                buffer = try await iterator.next()
+            } catch UpstreamError.deadlineExceeded {
+                throw StreamDeadlineExceeded()
+            }
+            guard let buffer else {
                 finished = true
                 return nil
             }
@@ -139,21 +155,6 @@ final class EventStreamReader: @unchecked Sendable {
                 }
                 if let json = try? JSONValue.parse(event.data) { pending.append(json) }
             }
-        }
-    }
-
-    /// One network read, or `StreamDeadlineExceeded` when the deadline comes first (the read
-    /// is then cancelled, which cancels the upstream request).
-    private func read() async throws -> ByteBuffer? {
-        guard ContinuousClock.now < deadline else { throw StreamDeadlineExceeded() }
-        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-            group.addTask { try await self.iterator.next() }
-            group.addTask {
-                try await Task.sleep(until: self.deadline, clock: .continuous)
-                throw StreamDeadlineExceeded()
-            }
-            defer { group.cancelAll() }
-            return try await group.next() ?? nil
         }
     }
 }

@@ -63,7 +63,19 @@ enum EventLoopGlobalExecutor {
     /// The generic executor's reference: two null words, the runtime's stable ABI.
     private static let generic = unsafeBitCast((0, 0) as (Int, Int), to: UnownedSerialExecutor.self)
 
+    /// Installs the hook on the runtimes it was checked against (Swift 6.0 to 6.3: the hook's
+    /// signature, `swift_job_run`, and the generic executor as two null words); on any other
+    /// it installs nothing and Swift's own executor runs, and `ExecutorSetupTests` fails until
+    /// the hook is checked against the new runtime and this range widened.
     static func install() -> Bool {
+        #if compiler(>=6.0) && !compiler(>=6.4)
+        return installHook()
+        #else
+        return false
+        #endif
+    }
+
+    private static func installHook() -> Bool {
         guard MemoryLayout<UnownedSerialExecutor>.size == MemoryLayout<(Int, Int)>.size else { return false }
         guard installed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return false }
         guard let hookAddress = dlsym(dlopen(nil, RTLD_NOW), "swift_task_enqueueGlobal_hook") else { return false }

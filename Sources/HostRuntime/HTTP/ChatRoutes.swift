@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import TokenHubCore
+import W3CTraceContext
 
 extension GatewayRoutes {
     /// `POST /v1/chat`: TokenHub's envelope through the dispatch chain.
@@ -10,7 +11,7 @@ extension GatewayRoutes {
         var (chatRequest, policy) = try RequestReader.chatEnvelope(body, defaults: gateway.registry.routing)
         try Directives.apply(to: &chatRequest, policy: &policy)
         let input = ChatInput(requestID: Gateway.newRequestID(), apiKeyID: grant?.id ?? "", request: chatRequest, policy: policy,
-                              idempotencyKey: try Self.idempotencyKey(request))
+                              idempotencyKey: try Self.idempotencyKey(request), traceparent: Self.traceparent(request))
         try await holdBudget(grant, requestID: input.requestID, request: chatRequest, policy: policy, steps: 1)
         if chatRequest.stream { return try await StreamRelay(gateway: gateway).relay(input) }
         let served = try await DispatchOutcomeMapper.dispatchChat(input, gateway: gateway)
@@ -39,7 +40,7 @@ extension GatewayRoutes {
         var policy = gateway.registry.routing
         try Directives.apply(to: &chatRequest, policy: &policy)
         let input = ChatInput(requestID: Gateway.newRequestID(), apiKeyID: grant?.id ?? "", request: chatRequest, policy: policy,
-                              idempotencyKey: try Self.idempotencyKey(request))
+                              idempotencyKey: try Self.idempotencyKey(request), traceparent: Self.traceparent(request))
         try await holdBudget(grant, requestID: input.requestID, request: chatRequest, policy: policy, steps: 1)
         if chatRequest.stream { return try await StreamRelay(gateway: gateway).relay(input) }
         let served = try await DispatchOutcomeMapper.dispatchChat(input, gateway: gateway)
@@ -56,7 +57,7 @@ extension GatewayRoutes {
         let body = try await JSONBody.read(request, server: gateway.config.server)
         let (chatRequest, directive) = try RequestReader.planEnvelope(body)
         let input = OrchestrationInput(requestID: Gateway.newRequestID(), apiKeyID: grant?.id ?? "", request: chatRequest, directive: directive,
-                                       idempotencyKey: try Self.idempotencyKey(request))
+                                       idempotencyKey: try Self.idempotencyKey(request), traceparent: Self.traceparent(request))
         try await holdBudget(grant, requestID: input.requestID, request: chatRequest, policy: gateway.registry.routing,
                              steps: DispatchOutcomeMapper.orchestrationSteps)
         let served = try await DispatchOutcomeMapper.dispatchPlan(input, gateway: gateway)
@@ -93,6 +94,14 @@ extension GatewayRoutes {
             throw APIError(.badRequest, "Idempotency-Key: expected 1 to 200 visible ASCII characters", code: "invalid_idempotency_key")
         }
         return key
+    }
+
+    /// The client's W3C `traceparent`, normalised, or "" when absent or malformed (the
+    /// specification says to ignore an invalid one and start a new trace, not to refuse).
+    static func traceparent(_ request: Request) -> String {
+        guard let name = HTTPField.Name("traceparent"), let value = request.headers[name], value.utf8.count <= 128,
+              let context = try? TraceContext(traceParentHeaderValue: value) else { return "" }
+        return context.traceParentHeaderValue
     }
 
     static func withRoutingHeaders(_ response: Response, _ requestID: String, _ decision: Decision) -> Response {

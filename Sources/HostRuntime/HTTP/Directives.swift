@@ -1,3 +1,4 @@
+import Glibc
 import TokenHubCore
 
 /// `@@tokenhub key=value …` lines in the first user message override the policy (and the
@@ -9,7 +10,7 @@ enum Directives {
     static func apply(to request: inout ChatRequest, policy: inout Policy) throws(APIError) {
         guard let index = request.messages.firstIndex(where: { $0["role"]?.stringValue == "user" }),
               case .object(var message) = request.messages[index],
-              case .string(let content)? = message["content"], content.contains(prefix) else { return }
+              case .string(let content)? = message["content"], mentionsPrefix(content) else { return }
         var kept: [Substring] = []
         for line in content.split(separator: "\n", omittingEmptySubsequences: false) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -20,6 +21,26 @@ enum Directives {
         }
         message["content"] = .string(kept.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines))
         request.messages[index] = .object(message)
+    }
+
+    /// Whether `text` holds `prefix`: one byte search over the prompt. (Foundation's
+    /// `String.contains(_:)` bridges to NSString and walks UTF-16, several times the cost on
+    /// every request's first user message.)
+    static func mentionsPrefix(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { haystack in
+            prefix.utf8.withContiguousStorageIfAvailable { needle in
+                guard let base = haystack.baseAddress, haystack.count >= needle.count else { return false }
+                let last = haystack.count - needle.count
+                var start = 0
+                while start <= last {
+                    guard let found = haystack[start...last].firstIndex(of: needle[0]) else { return false }
+                    if memcmp(base + found, needle.baseAddress!, needle.count) == 0 { return true }
+                    start = found + 1
+                }
+                return false
+            } ?? false
+        }
     }
 
     private static func applyPair(_ pair: Substring, to request: inout ChatRequest, policy: inout Policy) throws(APIError) {

@@ -28,7 +28,8 @@ enum DispatchOutcomeMapper {
         let outcome = await generation.plugins.chain.chat(bytes, deadline: waitUntil(input.deadlineUnixMs))
         PassThrough.forget(input: bytes)
         let output = record(outcome, into: generation, LogResult(requestID: input.requestID, apiKeyID: input.apiKeyID, kind: "chat", mode: input.policy.mode,
-                                               output: ChatOutput(), dispatcher: "", budgetUSD: input.policy.maxBudgetUSD, maxLatencyMs: input.policy.maxLatencyMs),
+                                               output: ChatOutput(), dispatcher: "", budgetUSD: input.policy.maxBudgetUSD, maxLatencyMs: input.policy.maxLatencyMs,
+                                               traceparent: input.traceparent),
                             gateway: gateway)
         return try served(outcome, output: output, requestID: input.requestID)
     }
@@ -41,7 +42,7 @@ enum DispatchOutcomeMapper {
         defer { generation.requests.leave() }
         let outcome = await generation.plugins.chain.plan(JSONCoding.encode(input), deadline: waitUntil(input.deadlineUnixMs))
         let output = record(outcome, into: generation, LogResult(requestID: input.requestID, apiKeyID: input.apiKeyID, kind: "plan", mode: input.directive.mode,
-                                               output: ChatOutput(), dispatcher: ""),
+                                               output: ChatOutput(), dispatcher: "", traceparent: input.traceparent),
                             gateway: gateway)
         return try served(outcome, output: output, requestID: input.requestID)
     }

@@ -34,6 +34,7 @@ public struct GatewayRoutes: Sendable {
         router.get("/healthz") { _, _ in self.health() }
         router.get("/metrics") { _, _ in await self.metrics() }
         AdminRoutes(gateway: gateway).register(on: router)
+        ConsoleRoutes().register(on: router)
     }
 
     /// Every client route: the IP rate limit, the API key (when required) with its scope

@@ -67,6 +67,7 @@ struct StreamRelay {
     }
 
     static func logResult(_ input: ChatInput, _ output: ChatOutput) -> LogResult {
-        LogResult(requestID: input.requestID, apiKeyID: input.apiKeyID, kind: "chat", mode: input.policy.mode, output: output, dispatcher: "stream")
+        LogResult(requestID: input.requestID, apiKeyID: input.apiKeyID, kind: "chat", mode: input.policy.mode, output: output, dispatcher: "stream",
+                  traceparent: input.traceparent)
     }
 }
