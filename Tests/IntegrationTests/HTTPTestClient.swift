@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import TestSupport
+import Testing
 import TokenHubCore
 
 /// A real HTTP client for the tests, answering with status and parsed JSON.
@@ -99,4 +100,31 @@ func send(_ server: RunningTokenhub, _ method: HTTPMethod, _ path: String, body:
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
     let bytes = try await response.body.collect(upTo: 1 << 20)
     return .init(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Data(bytes.readableBytesView))
+}
+
+/// Reads SSE frames from `path` until `stop` says so (at most 30 s); returns them.
+func frames(_ server: RunningTokenhub, _ path: String = "/admin/v1/events", lastEventID: String? = nil,
+            until stop: @escaping @Sendable ([[String: String]]) -> Bool) async throws -> [[String: String]] {
+    var request = HTTPClientRequest(url: server.baseURL + path)
+    request.headers.add(name: "Authorization", value: "Bearer \(testAdminToken)")
+    if let lastEventID { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+    #expect(response.status == .ok)
+    #expect(response.headers.first(name: "content-type") == "text/event-stream")
+    var buffer = "", parsed: [[String: String]] = []
+    for try await chunk in response.body {
+        buffer += String(buffer: chunk)
+        while let end = buffer.range(of: "\n\n") {
+            let block = buffer[..<end.lowerBound]
+            buffer.removeSubrange(..<end.upperBound)
+            var frame: [String: String] = [:]
+            for line in block.split(separator: "\n") where !line.hasPrefix(":") {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                if parts.count == 2 { frame[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces) }
+            }
+            if !frame.isEmpty { parsed.append(frame) }
+        }
+        if stop(parsed) { break }
+    }
+    return parsed
 }

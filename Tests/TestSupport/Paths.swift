@@ -19,6 +19,9 @@ public enum TestPaths {
     /// The `tokenhub` executable.
     public static var tokenhub: URL { buildProducts.appendingPathComponent("tokenhub") }
 
+    /// The `tokenhubctl` executable.
+    public static var tokenhubctl: URL { buildProducts.appendingPathComponent("tokenhubctl") }
+
     /// A fresh temporary directory.
     public static func makeTemporaryDirectory(_ prefix: String = "tokenhub-test") throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")

@@ -185,7 +185,7 @@ struct AdminRoutes: Sendable {
         return JSONResponse.make(outcome.json)
     }
 
-    private func body(_ request: Request) async throws -> JSONValue {
+    func body(_ request: Request) async throws -> JSONValue {
         try await JSONBody.read(request, server: gateway.config.server)
     }
 
@@ -193,91 +193,6 @@ struct AdminRoutes: Sendable {
     static func catchAllID(_ context: GatewayRequestContext) -> String {
         let raw = context.parameters[Parameters.recursiveCaptureKey].map(String.init) ?? ""
         return raw.removingPercentEncoding ?? raw
-    }
-
-    // MARK: API keys
-
-    private static let keyFields: Set<String> = ["name", "scopes", "enabled", "expires_unix_ms", "monthly_budget_usd", "rate_limit_rps"]
-
-    private func createKey(_ request: Request) async throws -> Response {
-        let body = try await JSONBody.read(request, server: gateway.config.server)
-        var record = try applyKeyFields(body, to: [
-            "id": .string("key_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)),
-            "name": .string(""), "scopes": .array([]), "enabled": .bool(true), "expires_unix_ms": .number(0),
-            "monthly_budget_usd": .number(0), "rate_limit_rps": .number(0), "created_unix_ms": .number(Self.nowMs()),
-            "rotated_unix_ms": .number(0),
-        ])
-        let key = APIKeyService.newKey()
-        record["key_hash"] = .string(APIKeyService.hash(key))
-        record["key_prefix"] = .string(String(key.prefix(14)))
-        _ = try await call("apikey.create", .object(record))
-        try await audit("apikey.create", resource: "apikeys/\(record["id"]!.stringValue!)")
-        var shown = record
-        shown["key_hash"] = nil
-        shown["key"] = .string(key)  // shown once: only its hash is stored
-        return JSONResponse.make(status: .created, .object(shown))
-    }
-
-    private func listKeys() async throws -> Response {
-        JSONResponse.make(try await call("apikey.list", .object([:])))
-    }
-
-    private func patchKey(_ request: Request, id: String) async throws -> Response {
-        let body = try await JSONBody.read(request, server: gateway.config.server)
-        var record = try await existingKey(id)
-        record = try applyKeyFields(body, to: record)
-        _ = try await call("apikey.update", .object(record))
-        try await audit("apikey.update", resource: "apikeys/\(id)")
-        if record["enabled"] == .bool(false) { gateway.services.events.publish(.keyRevoked, ["api_key_id": .string(id), "how": .string("disabled")]) }
-        record["key_hash"] = nil
-        return JSONResponse.make(.object(record))
-    }
-
-    private func deleteKey(id: String) async throws -> Response {
-        let result = try await call("apikey.delete", .object(["id": .string(id)]))
-        guard result["deleted"] == .bool(true) else { throw APIError(.notFound, "no API key with id \(id)", code: "not_found") }
-        try await audit("apikey.delete", resource: "apikeys/\(id)")
-        gateway.services.events.publish(.keyRevoked, ["api_key_id": .string(id), "how": .string("deleted")])
-        return Response(status: .noContent)
-    }
-
-    private func rotateKey(id: String) async throws -> Response {
-        var record = try await existingKey(id)
-        let key = APIKeyService.newKey()
-        record["key_hash"] = .string(APIKeyService.hash(key))
-        record["key_prefix"] = .string(String(key.prefix(14)))
-        record["rotated_unix_ms"] = .number(Self.nowMs())
-        _ = try await call("apikey.update", .object(record))
-        try await audit("apikey.rotate", resource: "apikeys/\(id)")
-        gateway.services.events.publish(.keyRevoked, ["api_key_id": .string(id), "how": .string("rotated")])
-        record["key_hash"] = nil
-        record["key"] = .string(key)
-        return JSONResponse.make(.object(record))
-    }
-
-    /// The stored record of `id`, hash included (the host keeps it; clients never see it).
-    private func existingKey(_ id: String) async throws(APIError) -> [String: JSONValue] {
-        guard let record = try await call("apikey.get", .object(["id": .string(id)]))["key"]?.objectValue else {
-            throw APIError(.notFound, "no API key with id \(id)", code: "not_found")
-        }
-        return record
-    }
-
-    private func applyKeyFields(_ body: JSONValue, to record: [String: JSONValue]) throws(APIError) -> [String: JSONValue] {
-        let members = try RequestReader.object(body, at: "body", allowed: Self.keyFields)
-        var record = record
-        if let name = try RequestReader.string(members["name"], at: "name") { record["name"] = .string(name) }
-        if let scopes = members["scopes"], scopes != .null {
-            guard case .array(let list) = scopes, list.allSatisfy({ $0.stringValue.map(APIKeyService.scopes.contains) ?? false }) else {
-                throw .invalidField("scopes", "expected an array of \(APIKeyService.scopes.sorted().joined(separator: ", ")) (empty = all)")
-            }
-            record["scopes"] = scopes
-        }
-        if let enabled = try RequestReader.bool(members["enabled"], at: "enabled") { record["enabled"] = .bool(enabled) }
-        if let expires = try RequestReader.number(members["expires_unix_ms"], at: "expires_unix_ms", in: 0...9e15) { record["expires_unix_ms"] = .number(expires) }
-        if let budget = try RequestReader.number(members["monthly_budget_usd"], at: "monthly_budget_usd", in: 0...1e9) { record["monthly_budget_usd"] = .number(budget) }
-        if let rate = try RequestReader.number(members["rate_limit_rps"], at: "rate_limit_rps", in: 0...1e6) { record["rate_limit_rps"] = .number(rate) }
-        return record
     }
 
     // MARK: Logs
@@ -366,7 +281,7 @@ struct AdminRoutes: Sendable {
 
     // MARK: Store plumbing
 
-    private func call(_ operation: String, _ input: JSONValue) async throws(APIError) -> JSONValue {
+    func call(_ operation: String, _ input: JSONValue) async throws(APIError) -> JSONValue {
         guard let store else {
             throw APIError(.serviceUnavailable, "no store is configured: API keys, logs and audit need `store` (e.g. SQLiteStore)",
                            type: "server_error", code: "no_store")
@@ -379,12 +294,12 @@ struct AdminRoutes: Sendable {
         }
     }
 
-    private func audit(_ action: String, resource: String) async throws(APIError) {
+    func audit(_ action: String, resource: String) async throws(APIError) {
         _ = try await call("audit.append", .object([
             "time_unix_ms": .number(Self.nowMs()), "request_id": .string(Gateway.newRequestID()),
             "action": .string(action), "resource": .string(resource), "detail": .string(""),
         ]))
     }
 
-    private static func nowMs() -> Double { (Date().timeIntervalSince1970 * 1000).rounded() }
+    static func nowMs() -> Double { (Date().timeIntervalSince1970 * 1000).rounded() }
 }
