@@ -18,10 +18,13 @@ struct StoreBackend: Sendable, CustomStringConvertible {
         return #"{"path":"\#(path)"}"#
     }
 
-    /// A fresh database on the test process's PostgreSQL server.
+    /// A fresh database on the test process's PostgreSQL server. The store's answer timeout is
+    /// 30 s, not its 5 s default: these tests check what the store answers, and a CI machine
+    /// running every suite at once (and other tests' `initdb`) has kept the server from answering
+    /// a start within 5 s.
     static let postgres = StoreBackend(library: "PostgresStore") {
         let url = try await PostgresServer.shared().createDatabase()
-        return #"{"url":"\#(url)","tls":"disable"}"#
+        return #"{"url":"\#(url)","tls":"disable","timeout_ms":30000}"#
     }
 }
 

@@ -94,7 +94,7 @@ struct StoreSharedStateTests {
             let fixture = try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/StoreSchemas/postgres-v1.sql"), encoding: .utf8)
             let created = try await server.psql(String(url.split(separator: "/").last!), fixture)
             #expect(created.status == 0, "\(created.stderr)")
-            config = #"{"url":"\#(url)","tls":"disable"}"#
+            config = #"{"url":"\#(url)","tls":"disable","timeout_ms":30000}"#
         }
         let store = try await suite.start(backend, config: config)
         let listed = try await call(store, "request_log.list", .object([:]))

@@ -28,11 +28,7 @@ struct ConfigReloadTests {
 
     /// Polls until `condition` holds (a SIGHUP is handled asynchronously); false after 10 s.
     func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-        for _ in 0..<200 {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return false
+        try await TestSupport.eventually(timeout: .seconds(10), every: .milliseconds(50), condition)
     }
 
     @Test("SIGHUP applies models and rate limits while requests flow, and no request is dropped")
@@ -182,7 +178,7 @@ extension ConfigReloadTests {
 }
 
 /// Tells traffic loops to finish their current request and end, and counts their answers.
-private final class StopFlag: Sendable {
+final class StopFlag: Sendable {
     private let flag = Atomic(false)
     private let answered = Atomic(0)
     var isSet: Bool { flag.load(ordering: .relaxed) }
