@@ -23,10 +23,15 @@ public final class PendingReplies: Sendable {
         var label: CallLabel
         /// Tells the plugin to stop the call (its `on_cancel`), when it has one.
         var cancel: CancelHook?
+        /// Whether `start` has returned, so that the callee knows the call's user data.
+        var started = false
     }
 
     private struct State {
         var waiting: [UInt: Waiter] = [:]
+        /// Calls abandoned while their `start` was still running: the callee does not know
+        /// their user data yet, so the cancel is told once `start` returns.
+        var cancelBeforeStarted: [UInt: CancelHook] = [:]
         var strayCompletions = 0
     }
 
@@ -65,17 +70,40 @@ public final class PendingReplies: Sendable {
                     return
                 }
                 start(completePendingReply, UnsafeMutableRawPointer(bitPattern: token)!)
+                self.markStarted(token)
             }
         } onCancel: {
             self.abandon(token, .failure(.cancelled, "\(label): cancelled"), tellPlugin: true)
         }
     }
 
-    /// Stops waiting for `token`: answers its waiter with `reply` and, if asked, tells the plugin.
+    /// Stops waiting for `token`: answers its waiter with `reply` and, if asked, tells the plugin
+    /// (at once if the call has started, else when its `start` returns: see `markStarted`).
     private func abandon(_ token: UInt, _ reply: PluginReply, tellPlugin: Bool) {
-        guard let waiter = state.withLock({ $0.waiting.removeValue(forKey: token) }) else { return }
+        let (waiter, tellNow) = state.withLock { state -> (Waiter?, Bool) in
+            guard let waiter = state.waiting.removeValue(forKey: token) else { return (nil, false) }
+            if tellPlugin, !waiter.started, let cancel = waiter.cancel {
+                state.cancelBeforeStarted[token] = cancel
+                return (waiter, false)
+            }
+            return (waiter, tellPlugin)
+        }
+        guard let waiter else { return }
         waiter.continuation.resume(returning: reply)
-        if tellPlugin { waiter.cancel?.call(UnsafeMutableRawPointer(bitPattern: token)!) }
+        if tellNow { waiter.cancel?.call(UnsafeMutableRawPointer(bitPattern: token)!) }
+    }
+
+    /// Records that `token`'s C call has been issued; a cancel that came while it was being
+    /// issued (which the callee could not have matched to a call yet) is told now.
+    private func markStarted(_ token: UInt) {
+        let deferred = state.withLock { state -> CancelHook? in
+            if state.waiting[token] != nil {
+                state.waiting[token]!.started = true
+                return nil
+            }
+            return state.cancelBeforeStarted.removeValue(forKey: token)
+        }
+        deferred?.call(UnsafeMutableRawPointer(bitPattern: token)!)
     }
 
     /// Resumes the waiter of `token`; returns false (and counts it) for an unknown token.
@@ -95,11 +123,15 @@ public final class PendingReplies: Sendable {
     public func expire(now: ContinuousClock.Instant = .now) -> [String] {
         let expired = state.withLock { state in
             let tokens = state.waiting.filter { $0.value.deadline.map { $0 <= now } ?? false }.map(\.key)
-            return tokens.compactMap { token in state.waiting.removeValue(forKey: token).map { (token, $0) } }
+            return tokens.compactMap { token -> (UInt, Waiter)? in
+                guard let waiter = state.waiting.removeValue(forKey: token) else { return nil }
+                if !waiter.started, let cancel = waiter.cancel { state.cancelBeforeStarted[token] = cancel }
+                return (token, waiter)
+            }
         }
         for (token, waiter) in expired {
             waiter.continuation.resume(returning: .failure(.timeout, "\(waiter.label): no completion before the deadline"))
-            waiter.cancel?.call(UnsafeMutableRawPointer(bitPattern: token)!)
+            if waiter.started { waiter.cancel?.call(UnsafeMutableRawPointer(bitPattern: token)!) }
         }
         return expired.map(\.1.label.description)
     }
