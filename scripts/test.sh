@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build --build-tests
 scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
-# Two tests run alone, after the rest (the suites run in parallel in one process): the reload
-# soak loads both cores with 100 clients, a Temporal dev server and tokenhub, which would eat
-# other tests' deadline slack; the hostile-upstream run checks every answer against a deadline.
-swift test --skip-build --skip HostileUpstreamTests --skip reloadSoak
+# Three runs alone, after the rest (the suites run in parallel in one process): the reload
+# soak loads both cores with 100 clients, a Temporal dev server and tokenhub, and the console
+# test a headless Chromium, either of which would eat other tests' deadline slack; the
+# hostile-upstream run checks every answer against a deadline.
+swift test --skip-build --skip HostileUpstreamTests --skip reloadSoak --skip ConsoleTests
 swift test --skip-build --filter reloadSoak
+swift test --skip-build --filter ConsoleTests
 swift test --skip-build --filter HostileUpstreamTests
