@@ -63,12 +63,17 @@ enum Operations {
 
     // MARK: Reads
 
-    static func listLogs(_ page: StoreOperation.Page, apiKeyID: String?, _ sql: SQL) async throws -> JSONValue {
-        let filter = apiKeyID == nil ? "" : " WHERE api_key_id = $3"
-        let key: [SQL.Value] = apiKeyID.map { [.text($0)] } ?? []
-        let rows = try await sql.rows("SELECT \(logColumns) FROM request_logs\(filter) ORDER BY time_unix_ms DESC, request_id LIMIT $1 OFFSET $2",
-                                      [.integer(Int64(page.limit)), .integer(Int64(page.offset))] + key)
-        let total = try await sql.rows("SELECT COUNT(*) FROM request_logs\(apiKeyID == nil ? "" : " WHERE api_key_id = $1")", key)
+    static func listLogs(_ page: StoreOperation.Page, filter: LogFilter, _ sql: SQL) async throws -> JSONValue {
+        let values: [SQL.Value] = filter.terms.map {
+            switch $0.value {
+            case .text(let text): .text(text)
+            case .integer(let number): .integer(number)
+            }
+        }
+        // The page's two values come first ($1, $2), the filter's after them.
+        let rows = try await sql.rows("SELECT \(logColumns) FROM request_logs\(filter.whereClause { "$\($0 + 2)" }) ORDER BY time_unix_ms DESC, request_id LIMIT $1 OFFSET $2",
+                                      [.integer(Int64(page.limit)), .integer(Int64(page.offset))] + values)
+        let total = try await sql.rows("SELECT COUNT(*) FROM request_logs\(filter.whereClause { "$\($0)" })", values)
         return .object(["rows": .array(try rows.map { try logRow($0).json }), "total": .number(Double(try total.first?.integer(0) ?? 0))])
     }
 

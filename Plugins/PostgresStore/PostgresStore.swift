@@ -113,7 +113,7 @@ final class PostgresStore: OperationStore {
         case .appendLogBatch(let items): return await writer.append(.results(items))
         case .appendReward(let row): return await writer.append(.rewards([row]))
         case .appendPoints(let points): return await writer.append(.points(points))
-        case .listLogs(let page, let key): return await query("listing request logs") { sql in try await Operations.listLogs(page, apiKeyID: key, sql) }
+        case .listLogs(let page, let filter): return await query("listing request logs") { sql in try await Operations.listLogs(page, filter: filter, sql) }
         case .spend(let key, let since): return await query("reading spend") { sql in try await Operations.spend(apiKeyID: key, sinceUnixMs: since, sql) }
         case .listRewards(let page, let filter): return await query("listing rewards") { sql in try await Operations.listRewards(page, filter, sql) }
         case .rewardSummary(let filter): return await query("summarising rewards") { sql in try await Operations.rewardSummary(filter, sql) }

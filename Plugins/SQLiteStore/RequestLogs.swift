@@ -17,17 +17,22 @@ enum RequestLogs {
         return true
     }
 
-    static func list(_ page: StoreOperation.Page, apiKeyID: String?, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
-        let filter = apiKeyID == nil ? "" : " WHERE api_key_id = ?"
-        let key: [SQLiteConnection.Value] = apiKeyID.map { [.text($0)] } ?? []
-        let statement = try connection.prepare("SELECT \(columns) FROM request_logs\(filter) ORDER BY time_unix_ms DESC, request_id LIMIT ? OFFSET ?")
+    static func list(_ page: StoreOperation.Page, filter: LogFilter, on connection: SQLiteConnection) throws(SQLiteError) -> JSONValue {
+        let clause = filter.whereClause { _ in "?" }
+        let values: [SQLiteConnection.Value] = filter.terms.map {
+            switch $0.value {
+            case .text(let text): .text(text)
+            case .integer(let number): .integer(number)
+            }
+        }
+        let statement = try connection.prepare("SELECT \(columns) FROM request_logs\(clause) ORDER BY time_unix_ms DESC, request_id LIMIT ? OFFSET ?")
         defer { statement.reset() }
-        try statement.bind(key + [.integer(Int64(page.limit)), .integer(Int64(page.offset))])
+        try statement.bind(values + [.integer(Int64(page.limit)), .integer(Int64(page.offset))])
         var rows: [JSONValue] = []
         while try statement.step() { rows.append(RequestLogRow(statement).json) }
-        let count = try connection.prepare("SELECT COUNT(*) FROM request_logs\(filter)")
+        let count = try connection.prepare("SELECT COUNT(*) FROM request_logs\(clause)")
         defer { count.reset() }
-        try count.bind(key)
+        try count.bind(values)
         let total = try count.step() ? count.integer(0) : 0
         return .object(["rows": .array(rows), "total": .number(Double(total))])
     }

@@ -85,8 +85,8 @@ final class SQLiteStore: OperationStore {
                 }
                 return .object(["stored": .number(Double(stored))])
             }
-        case .listLogs(let page, let key):
-            result = await reader.run { connection throws(SQLiteError) in try RequestLogs.list(page, apiKeyID: key, on: connection) }
+        case .listLogs(let page, let filter):
+            result = await reader.run { connection throws(SQLiteError) in try RequestLogs.list(page, filter: filter, on: connection) }
         case .spend(let key, let since):
             result = await reader.run { connection throws(SQLiteError) in
                 .object(["usd": .number(try RequestLogs.spend(apiKeyID: key, sinceUnixMs: since, on: connection))])

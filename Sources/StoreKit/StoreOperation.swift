@@ -6,7 +6,7 @@ public enum StoreOperation: Sendable {
     case appendLog(RequestLogRow)
     /// Rows with their reward and points: written together, once per request id.
     case appendLogBatch([LoggedResult])
-    case listLogs(Page, apiKeyID: String?)
+    case listLogs(Page, LogFilter)
     case spend(apiKeyID: String, sinceUnixMs: Int64)
     case appendReward(RewardRow)
     case listRewards(Page, RewardFilter)
@@ -73,7 +73,7 @@ public enum StoreOperation: Sendable {
                 }
             }
             self = .appendLogBatch(results)
-        case "request_log.list": self = .listLogs(try Self.page(fields), apiKeyID: fields["api_key_id"] == nil ? nil : try fields.string("api_key_id"))
+        case "request_log.list": self = .listLogs(try Self.page(fields), try LogFilter(fields))
         case "request_log.spend":
             self = .spend(apiKeyID: try fields.requiredString("api_key_id"), sinceUnixMs: Int64(try fields.int("since_unix_ms", default: 0)))
         case "reward.append": self = .appendReward(try RewardRow(json: input))
@@ -156,6 +156,61 @@ public enum RegistryTable: String, Sendable, CaseIterable {
     case models = "registry_models"
 
     init(operation: String) { self = operation.hasPrefix("provider") ? .providers : .models }
+}
+
+/// Filters of `request_log.list`: each one given narrows the rows (all must hold). Each store
+/// renders `terms` in its own SQL dialect, so the filter's meaning lives here once.
+public struct LogFilter: Sendable, Equatable {
+    public var apiKeyID, modelID, providerID, status, errorClass: String?
+    /// Rows at or after this time (ms since 1970); 0: no bound.
+    public var sinceUnixMs: Int64
+    /// Rows before this time (ms since 1970); 0: no bound.
+    public var untilUnixMs: Int64
+
+    /// No filter: every row.
+    public init(apiKeyID: String? = nil, modelID: String? = nil, providerID: String? = nil, status: String? = nil,
+                errorClass: String? = nil, sinceUnixMs: Int64 = 0, untilUnixMs: Int64 = 0) {
+        self.apiKeyID = apiKeyID; self.modelID = modelID; self.providerID = providerID; self.status = status
+        self.errorClass = errorClass; self.sinceUnixMs = sinceUnixMs; self.untilUnixMs = untilUnixMs
+    }
+
+    init(_ fields: PayloadFields) throws(PayloadError) {
+        func optional(_ key: String) throws(PayloadError) -> String? { fields[key] == nil ? nil : try fields.string(key) }
+        self.init(apiKeyID: try optional("api_key_id"), modelID: try optional("model_id"), providerID: try optional("provider_id"),
+                  status: try optional("status"), errorClass: try optional("error_class"),
+                  sinceUnixMs: Int64(try fields.int("since_unix_ms", default: 0)), untilUnixMs: Int64(try fields.int("until_unix_ms", default: 0)))
+        guard sinceUnixMs >= 0 else { throw PayloadError("since_unix_ms: expected 0 or a time in ms since 1970, got \(sinceUnixMs)") }
+        guard untilUnixMs >= 0 else { throw PayloadError("until_unix_ms: expected 0 or a time in ms since 1970, got \(untilUnixMs)") }
+    }
+
+    /// One condition on a `request_logs` column.
+    public struct Term: Sendable, Equatable {
+        public enum Value: Sendable, Equatable { case text(String), integer(Int64) }
+        /// The column, one of `request_logs`' own names (never from input).
+        public let column: String
+        /// `=`, `>=` or `<`.
+        public let comparison: String
+        public let value: Value
+    }
+
+    /// The conditions, in a fixed order; empty for no filter.
+    public var terms: [Term] {
+        var terms: [Term] = []
+        for (column, value) in [("api_key_id", apiKeyID), ("model_id", modelID), ("provider_id", providerID),
+                                ("status", status), ("error_class", errorClass)] {
+            if let value { terms.append(Term(column: column, comparison: "=", value: .text(value))) }
+        }
+        if sinceUnixMs > 0 { terms.append(Term(column: "time_unix_ms", comparison: ">=", value: .integer(sinceUnixMs))) }
+        if untilUnixMs > 0 { terms.append(Term(column: "time_unix_ms", comparison: "<", value: .integer(untilUnixMs))) }
+        return terms
+    }
+
+    /// ` WHERE a = ? AND b >= ?` with `placeholder(n)` for the n-th value (from 1), or "".
+    public func whereClause(placeholder: (Int) -> String) -> String {
+        let terms = self.terms
+        guard !terms.isEmpty else { return "" }
+        return " WHERE " + terms.enumerated().map { "\($1.column) \($1.comparison) \(placeholder($0 + 1))" }.joined(separator: " AND ")
+    }
 }
 
 /// Filters of `reward.list` and `reward.summary`.

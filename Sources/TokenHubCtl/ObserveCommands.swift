@@ -8,17 +8,29 @@ struct Logs: AsyncParsableCommand {
     @OptionGroup var connection: Connection
     @Option(help: "How many rows (1 to 1000).") var limit = 20
     @Flag(name: [.short, .customLong("follow")], help: "Follow: print each request as it finishes (the event stream).") var follow = false
+    @Option(help: "Only this model's requests.") var model: String?
+    @Option(help: "Only this provider's requests.") var provider: String?
+    @Option(help: "Only this API key's requests (its id).") var key: String?
+    @Option(help: "Only requests with this status (ok, error).") var status: String?
+    @Option(help: "Only requests since this time: ms since 1970 or RFC 3339.") var since: String?
 
     static let columns = ["time_unix_ms", "request_id", "model_id", "provider_id", "status", "latency_ms", "estimated_cost_usd", "error_class"]
 
     func validate() throws {
         guard (1...1000).contains(limit) else { throw ValidationError("--limit: expected 1 to 1000, got \(limit)") }
+        if follow, [model, provider, key, status, since].contains(where: { $0 != nil }) {
+            throw ValidationError("--follow prints every request; the filters (--model, --provider, --key, --status, --since) apply to stored logs only")
+        }
     }
 
     func run() async throws {
         let client = connection.client
         if !follow {
-            let answer = try await client.call(.GET, "/admin/v1/logs?limit=\(limit)")
+            var path = "/admin/v1/logs?limit=\(limit)"
+            for (name, value) in [("model", model), ("provider", provider), ("key", key), ("status", status), ("since", since)] {
+                if let value { path += "&\(name)=\(queryEscaped(value))" }
+            }
+            let answer = try await client.call(.GET, path)
             return Output.table(answer["rows"]?.arrayValue ?? [], columns: Self.columns, json: connection.json, whole: answer)
         }
         let json = connection.json
@@ -44,7 +56,7 @@ struct Workflows: AsyncParsableCommand {
         @Option(help: "How many.") var limit = 50
         func run() async throws {
             var path = "/admin/v1/workflows?limit=\(limit)"
-            if let status { path += "&status=\(escaped(status))" }
+            if let status { path += "&status=\(queryEscaped(status))" }
             let answer = try await connection.client.call(.GET, path)
             if answer["temporal_enabled"] == .bool(false), !connection.json { return print("Temporal dispatch is not enabled on this gateway") }
             Output.table(answer["workflows"]?.arrayValue ?? [], columns: ["workflow_id", "type", "status", "start_time", "close_time"],

@@ -102,3 +102,9 @@ func escaped(_ segment: String, keepSlash: Bool = false) -> String {
     if !keepSlash { allowed.remove("/") }
     return segment.addingPercentEncoding(withAllowedCharacters: allowed) ?? segment
 }
+
+/// `value` percent-encoded for a query string: only unreserved characters stay as they are, so
+/// `&`, `=`, `+` and `#` in a value cannot split or end it.
+func queryEscaped(_ value: String) -> String {
+    value.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? value
+}

@@ -73,6 +73,47 @@ struct StoreConformanceTests {
         await store.stop(deadline: .now + .seconds(10))
     }
 
+    @Test("request log filters: model, provider, key, status, error class and a time range, alone and together; total counts the filtered rows", arguments: backends)
+    func requestLogFilters(backend: StoreBackend) async throws {
+        let store = try await start(backend, config: try await backend.freshConfig())
+        for (id, key, model, provider, status, errorClass, time) in [
+            ("f1", "k1", "m1", "p1", "ok", "", 1000), ("f2", "k1", "m2", "p1", "error", "transient", 2000),
+            ("f3", "k2", "m1", "p2", "ok", "", 3000), ("f4", "k2", "m2", "p2", "error", "rate_limited", 4000),
+        ] {
+            let logged = JSONValue.object([
+                "request_id": .string(id), "time_unix_ms": .number(Double(time)), "api_key_id": .string(key), "model_id": .string(model),
+                "provider_id": .string(provider), "dispatcher": .string("direct"), "estimated_cost_usd": .number(0.01),
+                "status": .string(status), "error_class": .string(errorClass),
+            ])
+            _ = try json(await store.call("request_log.append", logged.serialized))
+        }
+        func listed(_ filter: String) async throws -> (ids: [String], total: Double?) {
+            let answer = try json(await store.call("request_log.list", Array(filter.utf8)))
+            return (answer["rows"]?.arrayValue?.compactMap { $0["request_id"]?.stringValue } ?? [], answer["total"]?.numberValue)
+        }
+        let cases: [(String, [String], Double)] = [
+            (#"{"model_id":"m1"}"#, ["f3", "f1"], 2),
+            (#"{"provider_id":"p2"}"#, ["f4", "f3"], 2),
+            (#"{"status":"error"}"#, ["f4", "f2"], 2),
+            (#"{"error_class":"rate_limited"}"#, ["f4"], 1),
+            (#"{"model_id":"m2","api_key_id":"k1"}"#, ["f2"], 1),
+            (#"{"since_unix_ms":2000,"until_unix_ms":4000}"#, ["f3", "f2"], 2),
+            (#"{"status":"error","since_unix_ms":2000,"limit":1,"offset":1}"#, ["f2"], 2),
+            (#"{"model_id":"nope"}"#, [], 0),
+            (#"{"model_id":"m1","provider_id":"p1","api_key_id":"k1","status":"ok","error_class":"","since_unix_ms":1,"until_unix_ms":5000}"#, ["f1"], 1),
+        ]
+        for (filter, ids, total) in cases {
+            let answer = try await listed(filter)
+            #expect(answer.ids == ids, "\(filter)")
+            #expect(answer.total == total, "\(filter)")
+        }
+        for (filter, field) in [(#"{"until_unix_ms":-1}"#, "until_unix_ms"), (#"{"model_id":5}"#, "model_id"), (#"{"since_unix_ms":"yesterday"}"#, "since_unix_ms")] {
+            let reply = await store.call("request_log.list", Array(filter.utf8))
+            #expect(reply.status == .invalidArgument && reply.message.contains(field), "\(filter): \(reply.status) \(reply.message)")
+        }
+        await store.stop(deadline: .now + .seconds(10))
+    }
+
     @Test("text with an embedded NUL is stored and read back whole", arguments: backends)
     func embeddedNUL(backend: StoreBackend) async throws {
         let store = try await start(backend, config: try await backend.freshConfig())

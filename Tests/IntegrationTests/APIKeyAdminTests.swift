@@ -103,6 +103,17 @@ struct APIKeyAdminTests {
         let logs = try await send(server, .GET, "/admin/v1/logs?limit=50", headers: admin)
         let keyIDs = Set(logs.json?["rows"]?.arrayValue?.compactMap { $0["api_key_id"]?.stringValue } ?? [])
         #expect(keyIDs == [id], "every logged request carries the key's id")
+        // The filters run in the store, across pages: total counts what matched.
+        let allTotal = try #require(logs.json?["total"]?.numberValue)
+        let hourAgo = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-3600))
+        let byKey = try await send(server, .GET, "/admin/v1/logs?limit=1&key=\(id)&since=\(hourAgo)", headers: admin)
+        #expect(byKey.json?["total"]?.numberValue == allTotal && byKey.json?["rows"]?.arrayValue?.count == 1)
+        for query in ["key=nobody", "status=no-such-status", "until=1000", "provider=nowhere"] {
+            let none = try await send(server, .GET, "/admin/v1/logs?\(query)", headers: admin)
+            #expect(none.status == 200 && none.json?["total"] == .number(0), "\(query)")
+        }
+        let badTime = try await send(server, .GET, "/admin/v1/logs?since=yesterday", headers: admin)
+        #expect(badTime.status == 400 && String(decoding: badTime.body, as: UTF8.self).contains("since"))
         await server.stopped()
         let stored = try await Subprocess.running("/usr/bin/env", ["sqlite3", database, "SELECT key_hash FROM api_keys; SELECT detail FROM audit_logs;"])
         #expect(!stored.stdout.contains(key) && !stored.stdout.contains(newKey), "the database holds hashes only")

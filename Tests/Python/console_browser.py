@@ -98,6 +98,8 @@ try:
     driver.find_element(By.CSS_SELECTOR, "#create-key button[type=submit]").click()
     key = wait.until(EC.presence_of_element_located((By.ID, "new-key"))).text
     check(key.startswith("tokenhub_") and len(key) == 73, "the new key is shown: " + key)
+    status, listed = http("GET", "/admin/v1/apikeys", token=TOKEN)
+    seen["key_id"] = [entry["id"] for entry in listed["keys"] if entry["name"] == "browser"][0]
     shot("keys-created")
     go("keys", "#create-key")
     check(key not in driver.page_source, "the key is not shown a second time")
@@ -109,9 +111,17 @@ try:
     go("logs", "#log-filters")
     rows = driver.find_elements(By.CSS_SELECTOR, "#view tbody tr")
     check(len([row for row in rows if "echo-1" in row.text]) >= 3, "the three chats are in the logs view")
+    # The filters run on the server: a status no chat has leaves none; the key's id keeps its three.
     driver.find_element(By.ID, "filter-status").send_keys("error")
+    driver.find_element(By.ID, "apply-log-filters").click()
+    wait.until(lambda d: d.find_element(By.ID, "log-count").text == "none of 0")
     check(len([row for row in driver.find_elements(By.CSS_SELECTOR, "#view tbody tr") if "echo-1" in row.text]) == 0, "the status filter hides the served chats")
     driver.find_element(By.ID, "filter-status").clear()
+    driver.find_element(By.ID, "filter-key").send_keys(seen["key_id"])
+    driver.find_element(By.ID, "apply-log-filters").click()
+    wait.until(lambda d: d.find_element(By.ID, "log-count").text == "1–3 of 3")
+    check(all(seen["key_id"] in row.text for row in driver.find_elements(By.CSS_SELECTOR, "#view tbody tr")), "the key filter shows only that key's chats")
+    driver.find_element(By.ID, "filter-key").clear()
     shot("logs")
     go("overview", "#requests-1h")
     wait.until(lambda d: int(d.find_element(By.ID, "requests-1h").text or "0") >= 3)
@@ -143,6 +153,28 @@ try:
     driver.find_element(By.CSS_SELECTOR, "#add-model button[type=submit]").click()
     wait.until(lambda d: "browser-model" in d.find_element(By.ID, "view").text and d.find_element(By.ID, "model-id").get_attribute("value") == "")
     shot("registry")
+
+    # Edit it in the same form: the id is fixed, a bad weight is reported at its field, a good one is saved.
+    driver.find_element(By.CSS_SELECTOR, "button[data-action=edit-model][data-id=browser-model]").click()
+    check(driver.find_element(By.ID, "model-id").get_attribute("readonly") is not None, "the edited model's id cannot be changed")
+    weight = driver.find_element(By.ID, "model-weight")
+    check(weight.get_attribute("value") == "3", "the edit form starts from the model's weight")
+    weight.clear()
+    weight.send_keys("42")
+    driver.find_element(By.ID, "model-submit").click()
+    edit_error = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#add-model [data-field=weight]").text)
+    check("weight" in edit_error, "an edit's validation error is shown next to the weight field: " + edit_error)
+    weight.clear()
+    weight.send_keys("7")
+    driver.find_element(By.ID, "model-submit").click()
+    wait.until(lambda d: d.find_element(By.ID, "model-submit").text == "Add model")
+    status, listed = http("GET", "/admin/v1/models", token=TOKEN)
+    edited = [model for model in listed["models"] if model["id"] == "browser-model"]
+    check(status == 200 and len(edited) == 1 and edited[0]["weight"] == 7, "the edit is saved: %s" % edited)
+    driver.find_element(By.CSS_SELECTOR, "button[data-action=edit-provider][data-id=echo]").click()
+    check(driver.find_element(By.ID, "provider-submit").text == "Save echo", "a provider opens in the same kind of edit form")
+    driver.find_element(By.ID, "provider-cancel").click()
+    wait.until(lambda d: d.find_element(By.ID, "provider-submit").text == "Add provider")
 
     # Stored strings are text, never HTML: a key name and a logged error holding markup.
     status, _ = http("POST", "/admin/v1/apikeys", {"name": XSS_NAME}, token=TOKEN)

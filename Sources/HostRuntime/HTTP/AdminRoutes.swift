@@ -86,7 +86,8 @@ struct AdminRoutes: Sendable {
         case .patchKey: return try await patchKey(request, id: id)
         case .deleteKey: return try await deleteKey(id: id)
         case .rotateKey: return try await rotateKey(id: id)
-        case .logs: return try await list("request_log.list", request)
+        case .logs:
+            return try await list("request_log.list", request, filters: Self.logFilters, times: ["since": "since_unix_ms", "until": "until_unix_ms"])
         case .audit: return try await list("audit.list", request)
         case .events: return try EventStream(bus: gateway.services.events).response(request)
         case .health: return providerHealth()
@@ -198,16 +199,24 @@ struct AdminRoutes: Sendable {
     // MARK: Logs
 
     /// `limit` and `offset`, plus string `filters` (query name → store field).
-    private func list(_ operation: String, _ request: Request, filters: [String: String] = [:]) async throws -> Response {
+    /// `logs?key=&model=&provider=&status=&error_class=&since=&until=`: each narrows the rows.
+    static let logFilters = ["key": "api_key_id", "model": "model_id", "provider": "provider_id", "status": "status", "error_class": "error_class"]
+
+    /// A page of `operation`'s rows: `limit` and `offset`, the query's `filters` (query name →
+    /// store field) as strings and its `times` (ms since 1970 or RFC 3339) as ms.
+    private func list(_ operation: String, _ request: Request, filters: [String: String] = [:], times: [String: String] = [:]) async throws -> Response {
         let query = request.uri.queryParameters
         var input: [String: JSONValue] = [:]
         for name in ["limit", "offset"] {
             guard let text = query[name[...]].map(String.init) else { continue }
-            guard let number = Int(text) else { throw APIError.invalidField(name, "expected an integer, got \"\(text)\"") }
+            guard let number = Int(text) else { throw APIError.invalidField(name, "expected an integer, got \"\(text.prefix(64))\"") }
             input[name] = .number(Double(number))
         }
         for (name, field) in filters {
-            if let text = query[name[...]].map(String.init) { input[field] = .string(text) }
+            if let text = query[name[...]].map(String.init), !text.isEmpty { input[field] = .string(text) }
+        }
+        for (name, field) in times {
+            if let text = query[name[...]].map(String.init), !text.isEmpty { input[field] = .number(Double(try Self.timeMs(text, field: name))) }
         }
         return JSONResponse.make(try await call(operation, .object(input)))
     }

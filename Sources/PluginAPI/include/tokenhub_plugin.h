@@ -663,8 +663,11 @@ _Static_assert(sizeof(tokenhub_plugin_descriptor) == 7 * sizeof(void *), "tokenh
  *   "request_log.append_batch"  { "rows": [RequestLogRow + "reward"?: RewardRow + "points"?: [Point]] }
  *                          -> { "stored": int }  A row's reward and points are written with it, in
  *                          one transaction, and only when the row is new (duplicates skipped).
- *   "request_log.list"    { "limit": int (1-1000, default 50), "offset": int, "api_key_id"?: string }
- *                          -> { "rows": [RequestLogRow, newest first], "total": int }
+ *   "request_log.list"    { "limit": int (1-1000, default 50), "offset": int, "api_key_id"?: string,
+ *                            since 1.3: "model_id"?, "provider_id"?, "status"?, "error_class"?: string,
+ *                            "since_unix_ms"?: int (rows at or after), "until_unix_ms"?: int (rows before) }
+ *                          -> { "rows": [RequestLogRow, newest first], "total": int }   Every filter
+ *                          given must hold; "total" counts the filtered rows. 0 or absent: no bound
  *   "request_log.spend"   { "api_key_id": string, "since_unix_ms": int } -> { "usd": number }
  *   "apikey.create"       APIKeyRecord -> { "created": bool }       (false: the id exists)
  *   "apikey.update"       APIKeyRecord -> { "updated": bool }       (replaces the record of its id)

@@ -146,39 +146,45 @@ async function keys(message) {
 
 // ---- logs and audit ------------------------------------------------------------------------
 
-async function logs(offset = 0) {
+// The filters run on the server (`/admin/v1/logs?model=…`), across every page; `wanted` holds
+// the applied ones, by query name.
+const logFilterNames = [["model", "model"], ["provider", "provider"], ["key", "key id"], ["status", "status"]];
+
+async function logs(offset = 0, wanted = {}) {
   const page = 50;
-  const answer = await api("GET", `/admin/v1/logs?limit=${page}&offset=${offset}`);
+  const query = new URLSearchParams({ limit: String(page), offset: String(offset) });
+  for (const [name, value] of Object.entries(wanted)) if (value) query.set(name, value);
+  if (wanted.sinceMinutes) { query.delete("sinceMinutes"); query.set("since", String(Date.now() - Number(wanted.sinceMinutes) * 60000)); }
+  const answer = await api("GET", "/admin/v1/logs?" + query.toString());
   const filters = h("form", { class: "inline", id: "log-filters" },
-    ...["model_id", "provider_id", "api_key_id", "status"].map((name) => h("div", { class: "field" },
-      h("label", { for: "filter-" + name, text: name.replace("_id", "") }), h("input", { id: "filter-" + name, name }))),
+    ...logFilterNames.map(([name, label]) => h("div", { class: "field" },
+      h("label", { for: "filter-" + name, text: label }), h("input", { id: "filter-" + name, name, value: wanted[name] || "" }))),
     h("div", { class: "field" }, h("label", { for: "filter-since", text: "since" }),
-      h("select", { id: "filter-since", name: "since" }, ...[["", "any time"], ["5", "5 minutes"], ["60", "1 hour"], ["1440", "24 hours"]]
-        .map(([value, text]) => h("option", { value, text })))));
-  const rows = answer.rows || [];
-  const body = h("div", {});
-  const render = () => {
-    const wanted = Object.fromEntries(["model_id", "provider_id", "api_key_id", "status"].map((name) => [name, filters.elements[name].value.trim()]));
-    const since = filters.elements.since.value ? Date.now() - Number(filters.elements.since.value) * 60000 : 0;
-    const shown = rows.filter((row) => (row.time_unix_ms || 0) >= since
-      && Object.entries(wanted).every(([name, value]) => !value || String(row[name] || "").includes(value)));
-    body.replaceChildren(table([{ key: "time_unix_ms", label: "Time" }, { key: "request_id", label: "Request" }, { key: "model_id", label: "Model" },
-      { key: "provider_id", label: "Provider" }, { key: "api_key_id", label: "Key" }, { key: "status", label: "Status" },
-      { key: "latency_ms", label: "ms" }, { key: "estimated_cost_usd", label: "USD" }, { key: "error", label: "Error" }], shown, (row, column) => {
-      if (column.key === "time_unix_ms") return time(row.time_unix_ms);
-      if (column.key === "request_id" && row.dispatcher === "temporal") return h("a", { href: "#workflows/" + encodeURIComponent("chat-" + row.request_id), text: row.request_id });
-      return show(row[column.key]);
-    }));
+      h("select", { id: "filter-since", name: "sinceMinutes" }, ...[["", "any time"], ["5", "5 minutes"], ["60", "1 hour"], ["1440", "24 hours"]]
+        .map(([value, text]) => h("option", { value, text, selected: (wanted.sinceMinutes || "") === value ? "" : null })))),
+    h("button", { type: "submit", id: "apply-log-filters" }, "Apply"));
+  const apply = (event) => {
+    if (event) event.preventDefault();
+    const next = Object.fromEntries([...logFilterNames.map(([name]) => name), "sinceMinutes"].map((name) => [name, filters.elements[name].value.trim()]));
+    logs(0, next).catch((error) => problem.replaceChildren(failure(error)));
   };
-  filters.addEventListener("input", render);
-  filters.addEventListener("change", render);
-  render();
+  const problem = h("div", { id: "log-filter-error" });
+  filters.addEventListener("submit", apply);
+  filters.elements.sinceMinutes.addEventListener("change", () => apply());
+  const rows = answer.rows || [];
+  const body = h("div", {}, table([{ key: "time_unix_ms", label: "Time" }, { key: "request_id", label: "Request" }, { key: "model_id", label: "Model" },
+    { key: "provider_id", label: "Provider" }, { key: "api_key_id", label: "Key" }, { key: "status", label: "Status" },
+    { key: "latency_ms", label: "ms" }, { key: "estimated_cost_usd", label: "USD" }, { key: "error", label: "Error" }], rows, (row, column) => {
+    if (column.key === "time_unix_ms") return time(row.time_unix_ms);
+    if (column.key === "request_id" && row.dispatcher === "temporal") return h("a", { href: "#workflows/" + encodeURIComponent("chat-" + row.request_id), text: row.request_id });
+    return show(row[column.key]);
+  }));
   const pager = h("div", { class: "pager" },
-    h("button", { type: "button", class: "secondary", disabled: offset === 0, onclick: () => logs(Math.max(0, offset - page)) }, "Newer"),
-    h("span", { text: `${offset + 1}–${offset + rows.length} of ${show(answer.total)}` }),
-    h("button", { type: "button", class: "secondary", disabled: offset + rows.length >= (answer.total || 0), onclick: () => logs(offset + page) }, "Older"));
+    h("button", { type: "button", class: "secondary", disabled: offset === 0, onclick: () => logs(Math.max(0, offset - page), wanted) }, "Newer"),
+    h("span", { id: "log-count", text: rows.length ? `${offset + 1}–${offset + rows.length} of ${show(answer.total)}` : `none of ${show(answer.total)}` }),
+    h("button", { type: "button", class: "secondary", disabled: offset + rows.length >= (answer.total || 0), onclick: () => logs(offset + page, wanted) }, "Older"));
   const audit = await api("GET", "/admin/v1/audit?limit=20").catch((error) => ({ rows: [], error: error.message }));
-  setView("Request logs", filters, pager, body, h("h2", { text: "Audit (latest 20)" }),
+  setView("Request logs", filters, problem, pager, body, h("h2", { text: "Audit (latest 20)" }),
     table([{ key: "time_unix_ms", label: "Time" }, { key: "action", label: "Action" }, { key: "resource", label: "Resource" }, { key: "request_id", label: "Request" }],
       audit.rows || [], (row, column) => column.key === "time_unix_ms" ? time(row.time_unix_ms) : show(row[column.key])));
 }
@@ -197,30 +203,59 @@ function field(form, name, label, attributes) {
     h("input", Object.assign({ id: `${form}-${name}`, name }, attributes || {})), h("span", { class: "field-error", "data-field": name }));
 }
 
+// A model id may hold "/" (`team/mock-1`): each segment is escaped on its own.
+const modelPath = (id) => "/admin/v1/models/" + id.split("/").map(encodeURIComponent).join("/");
+
+// Puts `form` in edit mode for `row`: the id is fixed, the other fields start from the row's
+// values, and the submit button saves with PATCH (see the submit handlers).
+function startEditing(form, row, names, submit, cancel) {
+  form.dataset.editing = row.id;
+  form.elements.id.value = row.id;
+  form.elements.id.readOnly = true;
+  for (const name of names) form.elements[name].value = row[name] === undefined || row[name] === null ? "" : String(row[name]);
+  for (const element of form.querySelectorAll(".field-error, .form-error")) element.textContent = "";
+  submit.textContent = "Save " + row.id;
+  cancel.hidden = false;
+  form.elements[names[0]].focus();
+}
+
 async function registry() {
   const [providers, models] = await Promise.all([api("GET", "/admin/v1/providers"), api("GET", "/admin/v1/models")]);
+  const modelNumbers = ["weight", "input_price_per_1k", "output_price_per_1k"];
+  const modelSubmit = h("button", { type: "submit", id: "model-submit" }, "Add model");
+  const modelCancel = h("button", { type: "button", class: "secondary", id: "model-cancel", hidden: true, onclick: () => registry() }, "Cancel");
   const modelForm = h("form", { class: "inline", id: "add-model" },
     field("model", "id", "Model id", { required: true }), field("model", "provider", "Provider", { required: true }),
     field("model", "weight", "Weight (0–10)", { type: "number" }), field("model", "input_price_per_1k", "Input $/1k", { type: "number", step: "any" }),
     field("model", "output_price_per_1k", "Output $/1k", { type: "number", step: "any" }),
-    h("button", { type: "submit" }, "Add model"), h("p", { class: "error form-error", role: "alert" }));
+    modelSubmit, modelCancel, h("p", { class: "error form-error", role: "alert" }));
   modelForm.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const body = { id: modelForm.elements.id.value, provider: modelForm.elements.provider.value };
-    for (const name of ["weight", "input_price_per_1k", "output_price_per_1k"]) if (modelForm.elements[name].value !== "") body[name] = Number(modelForm.elements[name].value);
-    try { await api("POST", "/admin/v1/models", body); await registry(); } catch (error) { fieldError(modelForm, error.message); }
+    const editing = modelForm.dataset.editing;
+    const body = editing ? { provider: modelForm.elements.provider.value } : { id: modelForm.elements.id.value, provider: modelForm.elements.provider.value };
+    for (const name of modelNumbers) if (modelForm.elements[name].value !== "") body[name] = Number(modelForm.elements[name].value);
+    try {
+      await (editing ? api("PATCH", modelPath(editing), body) : api("POST", "/admin/v1/models", body));
+      await registry();
+    } catch (error) { fieldError(modelForm, error.message); }
   });
+  const providerSubmit = h("button", { type: "submit", id: "provider-submit" }, "Add provider");
+  const providerCancel = h("button", { type: "button", class: "secondary", id: "provider-cancel", hidden: true, onclick: () => registry() }, "Cancel");
   const providerForm = h("form", { class: "inline", id: "add-provider" },
     field("provider", "id", "Provider id", { required: true }),
     h("div", { class: "field" }, h("label", { for: "provider-type", text: "Type" }),
       h("select", { id: "provider-type", name: "type" }, ...["openai", "anthropic", "echo"].map((type) => h("option", { value: type, text: type })))),
-    field("provider", "base_url", "Base URL"), field("provider", "api_key", "API key (write-only)", { type: "password", autocomplete: "off" }),
-    h("button", { type: "submit" }, "Add provider"), h("p", { class: "error form-error", role: "alert" }));
+    field("provider", "base_url", "Base URL"), field("provider", "api_key", "API key (write-only; empty keeps it)", { type: "password", autocomplete: "off" }),
+    providerSubmit, providerCancel, h("p", { class: "error form-error", role: "alert" }));
   providerForm.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const body = { id: providerForm.elements.id.value, type: providerForm.elements.type.value };
+    const editing = providerForm.dataset.editing;
+    const body = editing ? { type: providerForm.elements.type.value } : { id: providerForm.elements.id.value, type: providerForm.elements.type.value };
     for (const name of ["base_url", "api_key"]) if (providerForm.elements[name].value) body[name] = providerForm.elements[name].value;
-    try { await api("POST", "/admin/v1/providers", body); await registry(); } catch (error) { fieldError(providerForm, error.message); }
+    try {
+      await (editing ? api("PATCH", `/admin/v1/providers/${encodeURIComponent(editing)}`, body) : api("POST", "/admin/v1/providers", body));
+      await registry();
+    } catch (error) { fieldError(providerForm, error.message); }
   });
   const problem = h("p", { class: "error", role: "alert" });
   const change = async (work) => { try { await work(); await registry(); } catch (error) { problem.textContent = error.message; } };
@@ -229,13 +264,17 @@ async function registry() {
     table([{ key: "id", label: "Model" }, { key: "provider", label: "Provider" }, { key: "enabled", label: "Enabled" }, { key: "weight", label: "Weight" },
       { key: "input_price_per_1k", label: "In $/1k" }, { key: "output_price_per_1k", label: "Out $/1k" }, { key: "actions", label: "Actions" }],
     models.models || [], (row, column) => column.key !== "actions" ? show(row[column.key]) : h("span", {},
-      h("button", { type: "button", class: "secondary", onclick: () => change(() => api("PATCH", `/admin/v1/models/${row.id.split("/").map(encodeURIComponent).join("/")}`, { enabled: row.enabled === false })) },
+      h("button", { type: "button", class: "secondary", "data-action": "edit-model", "data-id": row.id,
+        onclick: () => startEditing(modelForm, row, ["provider", ...modelNumbers], modelSubmit, modelCancel) }, "Edit"), " ",
+      h("button", { type: "button", class: "secondary", onclick: () => change(() => api("PATCH", modelPath(row.id), { enabled: row.enabled === false })) },
         row.enabled === false ? "Enable" : "Disable"), " ",
-      h("button", { type: "button", class: "danger", onclick: () => { if (confirm(`Delete model ${row.id}?`)) change(() => api("DELETE", `/admin/v1/models/${row.id.split("/").map(encodeURIComponent).join("/")}`)); } }, "Delete"))),
+      h("button", { type: "button", class: "danger", onclick: () => { if (confirm(`Delete model ${row.id}?`)) change(() => api("DELETE", modelPath(row.id))); } }, "Delete"))),
     h("h2", { text: "Providers" }), h("section", { class: "card" }, providerForm),
     table([{ key: "id", label: "Provider" }, { key: "type", label: "Type" }, { key: "enabled", label: "Enabled" }, { key: "base_url", label: "Base URL" },
       { key: "has_api_key", label: "Key set" }, { key: "actions", label: "Actions" }],
     providers.providers || [], (row, column) => column.key !== "actions" ? show(row[column.key]) : h("span", {},
+      h("button", { type: "button", class: "secondary", "data-action": "edit-provider", "data-id": row.id,
+        onclick: () => startEditing(providerForm, row, ["type", "base_url"], providerSubmit, providerCancel) }, "Edit"), " ",
       h("button", { type: "button", class: "secondary", onclick: () => change(() => api("PATCH", `/admin/v1/providers/${encodeURIComponent(row.id)}`, { enabled: row.enabled === false })) },
         row.enabled === false ? "Enable" : "Disable"), " ",
       h("button", { type: "button", class: "danger", onclick: () => { if (confirm(`Delete provider ${row.id}?`)) change(() => api("DELETE", `/admin/v1/providers/${encodeURIComponent(row.id)}`)); } }, "Delete"))));
