@@ -115,16 +115,30 @@ public final class Engine: Sendable {
         }
     }
 
-    /// A decision and an open stream, or the failure output. Streams fail over only before
-    /// the first byte reaches the client.
-    public func routeAndStream(_ input: ChatInput) async -> Result<(Decision, AsyncThrowingStream<StreamChunk, any Error>), ChatOutputError> {
+    /// A streamed completion the engine opened: what it chose, the provider calls it took to
+    /// open it, and the chunks.
+    public struct OpenedStream: Sendable {
+        public let decision: Decision
+        /// Each provider call, in order; the last is the one streaming, its duration so far
+        /// covering the opening only (the relay extends it to the stream's end).
+        public let attempts: [ProviderAttempt]
+        public let chunks: AsyncThrowingStream<StreamChunk, any Error>
+    }
+
+    /// An open stream, or the failure output (with its provider calls). Streams fail over only
+    /// before the first byte reaches the client.
+    public func routeAndStream(_ input: ChatInput) async -> Result<OpenedStream, ChatOutputError> {
         var attempts: [ProviderAttempt] = []
         let outcome = await withFailover(input, started: .now, attempts: &attempts) { adapter, candidate, deadline in
             await adapter.stream(input.request, model: candidate.model, deadline: deadline)
         }
-        return outcome.map { stream, candidate, reason in
-            (Decision(modelID: candidate.model.id, providerID: candidate.provider.id, estimatedCostUSD: candidate.estimatedCostUSD, reason: reason),
-             stream)
+        switch outcome {
+        case .failure(var failed):
+            failed.output.attempts = attempts
+            return .failure(failed)
+        case .success(let (stream, candidate, reason)):
+            let decision = Decision(modelID: candidate.model.id, providerID: candidate.provider.id, estimatedCostUSD: candidate.estimatedCostUSD, reason: reason)
+            return .success(OpenedStream(decision: decision, attempts: attempts, chunks: stream))
         }
     }
 

@@ -136,25 +136,26 @@ struct ProviderTests {
         let mock = try await MockUpstream()
         mock.script("s", [.stream(["Hel", "lo"])])
         let openAI = engine(mock, models: [model("s")])
-        guard case .success(let (decision, stream)) = await openAI.routeAndStream(ChatInput(requestID: "r8", request: user("x"))) else {
+        guard case .success(let opened) = await openAI.routeAndStream(ChatInput(requestID: "r8", request: user("x"))) else {
             Issue.record("stream did not open")
             return
         }
-        #expect(decision.modelID == "s")
+        #expect(opened.decision.modelID == "s")
+        #expect(opened.attempts.map(\.modelID) == ["s"] && opened.attempts.first?.errorClass == "")
         var text = ""
-        for try await chunk in stream { text += chunk["choices"]?.arrayValue?.first?["delta"]?["content"]?.stringValue ?? "" }
+        for try await chunk in opened.chunks { text += chunk["choices"]?.arrayValue?.first?["delta"]?["content"]?.stringValue ?? "" }
         #expect(text == "Hello")
         await openAI.shutdown()
 
         mock.script("c", [.stream(["Bon", "jour"])])
         let anthropic = engine(mock, models: [model("c")], anthropic: true)
-        guard case .success(let (_, translated)) = await anthropic.routeAndStream(ChatInput(requestID: "r9", request: user("x"))) else {
+        guard case .success(let translatedStream) = await anthropic.routeAndStream(ChatInput(requestID: "r9", request: user("x"))) else {
             Issue.record("anthropic stream did not open")
             return
         }
         var pieces: [String] = []
         var finish: String?
-        for try await chunk in translated {
+        for try await chunk in translatedStream.chunks {
             let choice = chunk["choices"]?.arrayValue?.first
             if let piece = choice?["delta"]?["content"]?.stringValue { pieces.append(piece) }
             if let reason = choice?["finish_reason"]?.stringValue { finish = reason }
@@ -170,12 +171,14 @@ struct ProviderTests {
         mock.script("bad", [.status(401, body: "no")])
         mock.script("good", [.stream(["ok"])])
         let engine = engine(mock, models: [model("bad", weight: 9), model("good", weight: 1)])
-        guard case .success(let (decision, _)) = await engine.routeAndStream(ChatInput(requestID: "r10", request: user("x"), policy: Policy(mode: "high_confidence"))) else {
+        guard case .success(let opened) = await engine.routeAndStream(ChatInput(requestID: "r10", request: user("x"), policy: Policy(mode: "high_confidence"))) else {
             Issue.record("no stream")
             return
         }
-        #expect(decision.modelID == "good")
-        #expect(decision.reason == "failover-fatal")
+        #expect(opened.decision.modelID == "good")
+        #expect(opened.decision.reason == "failover-fatal")
+        #expect(opened.attempts.map(\.modelID) == ["bad", "good"], "both calls it took to open the stream")
+        #expect(opened.attempts.map(\.errorClass) == ["fatal", ""])
         await engine.shutdown()
     }
 

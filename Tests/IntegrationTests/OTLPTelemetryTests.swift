@@ -109,6 +109,27 @@ struct OTLPTelemetryTests {
         let plainRoot = try #require(spans.first { $0["attributes"]?["tokenhub.request_id"]?.stringValue == plainID })
         #expect(plainRoot["parent_span_id"]?.stringValue == "", "without a traceparent the request starts its own trace")
         #expect(plainRoot["trace_id"]?.stringValue != Self.clientTraceID)
+
+        // A streamed completion: its provider call's span lasts until the stream's end.
+        mock.script("mock-1", [.stream(["a", "b", "c", "d"], delayMs: 100)])
+        let streamTrace = "5bf92f3577b34da6a3ce929d0e0e4737"
+        let streamed = try await client.post("/v1/chat/completions", body: #"{"model":"mock-1","stream":true,"messages":[{"role":"user","content":"hi"}]}"#,
+                                             headers: ["traceparent": "00-\(streamTrace)-\(Self.clientSpanID)-01"])
+        #expect(streamed.status == 200 && String(decoding: streamed.body, as: UTF8.self).contains("[DONE]"))
+        var streamSpans: [JSONValue] = []
+        for _ in 0..<150 {
+            streamSpans = receiver.spans.filter { $0["trace_id"]?.stringValue == streamTrace }
+            if streamSpans.count >= 3 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let streamRoot = try #require(streamSpans.first { $0["parent_span_id"]?.stringValue == Self.clientSpanID }, "\(streamSpans)")
+        let relay = try #require(streamSpans.first { $0["parent_span_id"] == streamRoot["span_id"] }, "\(streamSpans)")
+        #expect(relay["name"]?.stringValue == "dispatch stream")
+        let streamCall = try #require(streamSpans.first { $0["parent_span_id"] == relay["span_id"] }, "\(streamSpans)")
+        #expect(streamCall["name"]?.stringValue == "chat mock-1" && streamCall["kind"]?.numberValue == 3)
+        let callNanos = (streamCall["end_unix_nano"]?.numberValue ?? 0) - (streamCall["start_unix_nano"]?.numberValue ?? 0)
+        #expect(callNanos >= 300_000_000, "the provider span covers the four chunks 100 ms apart: \(callNanos) ns")
+        #expect((streamCall["end_unix_nano"]?.numberValue ?? 0) <= (streamRoot["end_unix_nano"]?.numberValue ?? 0) + 1_000_000)
         #expect(await server.stopped() == 0)
     }
 

@@ -19,15 +19,15 @@ struct StreamRelay {
         generation.requests.enter()
         var handedToBody = false
         defer { if !handedToBody { generation.requests.leave() } }
-        let decision: Decision
-        let stream: AsyncThrowingStream<StreamChunk, any Error>
+        let opened: Engine.OpenedStream
         switch await gateway.engine.routeAndStream(input) {
         case .failure(let failure):
             _ = gateway.services.results.record(Self.logResult(input, failure.output), into: generation.plugins.store)
             throw DispatchOutcomeMapper.upstreamError(failure.output, requestID: input.requestID)
-        case .success(let opened):
-            (decision, stream) = opened
+        case .success(let stream):
+            opened = stream
         }
+        let decision = opened.decision
         let services = gateway.services
         var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         headers[GatewayRoutes.requestIDHeader] = input.requestID
@@ -36,9 +36,9 @@ struct StreamRelay {
         handedToBody = true
         let body = ResponseBody { writer in
             defer { generation.requests.leave() }
-            var output = ChatOutput(decision: decision)
+            var output = ChatOutput(decision: decision, attempts: opened.attempts)
             do {
-                for try await chunk in stream {
+                for try await chunk in opened.chunks {
                     var chunk = chunk.objectValue ?? [:]
                     chunk["model"] = .string(decision.modelID)
                     try await writer.write(Self.event(.object(chunk)))
@@ -53,10 +53,20 @@ struct StreamRelay {
                 try? await writer.write(Self.event(event))
             }
             output.latencyMs = Int(Engine.milliseconds(.now - started))
+            Self.extendStreamingAttempt(&output)
             _ = services.results.record(Self.logResult(input, output), into: generation.plugins.store)
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// The last provider call is the one that streamed: it ends now, with the stream's error
+    /// class if it broke off.
+    static func extendStreamingAttempt(_ output: inout ChatOutput, nowUnixMs: Double = Date().timeIntervalSince1970 * 1000) {
+        guard var streaming = output.attempts.popLast() else { return }
+        streaming.durationMs = max(streaming.durationMs, nowUnixMs - streaming.startUnixMs)
+        if let errorClass = output.errorClass { streaming.errorClass = errorClass.rawValue }
+        output.attempts.append(streaming)
     }
 
     static func event(_ value: JSONValue) -> ByteBuffer {
