@@ -8,6 +8,8 @@
 #   otlp        telemetry: [OTLPTelemetry] exporting to a live OTLP/gRPC receiver
 # Prints requests/s and tokenhub's CPU per request (utime+stime from /proc), and for sse3 the
 # events each subscriber received per second (the bus publishes one route_success per request).
+# With TOKENHUB_BASELINE=DIR (a directory holding another build's tokenhub and
+# libDirectDispatch.so), the rounds also run none-base and sse3-base on that build.
 # Usage: bench/events.sh [rounds] [seconds]        (prints figures; asserts nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +26,9 @@ receiver_port=$(awk '/PORT/ { print $2 }' "$work/receiver.out")
 
 printf '%-11s %-6s %12s %16s %22s\n' "variant" "round" "c32 req/s" "CPU us/request" "events/s per subscriber"
 for round in $(seq "$rounds"); do
-  for variant in none sse3 prometheus jsonlog otlp; do
+  variants="none sse3 prometheus jsonlog otlp"
+  [ -n "${TOKENHUB_BASELINE:-}" ] && variants="none sse3 none-base sse3-base prometheus jsonlog otlp"
+  for variant in $variants; do
     case $variant in
       prometheus) telemetry="telemetry: [PrometheusTelemetry]" ;;
       jsonlog) telemetry="telemetry: [{plugin: JSONLogTelemetry, config: {path: $work/events.jsonl}}]" ;;
@@ -38,10 +42,16 @@ $telemetry
 providers: [{id: echo, type: echo}]
 models: [{id: echo-1, provider: echo}]
 YAML
-    serve_tokenhub "$work/$variant.yaml" 127.0.0.1:19230; pid=$tokenhub
+    if [ "${variant%-base}" != "$variant" ]; then
+      bin_saved=$bin; bin=$TOKENHUB_BASELINE
+      serve_tokenhub "$work/$variant.yaml" 127.0.0.1:19230; pid=$tokenhub
+      bin=$bin_saved
+    else
+      serve_tokenhub "$work/$variant.yaml" 127.0.0.1:19230; pid=$tokenhub
+    fi
     url=http://127.0.0.1:19230/v1/chat/completions
     subscribers=()
-    if [ "$variant" = sse3 ]; then
+    if [ "${variant%-base}" = sse3 ]; then
       for index in 1 2 3; do
         curl -sN -H "Authorization: Bearer $token" "http://127.0.0.1:19230/admin/v1/events?types=route_success" \
           >"$work/sse$index.txt" & subscribers+=($!)
@@ -55,7 +65,7 @@ YAML
     after=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
     cpu=$(echo "($after - $before) * 1000000 / $ticks_per_second / ($rps * $seconds)" | bc)
     received="-"
-    if [ "$variant" = sse3 ]; then
+    if [ "${variant%-base}" = sse3 ]; then
       sleep 0.5
       received=$(for index in 1 2 3; do grep -c '^event: route_success' "$work/sse$index.txt" || true; done \
         | awk -v s="$seconds" '{ printf "%s%d", (NR > 1 ? " / " : ""), $1 / s }')

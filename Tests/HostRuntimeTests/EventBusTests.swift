@@ -31,11 +31,7 @@ struct EventBusTests {
         let total = EventBus.subscriberQueue + 200
         func drain(_ subscription: EventBus.Subscription, _ count: Int) async -> [UInt64] {
             var seen: [UInt64] = []
-            for await event in subscription.events {
-                subscription.took()
-                seen.append(event.sequence)
-                if seen.count == count { break }
-            }
+            while seen.count < count, let batch = await subscription.next() { seen += batch.map(\.sequence) }
             return seen
         }
         async let a = drain(first, total)
@@ -49,20 +45,38 @@ struct EventBusTests {
         #expect(seenB == seenA)
         #expect(bus.cutOffCount >= 1, "the subscriber that never took an event was cut off")
         var stalledCount = 0
-        for await _ in stalled.events { stalledCount += 1 }
+        while let batch = await stalled.next() { stalledCount += batch.count }
         #expect(stalledCount == EventBus.subscriberQueue, "it got what its queue held, then its stream ended")
-        var errors: [String] = []
-        for await event in filtered.events {
-            filtered.took()
-            errors.append(event.type)
-            if errors.count == total / 10 { break }
-        }
-        #expect(Set(errors) == ["route_error"])
+        let routeErrors = (1...UInt64(total)).filter { ($0 - 1) % 10 == 0 }
+        #expect(await drain(filtered, routeErrors.count) == routeErrors, "only the route_error events (every tenth), in order")
 
         let resumed = bus.subscribe(types: nil, after: UInt64(total - 5))
         #expect(resumed.replay.map(\.sequence) == Array(UInt64(total - 4)...UInt64(total)))
         #expect(resumed.missed == nil)
         let tooOld = bus.subscribe(types: nil, after: 0)
         #expect(tooOld.missed == nil, "the ring still holds everything: \(total) < \(EventBus.ringCapacity)")
+    }
+
+    @Test("a subscriber takes everything queued in one batch, waits when nothing is, gets [] for a keep-alive, and nil once cancelled")
+    func batchesAndKeepAlive() async throws {
+        let bus = EventBus(telemetry: TelemetryFanOut())
+        let subscription = bus.subscribe(types: nil, after: nil)
+        for index in 0..<5 { bus.publish(.routeSuccess, requestID: "r\(index)") }
+        #expect(await subscription.next()?.map(\.sequence) == [1, 2, 3, 4, 5], "the backlog comes as one batch")
+        subscription.keepAlive()
+        #expect(await subscription.next() == [], "a keep-alive due while nothing is queued")
+        let waiting = Task { await subscription.next() }
+        try await Task.sleep(for: .milliseconds(50))
+        bus.publish(.routeError, requestID: "late")
+        #expect(await waiting.value?.map(\.requestID) == ["late"], "a waiting subscriber is woken by the next event")
+        let parked = Task { await subscription.next() }
+        try await Task.sleep(for: .milliseconds(50))
+        subscription.cancel()
+        #expect(await parked.value == nil, "cancelling ends a waiting subscriber")
+        bus.publish(.routeSuccess)
+        #expect(await subscription.next() == nil, "nothing reaches a cancelled subscription")
+        let cancelledTask = Task { await bus.subscribe(types: nil, after: nil).next() }
+        cancelledTask.cancel()
+        #expect(await cancelledTask.value == nil, "a cancelled task stops waiting")
     }
 }

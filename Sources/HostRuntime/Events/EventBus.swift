@@ -18,15 +18,10 @@ final class EventBus: Sendable {
     private struct State {
         var sequence: UInt64 = 0
         var ring = EventRing(capacity: EventBus.ringCapacity)
-        var subscribers: [UInt64: Subscriber] = [:]
+        var subscribers: [UInt64: SubscriberQueue] = [:]
         var nextSubscriber: UInt64 = 0
         var cutOff = 0
         var closed = false
-    }
-    private struct Subscriber {
-        var types: Set<String>?
-        var continuation: AsyncStream<GatewayEvent>.Continuation
-        var queued: Int
     }
     private let state = Mutex(State())
     private let telemetry: TelemetryFanOut
@@ -43,25 +38,28 @@ final class EventBus: Sendable {
     /// Publishes an event of any type (a plugin's).
     func publish(type: String, requestID: String? = nil, _ fields: [String: JSONValue] = [:]) {
         let time = Int64((Date().timeIntervalSince1970 * 1000).rounded())
-        let (event, cut): (GatewayEvent, [AsyncStream<GatewayEvent>.Continuation]) = state.withLock { state in
+        var wakes: [(SubscriberQueue.Waiter, [GatewayEvent])] = []
+        var cut: [SubscriberQueue] = []
+        let event = state.withLock { state in
             state.sequence += 1
             let event = GatewayEvent(sequence: state.sequence, timeUnixMs: time, type: type, requestID: requestID, fields: fields)
             state.ring.append(event)
-            var cut: [AsyncStream<GatewayEvent>.Continuation] = []
-            for (id, subscriber) in state.subscribers where subscriber.types.map({ $0.contains(type) }) ?? true {
-                guard subscriber.queued < Self.subscriberQueue else {
-                    cut.append(subscriber.continuation)
+            for (id, subscriber) in state.subscribers where subscriber.wants(type) {
+                switch subscriber.push(event, limit: Self.subscriberQueue) {
+                case .queued: break
+                case .ended: state.subscribers[id] = nil  // its taker was cancelled
+                case .wake(let waiter, let batch): wakes.append((waiter, batch))
+                case .full:
+                    cut.append(subscriber)
                     state.subscribers[id] = nil
                     state.cutOff += 1
-                    continue
                 }
-                state.subscribers[id]?.queued += 1
-                subscriber.continuation.yield(event)
             }
-            return (event, cut)
+            return event
         }
-        // Outside the lock: finishing runs the stream's termination handler, which takes it.
-        for continuation in cut { continuation.finish() }
+        // Outside the lock: a resumed subscriber may publish or unsubscribe at once.
+        for (waiter, batch) in wakes { waiter.resume(returning: batch) }
+        for subscriber in cut { subscriber.end() }
         if !telemetry.isEmpty {
             var forPlugins = event
             // ABI 1.2/1.3 promise telemetry plugins health changes as `provider_health`.
@@ -73,8 +71,8 @@ final class EventBus: Sendable {
     /// A live subscription: first what was missed since `lastSequence` (and, when the ring no
     /// longer holds all of it, the lost range), then every new event of `types` (nil: all).
     func subscribe(types: Set<String>?, after lastSequence: UInt64?) -> Subscription {
-        let (stream, continuation) = AsyncStream<GatewayEvent>.makeStream(bufferingPolicy: .unbounded)
-        let (id, replay, missed) = state.withLock { state in
+        let queue = SubscriberQueue(types: types)
+        let (id, replay, missed, closed) = state.withLock { state in
             state.nextSubscriber += 1
             let id = state.nextSubscriber
             var replay: [GatewayEvent] = []
@@ -82,22 +80,18 @@ final class EventBus: Sendable {
             if let lastSequence {
                 let held = state.ring.after(lastSequence)
                 missed = held.missed
-                replay = held.events.filter { event in types.map { $0.contains(event.type) } ?? true }
+                replay = held.events.filter { queue.wants($0.type) }
             }
-            if state.closed { continuation.finish() } else {
-                state.subscribers[id] = Subscriber(types: types, continuation: continuation, queued: 0)
-            }
-            return (id, replay, missed)
+            if !state.closed { state.subscribers[id] = queue }
+            return (id, replay, missed, state.closed)
         }
-        continuation.onTermination = { [weak self] _ in self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) } }
-        return Subscription(bus: self, id: id, replay: replay, missed: missed, events: stream)
+        if closed { queue.end() }
+        return Subscription(bus: self, id: id, replay: replay, missed: missed, queue: queue)
     }
 
-    /// Called by a subscriber for each event it took from its stream.
-    fileprivate func consumed(_ id: UInt64) {
-        state.withLock { state in
-            if let queued = state.subscribers[id]?.queued, queued > 0 { state.subscribers[id]?.queued = queued - 1 }
-        }
+    /// Forgets subscriber `id` (its stream ended).
+    fileprivate func unsubscribe(_ id: UInt64) {
+        _ = state.withLock { $0.subscribers.removeValue(forKey: id) }
     }
 
     /// Ends every subscription and every later one (at shutdown).
@@ -105,9 +99,9 @@ final class EventBus: Sendable {
         let open = state.withLock { state in
             state.closed = true
             defer { state.subscribers.removeAll() }
-            return state.subscribers.values.map(\.continuation)
+            return Array(state.subscribers.values)
         }
-        for continuation in open { continuation.finish() }
+        for subscriber in open { subscriber.end() }
     }
 
     /// Subscribers cut off because they stopped reading, since start.
@@ -123,9 +117,20 @@ final class EventBus: Sendable {
         let replay: [GatewayEvent]
         /// Sequence numbers it missed that the ring no longer holds.
         let missed: ClosedRange<UInt64>?
-        let events: AsyncStream<GatewayEvent>
+        fileprivate let queue: SubscriberQueue
 
-        /// Marks one event of `events` as taken (the queue bound counts untaken ones).
-        func took() { bus.consumed(id) }
+        /// Every new event queued since the last call, oldest first, waiting until there is
+        /// one; `[]` when a keep-alive is due (`keepAlive()`); nil once the subscription has
+        /// ended (cut off, cancelled, or the bus closed).
+        func next() async -> [GatewayEvent]? { await queue.next() }
+
+        /// Makes `next()` return `[]` now, or at its next call.
+        func keepAlive() { queue.keepAlive() }
+
+        /// Ends the subscription: the bus forgets it, and `next()` returns what was queued, then nil.
+        func cancel() {
+            bus.unsubscribe(id)
+            queue.end()
+        }
     }
 }

@@ -40,27 +40,23 @@ struct EventStream {
             }
             for event in subscription.replay { opening += Self.frame(event) }
             try await writer.write(ByteBuffer(string: opening))
-            // Events and keep-alive ticks arrive through one stream (the writer is not shared
-            // between tasks); the bus counts an event as taken only once it is written.
-            let (frames, input) = AsyncStream<GatewayEvent?>.makeStream()
-            let forward = Task {
-                for await event in subscription.events { input.yield(event) }
-                input.finish()
-            }
+            // Keep-alive ticks arrive through the subscription as empty batches (the writer is
+            // not shared between tasks); a batch of events is written as one buffer.
             let ticks = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: keepAlive)
-                    input.yield(nil)
+                    subscription.keepAlive()
                 }
             }
-            defer { forward.cancel(); ticks.cancel() }
-            for await frame in frames {
-                if let event = frame {
-                    subscription.took()
-                    try await writer.write(ByteBuffer(string: Self.frame(event)))
-                } else {
+            defer { ticks.cancel(); subscription.cancel() }
+            while let batch = await subscription.next() {
+                if batch.isEmpty {
                     try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    continue
                 }
+                var frames = ByteBuffer()
+                for event in batch { frames.writeString(Self.frame(event)) }
+                try await writer.write(frames)
             }
             try await writer.finish(nil)
         }
