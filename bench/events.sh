@@ -8,8 +8,9 @@
 #   otlp        telemetry: [OTLPTelemetry] exporting to a live OTLP/gRPC receiver
 # Prints requests/s and tokenhub's CPU per request (utime+stime from /proc), and for sse3 the
 # events each subscriber received per second (the bus publishes one route_success per request).
-# With TOKENHUB_BASELINE=DIR (a directory holding another build's tokenhub and
-# libDirectDispatch.so), the rounds also run none-base and sse3-base on that build.
+# With TOKENHUB_BASELINE=DIR (a directory holding another build's tokenhub,
+# libDirectDispatch.so and libPrometheusTelemetry.so), the rounds also run none-base,
+# sse3-base and prometheus-base on that build.
 # Usage: bench/events.sh [rounds] [seconds]        (prints figures; asserts nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,9 +28,9 @@ receiver_port=$(awk '/PORT/ { print $2 }' "$work/receiver.out")
 printf '%-11s %-6s %12s %16s %22s\n' "variant" "round" "c32 req/s" "CPU us/request" "events/s per subscriber"
 for round in $(seq "$rounds"); do
   variants="none sse3 prometheus jsonlog otlp"
-  [ -n "${TOKENHUB_BASELINE:-}" ] && variants="none sse3 none-base sse3-base prometheus jsonlog otlp"
+  [ -n "${TOKENHUB_BASELINE:-}" ] && variants="none none-base sse3 sse3-base prometheus prometheus-base jsonlog otlp"
   for variant in $variants; do
-    case $variant in
+    case ${variant%-base} in
       prometheus) telemetry="telemetry: [PrometheusTelemetry]" ;;
       jsonlog) telemetry="telemetry: [{plugin: JSONLogTelemetry, config: {path: $work/events.jsonl}}]" ;;
       otlp) telemetry="telemetry: [{plugin: OTLPTelemetry, config: {endpoint: \"http://127.0.0.1:$receiver_port\"}}]" ;;
