@@ -118,10 +118,12 @@ public final class Engine: Sendable {
     /// A streamed completion the engine opened: what it chose, the provider calls it took to
     /// open it, and the chunks.
     public struct OpenedStream: Sendable {
+        /// The model and provider streaming, and why they were chosen.
         public let decision: Decision
         /// Each provider call, in order; the last is the one streaming, its duration so far
         /// covering the opening only (the relay extends it to the stream's end).
         public let attempts: [ProviderAttempt]
+        /// The provider's chunks in OpenAI's shape; ending the iteration cancels the call.
         public let chunks: AsyncThrowingStream<StreamChunk, any Error>
     }
 

@@ -161,6 +161,7 @@ public enum RegistryTable: String, Sendable, CaseIterable {
 /// Filters of `request_log.list`: each one given narrows the rows (all must hold). Each store
 /// renders `terms` in its own SQL dialect, so the filter's meaning lives here once.
 public struct LogFilter: Sendable, Equatable {
+    /// Rows whose column equals the value; nil: any.
     public var apiKeyID, modelID, providerID, status, errorClass: String?
     /// Rows at or after this time (ms since 1970); 0: no bound.
     public var sinceUnixMs: Int64
@@ -185,11 +186,13 @@ public struct LogFilter: Sendable, Equatable {
 
     /// One condition on a `request_logs` column.
     public struct Term: Sendable, Equatable {
+        /// The value compared with, bound as a parameter (never spliced into the SQL).
         public enum Value: Sendable, Equatable { case text(String), integer(Int64) }
         /// The column, one of `request_logs`' own names (never from input).
         public let column: String
         /// `=`, `>=` or `<`.
         public let comparison: String
+        /// What the column is compared with.
         public let value: Value
     }
 
