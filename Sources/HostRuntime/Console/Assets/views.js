@@ -153,8 +153,8 @@ const logFilterNames = [["model", "model"], ["provider", "provider"], ["key", "k
 async function logs(offset = 0, wanted = {}) {
   const page = 50;
   const query = new URLSearchParams({ limit: String(page), offset: String(offset) });
-  for (const [name, value] of Object.entries(wanted)) if (value) query.set(name, value);
-  if (wanted.sinceMinutes) { query.delete("sinceMinutes"); query.set("since", String(Date.now() - Number(wanted.sinceMinutes) * 60000)); }
+  for (const [name] of logFilterNames) if (wanted[name]) query.set(name, wanted[name]);
+  if (wanted.sinceMinutes) query.set("since", String(Date.now() - Number(wanted.sinceMinutes) * 60000));
   const answer = await api("GET", "/admin/v1/logs?" + query.toString());
   const filters = h("form", { class: "inline", id: "log-filters" },
     ...logFilterNames.map(([name, label]) => h("div", { class: "field" },
